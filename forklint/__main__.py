@@ -1,0 +1,5 @@
+"""`python -m forklint`."""
+
+from forklint.cli import main
+
+main()

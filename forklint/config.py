@@ -1,0 +1,163 @@
+"""`[tool.forklint]` -> a frozen Config; unknown keys and wrong types are errors that say what to change."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+from forklint.findings import Prefork
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
+FORK_MODELS = ("auto", "rq", "rq-spawn", "rq-simple", "celery", "celery-per-task", "dramatiq")
+
+
+class ConfigError(Exception):
+    """A configuration problem; the message is one sentence naming the file, the key and the fix."""
+
+
+@dataclass(frozen=True)
+class Config:
+    root: Path = Path(".")  # the project root (absolute once loaded)
+    source: Path | None = None  # the file the settings came from, if any
+    src: tuple[str, ...] = ()  # extra source roots relative to root, e.g. ("backend",)
+    exclude: tuple[str, ...] = ()  # glob patterns (gitignore-like, relative to root) replacing the defaults
+    extend_exclude: tuple[str, ...] = ()
+    select: tuple[str, ...] = ()  # empty: every rule
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (glob, codes)
+    format: str = "text"
+    worker: str | None = None  # "pkg.mod:func" that starts the worker
+    worker_class: str | None = None  # "pkg.mod:Class", the worker class `rq worker -w` uses
+    fork_model: str = "auto"  # one of FORK_MODELS; "auto" detects it from the project
+    heavy_calls: tuple[str, ...] = ()  # extra catalog entries: dotted callables, "pkg.mod.func"
+    heavy_modules: tuple[str, ...] = ()  # extra heavy modules (import closure roots), "pandas"
+    job_decorators: tuple[str, ...] = ()  # extra decorators that make a job, "app.jobs.background"
+    jobs: tuple[str, ...] = ()  # functions that are jobs, "app.tasks:record_event"
+    fork_unsafe_calls: tuple[str, ...] = ()  # extra fork-unsafe constructors, "vendor.Client"
+    prefork: Prefork = field(default_factory=Prefork)
+
+    def with_overrides(self, **changes: Any) -> Config:
+        return replace(self, **changes)
+
+
+# TOML key -> (Config field, expected kind)
+_KEYS: dict[str, tuple[str, str]] = {
+    "src": ("src", "strings"),
+    "exclude": ("exclude", "strings"),
+    "extend-exclude": ("extend_exclude", "strings"),
+    "select": ("select", "strings"),
+    "ignore": ("ignore", "strings"),
+    "extend-select": ("extend_select", "strings"),
+    "per-file-ignores": ("per_file_ignores", "table-of-strings"),
+    "format": ("format", "string"),
+    "worker": ("worker", "string"),
+    "worker-class": ("worker_class", "string"),
+    "fork-model": ("fork_model", "string"),
+    "heavy-calls": ("heavy_calls", "strings"),
+    "heavy-modules": ("heavy_modules", "strings"),
+    "job-decorators": ("job_decorators", "strings"),
+    "jobs": ("jobs", "strings"),
+    "fork-unsafe-calls": ("fork_unsafe_calls", "strings"),
+    "prefork": ("prefork", "prefork"),
+}
+_PREFORK_KEYS = {"imports": "imports", "calls": "calls", "after-fork": "after_fork"}
+
+assert {f for f, _ in _KEYS.values()} == {f.name for f in fields(Config)} - {"root", "source"}
+
+
+def find_root(start: Path) -> Path:
+    """The nearest directory upward holding pyproject.toml (or .git); failing both, `start` itself."""
+    start = start.resolve()
+    base = start if start.is_dir() else start.parent
+    for marker in ("pyproject.toml", ".git"):
+        for directory in (base, *base.parents):
+            if (directory / marker).exists():
+                return directory
+    return base
+
+
+def load_config(root: Path, config_file: Path | None = None) -> Config:
+    """Read `[tool.forklint]` from `config_file` or from `root/pyproject.toml` (a missing file is fine).
+
+    A file named other than pyproject.toml (e.g. forklint.toml) holds the keys at its top level.
+    """
+    root = root.resolve()
+    path = config_file if config_file is not None else root / "pyproject.toml"
+    if config_file is None and not path.is_file():
+        return Config(root=root)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file ({exc})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})") from None
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("forklint", {})
+        prefix = "tool.forklint"
+    else:
+        table, prefix = data, ""
+    return parse_table(table, root=root, source=path, prefix=prefix)
+
+
+def parse_table(table: Any, *, root: Path, source: Path | None = None, prefix: str = "tool.forklint") -> Config:
+    where = str(source) if source else "config"
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: `{prefix}` must be a table")
+    values: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        if key not in _KEYS:
+            valid = ", ".join(sorted(_KEYS))
+            raise ConfigError(f"{where}: unknown key `{name}`; valid keys are: {valid}")
+        field_name, kind = _KEYS[key]
+        values[field_name] = _convert(value, kind, name, where)
+    if values.get("format", "text") not in FORMATS:
+        raise ConfigError(f"{where}: `{prefix}.format` must be one of {', '.join(FORMATS)}")
+    if values.get("fork_model", "auto") not in FORK_MODELS:
+        raise ConfigError(f"{where}: `{prefix}.fork-model` must be one of {', '.join(FORK_MODELS)}")
+    for key in ("worker", "worker_class"):
+        if key in values and ":" not in values[key]:
+            raise ConfigError(f"{where}: `{prefix}.{key.replace('_', '-')}` must look like \"pkg.module:name\"")
+    return Config(root=root, source=source, **values)
+
+
+def _convert(value: Any, kind: str, name: str, where: str) -> Any:
+    if kind == "string":
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: `{name}` must be a string")
+        return value
+    if kind == "strings":
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}: `{name}` must be a list of strings")
+        return tuple(value)
+    if kind == "table-of-strings":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: `{name}` must be a table of glob = [codes]")
+        return tuple((k, _convert(v, "strings", f"{name}.{k}", where)) for k, v in value.items())
+    if kind == "prefork":
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: `{name}` must be a table")
+        parts: dict[str, tuple[str, ...]] = {}
+        for key, entries in value.items():
+            if key not in _PREFORK_KEYS:
+                valid = ", ".join(_PREFORK_KEYS)
+                raise ConfigError(f"{where}: unknown key `{name}.{key}`; valid keys are: {valid}")
+            parts[_PREFORK_KEYS[key]] = _convert(entries, "strings", f"{name}.{key}", where)
+            if key != "imports":
+                for entry in parts[_PREFORK_KEYS[key]]:
+                    if ":" not in entry:
+                        raise ConfigError(
+                            f"{where}: `{name}.{key}` entry {entry!r} must look like \"pkg.module:function\""
+                        )
+        return Prefork(**parts)
+    raise AssertionError(kind)

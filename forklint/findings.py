@@ -1,0 +1,132 @@
+"""The result types every part of forklint exchanges: findings, traces, fixes, file errors, the report."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class TraceStep:
+    """One hop of the path that justifies a finding (job -> call -> ... -> site)."""
+
+    path: str  # relative to the report root, with "/"
+    line: int  # 1-based
+    column: int  # 1-based
+    text: str  # the source text of the step, e.g. "Event.record(data)" or "import app.models"
+
+
+@dataclass(frozen=True)
+class Prefork:
+    """A `[tool.forklint.prefork]` table (or the part of it that one finding needs)."""
+
+    imports: tuple[str, ...] = ()  # dotted module names, imported in the worker parent before forking
+    calls: tuple[str, ...] = ()  # "pkg.mod:func", called in the worker parent before forking
+    after_fork: tuple[str, ...] = ()  # "pkg.mod:func", called in every horse right after the fork
+
+    def __bool__(self) -> bool:
+        return bool(self.imports or self.calls or self.after_fork)
+
+    def merge(self, other: Prefork) -> Prefork:
+        """Union of two tables, keeping first-seen order (imports before the calls that need them)."""
+
+        def union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+            return tuple(dict.fromkeys(a + b))
+
+        return Prefork(
+            union(self.imports, other.imports),
+            union(self.calls, other.calls),
+            union(self.after_fork, other.after_fork),
+        )
+
+    def to_dict(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        if self.imports:
+            out["imports"] = list(self.imports)
+        if self.calls:
+            out["calls"] = list(self.calls)
+        if self.after_fork:
+            out["after-fork"] = list(self.after_fork)
+        return out
+
+
+@dataclass(frozen=True)
+class Fix:
+    """What to change, as concrete code for this project."""
+
+    summary: str  # one sentence: "call configure_mappers() in worker.py:main() before Worker.work()"
+    code: str  # the lines to add (Python for a start-up function, or TOML for the prefork table)
+    prefork: Prefork | None = None  # the prefork entries that fix it, used by `forklint prefork`
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str  # "FRK102"
+    name: str  # "mappers-configured-after-fork"
+    severity: str  # one of SEVERITIES
+    path: str  # relative to the report root, with "/"
+    line: int  # 1-based
+    column: int  # 1-based
+    end_line: int
+    end_column: int  # 1-based, exclusive
+    message: str
+    jobs: tuple[str, ...] = ()  # qualified names of the jobs this finding hurts
+    trace: tuple[TraceStep, ...] = ()
+    fix: Fix | None = None
+    context: str = ""  # qualified name of the enclosing function/class ("" at module level)
+    source_line: str = ""  # the full text of the anchor line (no newline); for renderers and fingerprints
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self.code, self.path, self.context, self.source_line)
+
+    def sort_key(self) -> tuple[str, int, int, str]:
+        return (self.path, self.line, self.column, self.code)
+
+
+_SPACE = re.compile(r"\s+")
+
+
+def fingerprint(code: str, path: str, context: str, source_line: str) -> str:
+    """Stable across unrelated line moves: rule, path, enclosing name, normalised anchor line."""
+    normalised = _SPACE.sub(" ", source_line).strip()
+    digest = hashlib.sha256("\0".join((code, path, context, normalised)).encode("utf-8"))
+    return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file forklint could not analyse (or a worker/redis problem): one line, never a traceback."""
+
+    path: str  # relative to the report root when inside it, else as given
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def __str__(self) -> str:
+        where = self.path
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        return f"{where}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Report:
+    root: str  # absolute path of the project root
+    findings: tuple[Finding, ...] = ()
+    errors: tuple[FileError, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    files: int = 0
+    jobs: int = 0
+    seconds: float = 0.0
+    prefork: Prefork = field(default_factory=Prefork)  # the table that would fix the FRK1xx findings
+
+    def sorted(self) -> Report:
+        from dataclasses import replace
+
+        return replace(self, findings=tuple(sorted(self.findings, key=Finding.sort_key)))
