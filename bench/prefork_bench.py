@@ -1,0 +1,367 @@
+"""Time real `rq worker --burst` runs of the example shop: stock, with a pre-fork table, and SimpleWorker.
+
+    python bench/prefork_bench.py --jobs 100            # the worker runs, side by side
+    python bench/prefork_bench.py --parts --repeat 5    # what one stock work horse pays, step by step
+
+Every worker run is a real `rq worker` process (the console script RQ installs) started in
+examples/shop, forking a work horse per job, against a private Redis (forklint's
+EmbeddedRedis) or `--redis-url`, with the same N jobs enqueued by name before it starts.
+Seconds are wall time from starting `rq worker` to its exit, start-up and pre-fork included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from redis import Redis
+from redis.exceptions import RedisError
+from rq import Queue
+from rq.job import Job, JobStatus
+
+from forklint.redis_server import EmbeddedRedis, RedisServerError
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop"
+QUEUE = "default"
+
+
+@dataclass(frozen=True)
+class JobPreset:
+    function: str  # what the jobs are enqueued as (by name, as a web app in another repo would)
+    imports_only: dict[str, list[str]]  # the pre-fork table that only imports the job's module
+    prefork: dict[str, list[str]]  # the pre-fork table that fixes every finding on the job
+
+
+JOBS = {
+    "record_event": JobPreset(
+        function="shop.tasks.record_event",
+        imports_only={"imports": ["shop.tasks"]},
+        prefork={
+            "imports": ["shop.tasks", "shop.models"],
+            "calls": ["sqlalchemy.orm:configure_mappers"],
+        },
+    ),
+    "send_notification": JobPreset(
+        function="shop.tasks.send_notification",
+        imports_only={"imports": ["shop.tasks"]},
+        prefork={
+            "imports": ["shop.tasks", "shop.models", "yaml"],
+            "calls": ["sqlalchemy.orm:configure_mappers", "shop.notifications:email_templates"],
+        },
+    ),
+}
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    name: str
+    worker_class: str | None  # None: the stock `rq worker` (rq.Worker)
+    prefork: dict[str, list[str]] | None  # exported as FORKLINT_PREFORK
+
+
+@dataclass(frozen=True)
+class RunResult:
+    name: str
+    command: str
+    prefork: dict[str, list[str]] | None
+    seconds: float
+    jobs_per_second: float
+    finished: int
+    failed: int
+    job_ms_median: float  # started_at -> ended_at as RQ records it, inside the horse
+    job_ms_p95: float
+
+
+def run_specs(preset: JobPreset) -> dict[str, RunSpec]:
+    return {
+        "stock": RunSpec("stock", None, None),
+        "imports": RunSpec("imports", "forklint.rq.PreforkWorker", preset.imports_only),
+        "prefork": RunSpec("prefork", "forklint.rq.PreforkWorker", preset.prefork),
+        "simple": RunSpec("simple", "rq.SimpleWorker", None),
+    }
+
+
+def job_args(job: str, n: int) -> tuple[object, ...]:
+    if job == "record_event":
+        return ({"kind": "page_view", "path": f"/products/{n}", "n": n},)
+    context = {"email": f"customer{n}@example.com", "name": f"Customer {n}", "order": f"SO-{n:06d}"}
+    return ("order_confirmation", "de" if n % 2 else "en", context)
+
+
+def rq_command() -> list[str]:
+    """The `rq` console script of this interpreter's environment (what a Procfile runs)."""
+    script = Path(sys.executable).parent / "rq"
+    if script.is_file():
+        return [str(script)]
+    return [sys.executable, "-c", "import sys; from rq.cli import main; sys.exit(main())"]
+
+
+@contextmanager
+def redis_url(given: str | None) -> Iterator[str]:
+    if given:
+        yield given
+        return
+    with EmbeddedRedis() as server:
+        yield server.url
+
+
+def example_env(database_url: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("FORKLINT_PREFORK", "PYTHONPATH")}
+    env["SHOP_DATABASE_URL"] = database_url
+    return env
+
+
+def count_events(database: Path) -> int:
+    with sqlite3.connect(database) as connection:
+        return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
+
+
+def log_text_tail(text: str, lines: int = 3) -> str:
+    return " | ".join(text.strip().splitlines()[-lines:]) or "(no output)"
+
+
+def log_tail(log: Path, lines: int = 3) -> str:
+    return log_text_tail(log.read_text(errors="replace"), lines)
+
+
+def worker_run(
+    spec: RunSpec, url: str, job: str, count: int, env: dict[str, str], log: Path
+) -> RunResult:
+    """Enqueue `count` jobs, run one burst worker over them, and read back what RQ recorded."""
+    redis = Redis.from_url(url)
+    redis.flushdb()
+    queue = Queue(QUEUE, connection=redis)
+    preset = JOBS[job]
+    ids = [
+        queue.enqueue(preset.function, *job_args(job, n), result_ttl=3600).id for n in range(count)
+    ]
+    command = [*rq_command(), "worker", "--burst", "--url", url]
+    if spec.worker_class:
+        command += ["-w", spec.worker_class]
+    command.append(QUEUE)
+    run_env = dict(env)
+    if spec.prefork is not None:
+        run_env["FORKLINT_PREFORK"] = json.dumps(spec.prefork)
+    with log.open("w") as output:
+        started = time.perf_counter()
+        process = subprocess.run(
+            command, check=False, cwd=EXAMPLE, env=run_env, stdout=output, stderr=subprocess.STDOUT
+        )
+        seconds = time.perf_counter() - started
+    jobs = [j for j in Job.fetch_many(ids, connection=redis) if j is not None]
+    finished = [j for j in jobs if j.get_status(refresh=False) == JobStatus.FINISHED]
+    failed = len(jobs) - len(finished)
+    if process.returncode != 0 or failed:
+        print(
+            f"  {spec.name}: rq worker exited {process.returncode}, {failed} jobs not finished: {log_tail(log)}"
+        )
+    if spec.prefork and "forklint prefork:" not in log.read_text(errors="replace"):
+        # A run that silently preloaded nothing would pass for "no effect".
+        print(f"  {spec.name}: the worker log shows no pre-fork step: {log_tail(log)}")
+    durations = sorted(
+        (j.ended_at - j.started_at).total_seconds() * 1000
+        for j in finished
+        if j.started_at and j.ended_at
+    )
+    shown = "rq " + " ".join(command[len(rq_command()) :])
+    return RunResult(
+        name=spec.name,
+        command=shown.replace(url, "$REDIS_URL"),
+        prefork=spec.prefork,
+        seconds=round(seconds, 2),
+        jobs_per_second=round(len(finished) / seconds, 2),
+        finished=len(finished),
+        failed=failed,
+        job_ms_median=round(statistics.median(durations), 1) if durations else float("nan"),
+        job_ms_p95=round(durations[int(0.95 * (len(durations) - 1))], 1)
+        if durations
+        else float("nan"),
+    )
+
+
+def print_runs(results: Sequence[RunResult], job: str, count: int) -> None:
+    base = next((r.seconds for r in results if r.name == "stock"), None)
+    print(f"\n{count} x {JOBS[job].function}, one `rq worker --burst` per row, all in this run:")
+    print(
+        f"{'run':<8} {'seconds':>8} {'jobs/s':>7} {'vs stock':>8} {'job ms p50':>10} {'p95':>7}  ok/failed  command"
+    )
+    for r in results:
+        ratio = f"{base / r.seconds:.1f}x" if base else "-"
+        print(
+            f"{r.name:<8} {r.seconds:>8.2f} {r.jobs_per_second:>7.2f} {ratio:>8} "
+            f"{r.job_ms_median:>10.1f} {r.job_ms_p95:>7.1f}  {r.finished:>3}/{r.failed:<5}  {r.command}"
+        )
+    for r in results:
+        if r.prefork is not None:
+            print(f"  {r.name}: FORKLINT_PREFORK={json.dumps(r.prefork)}")
+
+
+# Runs in a fresh interpreter in examples/shop: the steps a stock work horse goes through for
+# its first record_event, each timed, plus a second call to show what a warm process pays.
+PARTS_SNIPPET = """
+import json, time
+t = [time.perf_counter()]
+import sqlalchemy.orm
+t.append(time.perf_counter())
+import shop.models
+t.append(time.perf_counter())
+sqlalchemy.orm.configure_mappers()
+t.append(time.perf_counter())
+import shop.tasks
+t.append(time.perf_counter())
+shop.tasks.record_event({"kind": "bench"})
+t.append(time.perf_counter())
+shop.tasks.record_event({"kind": "bench"})
+t.append(time.perf_counter())
+shop.notifications.email_templates()
+t.append(time.perf_counter())
+names = ["import sqlalchemy.orm", "import shop.models", "configure_mappers()",
+         "import shop.tasks (db, notifications)", "record_event, first (connect, insert, commit)",
+         "record_event, second", "email_templates() (import yaml, parse)"]
+mapper = shop.models.Base.registry.mappers
+print(json.dumps({"steps": {n: (b - a) * 1000 for n, a, b in zip(names, t, t[1:])},
+                  "mappers": len(mapper),
+                  "relationships": sum(len(m.relationships) for m in mapper),
+                  "tables": len(shop.models.Base.metadata.tables)}))
+"""
+
+
+def parts(repeat: int, env: dict[str, str]) -> dict[str, object]:
+    samples: list[dict[str, float]] = []
+    shape: dict[str, int] = {}
+    for _ in range(repeat):
+        out = subprocess.run(
+            [sys.executable, "-c", PARTS_SNIPPET],
+            check=False,
+            cwd=EXAMPLE,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if out.returncode != 0:
+            raise SystemExit(f"parts: the example failed: {log_text_tail(out.stderr)}")
+        data = json.loads(out.stdout)
+        samples.append(data.pop("steps"))
+        shape = data
+    steps = {name: {"median": round(statistics.median(s[name] for s in samples), 1),
+                    "min": round(min(s[name] for s in samples), 1)} for name in samples[0]}  # fmt: skip
+    return {"repeat": repeat, **shape, "steps_ms": steps}
+
+
+def print_parts(result: dict[str, object]) -> None:
+    print(
+        f"\nexample: {result['mappers']} mapped classes, {result['relationships']} relationships, "
+        f"{result['tables']} tables; each step in a fresh interpreter, {result['repeat']} times (ms):"
+    )
+    steps = result["steps_ms"]
+    assert isinstance(steps, dict)
+    for name, figures in steps.items():
+        print(f"  {name:<48} median {figures['median']:>8.1f}   min {figures['min']:>8.1f}")
+    horse = sum(steps[n]["median"] for n in list(steps)[:5])
+    print(f"  {'a stock horse, first five steps together':<48} median {horse:>8.1f}")
+
+
+def worker_runs(
+    args: argparse.Namespace, env: dict[str, str], database: Path
+) -> list[RunResult] | None:
+    """The runs named by --runs, in order, on one Redis; None when --runs names an unknown run."""
+    specs = run_specs(JOBS[args.job])
+    names = [n.strip() for n in args.runs.split(",") if n.strip()]
+    unknown = [n for n in names if n not in specs]
+    if unknown:
+        print(f"unknown run {', '.join(unknown)}: choose from {', '.join(specs)}", file=sys.stderr)
+        return None
+    results = []
+    with redis_url(args.redis_url) as url:
+        for name in names:
+            print(f"running {name} ...", flush=True)
+            before = count_events(database)
+            result = worker_run(
+                specs[name], url, args.job, args.jobs, env, database.parent / f"{name}.log"
+            )
+            grown = count_events(database) - before
+            if args.job == "record_event" and grown != result.finished:
+                print(
+                    f"  {name}: {result.finished} jobs finished but {grown} events were stored",
+                    file=sys.stderr,
+                )
+            results.append(result)
+    print_runs(results, args.job, args.jobs)
+    return results
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--jobs", type=int, default=100, help="jobs per worker run (default 100)")
+    parser.add_argument("--job", choices=sorted(JOBS), default="record_event")
+    parser.add_argument(
+        "--runs",
+        default="stock,imports,prefork,simple",
+        help="comma-separated, in order, from: stock, imports, prefork, simple (default: all four)",
+    )
+    parser.add_argument(
+        "--parts", action="store_true", help="time a stock horse's steps instead of worker runs"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=5, help="fresh interpreters for --parts (default 5)"
+    )
+    parser.add_argument(
+        "--redis-url", help="use this Redis (its database is FLUSHED) instead of a private one"
+    )
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="forklint-bench-") as tmp:
+        database = Path(tmp) / "shop.sqlite"
+        env = example_env(f"sqlite:///{database}")
+        init = subprocess.run(
+            [sys.executable, "-m", "shop.db", "init"],
+            check=False,
+            cwd=EXAMPLE,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if init.returncode != 0:
+            print(
+                f"cannot create the example's database: {log_text_tail(init.stderr)}",
+                file=sys.stderr,
+            )
+            return 2
+        report: dict[str, object] = {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+        if args.parts:
+            report["parts"] = parts(args.repeat, env)
+            print_parts(report["parts"])  # type: ignore[arg-type]
+        else:
+            try:
+                runs = worker_runs(args, env, database)
+            except (RedisServerError, RedisError) as exc:
+                print(f"cannot use Redis: {exc}", file=sys.stderr)
+                return 2
+            if runs is None:
+                return 2
+            report.update(
+                job=JOBS[args.job].function, jobs=args.jobs, runs=[asdict(r) for r in runs]
+            )
+            if any(r.failed or r.finished != args.jobs for r in runs):
+                return 1
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,344 @@
+"""The `forklint` command line: parse options, call the API, render, choose the exit code."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import click
+
+from forklint import __version__, baseline, ruledocs
+from forklint.config import FORMATS, Config, ConfigError, find_root, load_config
+from forklint.findings import Report
+from forklint.pyproject_edit import EditError, render_table, write_prefork
+from forklint.report import render, statistics
+from forklint.report.common import printable
+from forklint.report.github import error_annotation, step_summary
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+_CODE = re.compile(r"FRK\d{0,3}")
+_PATHS = click.Path(exists=True, path_type=Path)
+_FILE = click.Path(dir_okay=False, path_type=Path)
+
+
+class Failure(click.ClickException):
+    """A usage, configuration or I/O problem: one line on stderr, exit 2."""
+
+    exit_code = EXIT_ERROR
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"forklint: {printable(self.format_message())}", err=True)
+
+
+class _CheckByDefault(click.Group):
+    """`forklint src/` means `forklint check src/`; internal errors become one line and exit 2."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (
+            args[0] not in self.commands and args[0] not in ("-h", "--help", "--version")
+        ):
+            args = ["check", *args]
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except BrokenPipeError:
+            # The reader went away (`forklint | head`); say nothing more on a closed pipe.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            ctx.exit(EXIT_ERROR)
+        except Exception as exc:  # noqa: BLE001 - the one place that turns a bug into exit 2
+            click.echo(
+                f"forklint: internal error: {type(exc).__name__}: {printable(str(exc))}", err=True
+            )
+            ctx.exit(EXIT_ERROR)
+
+
+@click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="forklint")
+def main() -> None:
+    """Find fork-unsafe and fork-wasted initialisation in background-job code."""
+    for stream in (sys.stdout, sys.stderr):
+        # A path or message the terminal cannot encode must not end the run.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """Comma lists (the option may repeat) of codes or prefixes such as FRK1, checked against the rules."""
+    known = tuple(ruledocs.all_rules())
+    codes = []
+    for value in values:
+        for code in filter(None, (part.strip().upper() for part in value.split(","))):
+            if not _CODE.fullmatch(code) or not any(k.startswith(code) for k in known):
+                raise click.BadParameter(
+                    f"unknown rule code or prefix {code!r}; codes look like FRK102, prefixes like FRK1 "
+                    "(`forklint rule --all` lists them)"
+                )
+            codes.append(code)
+    return tuple(codes)
+
+
+@main.command("check")
+@click.argument("paths", nargs=-1, type=_PATHS)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Output format [default: config `format`, else text].",
+)
+@click.option(
+    "-o", "--output-file", type=_FILE, help="Write the output to this file instead of stdout."
+)
+@click.option(
+    "--select", multiple=True, callback=_codes, help="Only these codes/prefixes (comma list)."
+)
+@click.option(
+    "--ignore", multiple=True, callback=_codes, help="Skip these codes/prefixes (comma list)."
+)
+@click.option(
+    "--extend-select", multiple=True, callback=_codes, help="Add codes/prefixes to the selection."
+)
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option(
+    "--statistics",
+    "show_statistics",
+    is_flag=True,
+    help="Count findings per rule instead of listing them.",
+)
+@click.option(
+    "--baseline", "baseline_file", type=_FILE, help="Report only findings beyond this baseline."
+)
+@click.option(
+    "--write-baseline", type=_FILE, help="Record the current findings as the baseline and exit."
+)
+@click.option("--no-cache", is_flag=True, help="Do not read or write the per-file facts cache.")
+@click.option("--jobs", type=click.IntRange(min=1), help="Parse files in N processes.")
+@click.option(
+    "--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--show-config", is_flag=True, help="Print the effective configuration and exit.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only: no notes, no summary line.")
+def check(
+    paths: tuple[Path, ...],
+    fmt: str | None,
+    output_file: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    exit_zero: bool,
+    show_statistics: bool,
+    baseline_file: Path | None,
+    write_baseline: Path | None,
+    no_cache: bool,
+    jobs: int | None,
+    config_file: Path | None,
+    show_config: bool,
+    quiet: bool,
+) -> None:
+    """Check PATHS (default: the current directory) for fork-wasted and fork-unsafe initialisation."""
+    config = _config(paths, config_file)
+    config = config.with_overrides(
+        select=select or config.select,
+        ignore=config.ignore + ignore,
+        extend_select=config.extend_select + extend_select,
+        format=fmt or config.format,
+    )
+    if show_config:
+        click.echo(config_toml(config), nl=False)
+        return
+    fmt = config.format
+    targets = paths or (Path.cwd(),)
+    report = _analyse(targets, config)
+    _print_errors(report, fmt)
+    if write_baseline is not None:
+        try:
+            count = baseline.write(write_baseline, report.findings)
+        except OSError as exc:
+            raise Failure(
+                f"cannot write baseline {write_baseline}: {exc.strerror or exc}"
+            ) from None
+        if not quiet:
+            click.echo(f"forklint: wrote {count} findings to baseline {write_baseline}", err=True)
+        return
+    if baseline_file is not None:
+        report = _apply_baseline(report, baseline_file, targets, quiet)
+    color = _colour(output_file)
+    if show_statistics:
+        text = statistics.render(report, fmt)
+    else:
+        text = render(report, fmt, color=color, quiet=quiet)
+    _emit(text, output_file, color)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
+    if fmt == "github" and summary_file:
+        _append(Path(summary_file), step_summary(report))
+    failed = bool(report.findings or report.errors)
+    sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_CLEAN)
+
+
+@main.command("rule")
+@click.argument("code", required=False)
+@click.option("--all", "show_all", is_flag=True, help="Print every rule.")
+def rule(code: str | None, show_all: bool) -> None:
+    """Print the documentation of rule CODE (e.g. FRK102), or of every rule with --all."""
+    rules = ruledocs.all_rules()
+    if show_all == (code is not None):
+        raise click.UsageError("give either a rule CODE or --all")
+    if show_all:
+        click.echo("\n\n".join(ruledocs.render_text(doc).rstrip("\n") for doc in rules.values()))
+        return
+    assert code is not None
+    doc = rules.get(code.upper())
+    if doc is None:
+        raise Failure(f"unknown rule {code!r}; `forklint rule --all` lists every rule")
+    click.echo(ruledocs.render_text(doc).rstrip("\n"))
+
+
+@main.command("prefork")
+@click.argument("paths", nargs=-1, type=_PATHS)
+@click.option(
+    "--write", is_flag=True, help="Add or update the table in the project's pyproject.toml."
+)
+@click.option(
+    "--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> None:
+    """Print the [tool.forklint.prefork] table that fixes the project's FRK101/102/104/105 findings."""
+    config = _config(paths, config_file)
+    report = _analyse(paths or (config.root,), config)
+    _print_errors(report, "text")
+    table = config.prefork.merge(report.prefork)
+    if not table:
+        click.echo("# forklint: nothing to run before the fork; no pre-fork table needed.")
+        return
+    click.echo(
+        "# forklint: the pre-fork table for this project (imports and calls for the worker parent,\n"
+        "# after-fork resets for every work horse). Put it in pyproject.toml (`forklint prefork --write`)\n"
+        "# and start the worker with:\n"
+        "#   rq worker -w forklint.rq.PreforkWorker <queues>"
+    )
+    click.echo(render_table(table), nl=False)
+    if write:
+        target = config.root / "pyproject.toml"
+        try:
+            write_prefork(target, table)
+        except EditError as exc:
+            raise Failure(str(exc)) from None
+        click.echo(f"forklint: updated [tool.forklint.prefork] in {target}", err=True)
+
+
+try:
+    from forklint.verify.command import verify_command
+except ModuleNotFoundError as exc:
+    # Only a missing verify package is tolerated (during development); any other error surfaces.
+    if exc.name not in ("forklint.verify", "forklint.verify.command"):
+        raise
+else:
+    main.add_command(verify_command, "verify")
+
+
+def _config(paths: Sequence[Path], config_file: Path | None) -> Config:
+    root = find_root(paths[0] if paths else Path.cwd())
+    try:
+        return load_config(root, config_file)
+    except ConfigError as exc:
+        raise Failure(str(exc)) from None
+
+
+def _analyse(paths: Sequence[Path], config: Config) -> Report:
+    # Imported here so that `forklint rule` and `--help` do not load the analysis engine.
+    from forklint import api
+
+    return api.check(list(paths), config)
+
+
+def _print_errors(report: Report, fmt: str) -> None:
+    for error in report.errors:
+        if fmt == "github":
+            click.echo(error_annotation(report.root, error), err=True)
+        else:
+            click.echo(f"error: {printable(str(error))}", err=True)
+
+
+def _apply_baseline(report: Report, path: Path, paths: Sequence[Path], quiet: bool) -> Report:
+    try:
+        recorded = baseline.read(path)
+    except baseline.BaselineError as exc:
+        raise Failure(str(exc)) from None
+    root = Path(report.root)
+    checked = [
+        p.resolve().relative_to(root).as_posix() for p in paths if p.resolve().is_relative_to(root)
+    ]
+
+    def was_checked(relpath: str) -> bool:
+        return any(c == "." or relpath == c or relpath.startswith(c + "/") for c in checked)
+
+    result = baseline.apply(report, recorded, was_checked)
+    if result.gone and not quiet:
+        noun = "finding no longer occurs" if result.gone == 1 else "findings no longer occur"
+        click.echo(
+            f"forklint: {result.gone} baselined {noun}; refresh with --write-baseline", err=True
+        )
+    return result.report
+
+
+def _colour(output_file: Path | None) -> bool:
+    """ANSI colour for a terminal, unless NO_COLOR (https://no-color.org) is set."""
+    return output_file is None and sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _emit(text: str, output_file: Path | None, color: bool) -> None:
+    if output_file is None:
+        click.echo(text, nl=False, color=color)
+        return
+    try:
+        output_file.write_text(text, encoding="utf-8", errors="backslashreplace")
+    except OSError as exc:
+        raise Failure(f"cannot write --output-file {output_file}: {exc.strerror or exc}") from None
+
+
+def _append(path: Path, text: str) -> None:
+    try:
+        with path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise Failure(f"cannot write GITHUB_STEP_SUMMARY {path}: {exc.strerror or exc}") from None
+
+
+def config_toml(config: Config) -> str:
+    """The effective configuration as a `[tool.forklint]` table (unset keys as comments)."""
+    lines = [
+        f"# root: {config.root}",
+        f"# settings from: {config.source if config.source else 'defaults (no [tool.forklint] found)'}",
+        "[tool.forklint]",
+    ]
+    tables = []
+    for item in fields(config):
+        if item.name in ("root", "source"):
+            continue
+        key = item.name.replace("_", "-")
+        value = getattr(config, item.name)
+        if item.name == "per_file_ignores":
+            tables += ["", "[tool.forklint.per-file-ignores]"]
+            tables += [f"{json.dumps(glob)} = {_toml(codes)}" for glob, codes in value]
+        elif item.name == "prefork":
+            tables += ["", *render_table(value).splitlines()]
+        elif value is None:
+            lines.append(f"# {key} is not set")
+        else:
+            lines.append(f"{key} = {_toml(value)}")
+    return "\n".join(lines + tables) + "\n"
+
+
+def _toml(value: Any) -> str:
+    if isinstance(value, tuple):
+        return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)

@@ -1,0 +1,932 @@
+"""Find the `rq worker` / `celery worker` command lines a project starts its workers with, and their options."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from forklint.config import Config
+from forklint.findings import FileError
+from forklint.project import WalkedFile, make_excluder, read_bytes, walk
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+# Deployment files are small; a bigger one is a data dump, not a process definition.
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class WorkerCommand:
+    kind: str  # "rq" | "rq-pool" | "celery"
+    path: str  # relpath of the file holding the line (Procfile, Dockerfile, ...)
+    line: int  # 1-based line where the command starts
+    text: str  # the command as written (list forms joined shell-style)
+    worker_class: str | None = None  # rq -w/--worker-class value (dotted)
+    config_module: str | None = (
+        None  # rq -c/--config value (the settings module, imported by the parent)
+    )
+    job_class: str | None = None  # rq -j/--job-class
+    paths: tuple[str, ...] = ()  # rq --path/-P values
+    queues: tuple[str, ...] = ()
+    celery_app: str | None = None  # celery -A/--app value
+    max_tasks_per_child: int | None = None  # celery --max-tasks-per-child / --maxtasksperchild
+    pool: str | None = None  # celery --pool/-P (prefork, solo, threads, gevent...)
+
+
+_Reader = Callable[[str, str], Iterator[WorkerCommand]]
+
+
+def scan(root: Path, config: Config) -> tuple[tuple[WorkerCommand, ...], tuple[FileError, ...]]:
+    """Every worker command line in the project's deployment files, in path and line order."""
+    commands: list[WorkerCommand] = []
+    errors: list[FileError] = []
+    for walked in walk(Path(os.path.abspath(root)), "", make_excluder(config)):
+        if walked.error is not None:
+            continue  # directory problems are the Python discovery's to report
+        reader = _reader_for(walked)
+        if reader is None:
+            continue
+        text, error = _read_text(walked)
+        if error is not None:
+            errors.append(error)
+            continue
+        if text is None or not _MENTIONS_WORKER.search(text):
+            continue
+        try:
+            commands.extend(reader(text, walked.relpath))
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            errors.append(FileError(walked.relpath, f"cannot parse: {str(exc).splitlines()[0]}"))
+    commands.sort(key=lambda command: (command.path, command.line))
+    errors.sort(key=lambda error: error.path)
+    return tuple(commands), tuple(errors)
+
+
+_MENTIONS_WORKER = re.compile(r"rq|celery")
+
+
+def _read_text(walked: WalkedFile) -> tuple[str | None, FileError | None]:
+    data, error = read_bytes(walked.path, walked.relpath, MAX_FILE_BYTES)
+    if error is not None or data is None:
+        return None, error
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as exc:
+        return None, FileError(walked.relpath, f"cannot decode as utf-8 at byte {exc.start}")
+
+
+# ---- which file is which ------------------------------------------------------------------
+
+_SHELL_SHEBANG = re.compile(rb"#!\s*\S*(?:/|env\s+)(?:ba|da|z|k|a)?sh\b")
+
+
+def _reader_for(walked: WalkedFile) -> _Reader | None:
+    name = walked.path.name
+    lower = name.lower()
+    suffix = os.path.splitext(lower)[1]
+    if name == "Procfile" or name.startswith("Procfile."):
+        return _procfile
+    if lower in ("dockerfile", "containerfile") or lower.startswith(
+        ("dockerfile.", "containerfile.")
+    ):
+        return _dockerfile
+    if suffix in (".dockerfile", ".containerfile"):
+        return _dockerfile
+    if suffix in (".yml", ".yaml"):
+        return _yaml
+    if suffix in (".conf", ".ini"):
+        return _supervisord
+    if suffix == ".service":
+        return _systemd
+    if name in ("Makefile", "makefile", "GNUmakefile") or suffix == ".mk":
+        return _makefile
+    if suffix in (".sh", ".bash", ".zsh", ".ksh"):
+        return _shell_script
+    if lower == "fly.toml" or (lower.startswith("fly.") and suffix == ".toml"):
+        return _fly_toml
+    in_bin = walked.relpath.startswith("bin/") or "/bin/" in walked.relpath
+    if (not suffix or in_bin) and _has_shell_shebang(walked.path):
+        return _shell_script
+    return None
+
+
+def _has_shell_shebang(path: Path) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return False
+    return bool(_SHELL_SHEBANG.match(first))
+
+
+# ---- the file formats ---------------------------------------------------------------------
+
+
+def _procfile(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    for number, line in enumerate(text.splitlines(), 1):
+        match = re.match(r"\s*[A-Za-z0-9_.-]+\s*:\s*(.+)$", line)
+        if match and not line.lstrip().startswith("#"):
+            yield from _from_shell(match.group(1).strip(), relpath, number)
+
+
+def _dockerfile(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    escape = "\\"
+    directive = re.match(r"\s*#\s*escape\s*=\s*(\S)", text)
+    if directive:
+        escape = directive.group(1)
+    entrypoint: tuple[int, str | list[str]] | None = None
+    cmd: tuple[int, str | list[str]] | None = None
+    for number, logical in _logical_lines(text, escape, skip_comments=True):
+        match = re.match(r"\s*([A-Za-z]+)\s*(.*)$", logical, re.DOTALL)
+        if not match:
+            continue
+        instruction, argument = match.group(1).upper(), match.group(2).strip()
+        if instruction == "FROM":
+            yield from _combined(entrypoint, cmd, relpath)
+            entrypoint = cmd = None
+        elif instruction == "ENTRYPOINT":
+            entrypoint = (number, _docker_form(argument))
+        elif instruction == "CMD":
+            cmd = (number, _docker_form(argument))
+    # Docker appends CMD to an exec-form ENTRYPOINT (`ENTRYPOINT ["rq"]` + `CMD ["worker"]`).
+    yield from _combined(entrypoint, cmd, relpath)
+
+
+def _docker_form(argument: str) -> str | list[str]:
+    """The exec (JSON array) form as a list; anything else is the shell form, as Docker reads it."""
+    if argument.startswith("["):
+        try:
+            value = json.loads(argument)
+        except ValueError:
+            return argument
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return value
+    return argument
+
+
+def _combined(
+    first: tuple[int, str | list[str]] | None,
+    second: tuple[int, str | list[str]] | None,
+    relpath: str,
+) -> Iterator[WorkerCommand]:
+    """The program (`first`) with its arguments (`second`); else each on its own (`exec "$@"` scripts)."""
+    if first is not None and second is not None and isinstance(first[1], list):
+        rest = second[1] if isinstance(second[1], list) else ["/bin/sh", "-c", second[1]]
+        found = list(_from_argv([*first[1], *rest], relpath, first[0]))
+        if found:
+            yield from found
+            return
+    for part in (first, second):
+        if part is not None:
+            number, value = part
+            if isinstance(value, list):
+                yield from _from_argv(value, relpath, number)
+            else:
+                yield from _from_shell(value, relpath, number)
+
+
+def _supervisord(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        match = re.match(r"command\s*[=:]\s*(.*)$", line)
+        if not match:
+            continue
+        value = [match.group(1)]
+        for more in lines[index + 1 :]:  # INI continuation lines are indented
+            if not more.strip() or not more[:1].isspace():
+                break
+            value.append(more.strip())
+        yield from _from_shell(" ".join(value).strip(), relpath, index + 1)
+
+
+def _systemd(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    for number, logical in _logical_lines(text, "\\", skip_comments=True):
+        match = re.match(r"\s*ExecStart\s*=\s*[-@:+!]*(.*)$", logical, re.DOTALL)
+        if match:
+            yield from _from_shell(match.group(1).strip(), relpath, number)
+
+
+def _makefile(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    for number, logical in _logical_lines(text, "\\", skip_comments=False):
+        if logical.startswith("\t"):
+            yield from _from_shell(logical.strip().lstrip("@-+").strip(), relpath, number)
+
+
+def _shell_script(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    for number, logical in _logical_lines(text, "\\", skip_comments=True):
+        yield from _from_shell(logical.strip(), relpath, number)
+
+
+def _fly_toml(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    processes = tomllib.loads(text).get("processes", {})
+    if not isinstance(processes, dict):
+        return
+    lines = text.splitlines()
+    for name, command in processes.items():
+        if not isinstance(command, str):
+            continue
+        number = next(
+            (
+                i
+                for i, line in enumerate(lines, 1)
+                if re.match(rf"\s*[\"']?{re.escape(name)}[\"']?\s*=", line)
+            ),
+            1,
+        )
+        yield from _from_shell(command, relpath, number)
+
+
+def _logical_lines(text: str, escape: str, *, skip_comments: bool) -> Iterator[tuple[int, str]]:
+    """Lines with `escape`-newline continuations joined, numbered by their first physical line."""
+    start, parts = 0, []  # type: int, list[str]
+    for number, line in enumerate(text.splitlines(), 1):
+        if skip_comments and line.lstrip().startswith("#"):
+            continue  # also inside a continued line, where Docker drops them
+        if not parts:
+            start = number
+        stripped = line.rstrip()
+        if stripped.endswith(escape) and not stripped.endswith(escape * 2):
+            parts.append(stripped[: -len(escape)].rstrip())
+            continue
+        parts.append(line)
+        yield start, " ".join(part.strip() if i else part for i, part in enumerate(parts))
+        parts = []
+    if parts:
+        yield start, " ".join(parts)
+
+
+# ---- YAML: docker compose, Kubernetes, heroku.yml ------------------------------------------
+
+_YAML_KEY = re.compile(r"([A-Za-z_][\w.-]*|\"[^\"]*\"|'[^']*')\s*:(?:\s+|$)(.*)$")
+_YAML_KEYS = ("command", "args", "entrypoint")
+
+
+def _yaml(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    """`command:`/`args:`/`entrypoint:` values, grouped by the mapping that holds them.
+
+    A line-based reader for the few shapes these keys take (plain, quoted, block and flow
+    scalars, block and flow sequences); the rest of the document is only followed for
+    indentation, so no YAML library is needed and a template (Helm) does not stop it.
+    """
+    lines = text.splitlines()
+    groups: dict[int, dict[str, tuple[int, str | list[str]]]] = {}
+    stack: list[tuple[int, int]] = []  # (indent, mapping id)
+    next_id = 0
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        content = line.lstrip(" ")
+        if not content.strip() or content.startswith(("#", "---", "...")):
+            index += 1
+            continue
+        indent = len(line) - len(content)
+        new_mapping = False
+        while content.startswith("- "):
+            rest = content[2:].lstrip(" ")
+            indent += len(content) - len(rest)
+            content = rest
+            new_mapping = True
+        while stack and (stack[-1][0] > indent or (new_mapping and stack[-1][0] == indent)):
+            stack.pop()
+        if not stack or stack[-1][0] != indent:
+            next_id += 1
+            stack.append((indent, next_id))
+        match = _YAML_KEY.match(content)
+        index += 1
+        if not match:
+            continue
+        key = match.group(1).strip("\"'")
+        if key not in _YAML_KEYS:
+            continue
+        key_line = index
+        value, index = _yaml_value(match.group(2), indent, lines, index)
+        if value is not None:
+            groups.setdefault(stack[-1][1], {})[key] = (key_line, value)
+    for group in groups.values():
+        # compose: entrypoint + command; Kubernetes: command + args (both as Docker combines them).
+        first = group.get("entrypoint") or (group.get("command") if "args" in group else None)
+        second = (
+            group.get("args")
+            if "args" in group
+            else (group.get("command") if "entrypoint" in group else None)
+        )
+        if first is None and second is None:
+            first = group.get("command")
+        elif first is not None and second is not None:
+            # Compose and Kubernetes split string values into words; no shell runs them.
+            first = (first[0], _words(first[1]))
+            second = (second[0], _words(second[1]))
+        yield from _combined(first, second, relpath)
+
+
+def _words(command: str | list[str]) -> list[str]:
+    if isinstance(command, list):
+        return command
+    try:
+        return shlex.split(command)
+    except ValueError:
+        return command.split()
+
+
+def _yaml_value(
+    rest: str, indent: int, lines: list[str], index: int
+) -> tuple[str | list[str] | None, int]:
+    """Parse the value after `key:`; returns it and the index of the first line after it."""
+    rest = _strip_yaml_comment(rest).strip()
+    if rest.startswith(("|", ">")):
+        block, index = _yaml_block(lines, index, indent)
+        return (block if rest.startswith("|") else " ".join(block.split("\n"))), index
+    if rest.startswith("["):
+        flow = rest
+        while flow.count("[") > flow.count("]") and index < len(lines):
+            flow += " " + lines[index].strip()
+            index += 1
+        return _yaml_flow(flow), index
+    if rest:
+        return _yaml_scalar(rest), index
+    items: list[str] = []
+    item_indent: int | None = None
+    while index < len(lines):
+        line = lines[index]
+        content = line.lstrip(" ")
+        if not content.strip() or content.startswith("#"):
+            index += 1
+            continue
+        current = len(line) - len(content)
+        if current < indent or (current == indent and not content.startswith("-")):
+            break
+        if not content.startswith("-") or (item_indent is not None and current != item_indent):
+            if item_indent is None:  # a plain scalar continued on the following lines
+                block, index = _yaml_block(lines, index, indent)
+                return " ".join(block.split()), index
+            break
+        item_indent = current
+        item = _strip_yaml_comment(content[1:]).strip()
+        index += 1
+        if item.startswith(("|", ">")):
+            block, index = _yaml_block(lines, index, current)
+            items.append(block if item.startswith("|") else " ".join(block.split("\n")))
+        else:
+            items.append(_yaml_scalar(item))
+    return (items if items else None), index
+
+
+def _yaml_block(lines: list[str], index: int, indent: int) -> tuple[str, int]:
+    body: list[str] = []
+    while index < len(lines):
+        line = lines[index]
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= indent:
+            break
+        body.append(line.strip())
+        index += 1
+    while body and not body[-1]:
+        body.pop()
+    return "\n".join(body), index
+
+
+def _yaml_flow(flow: str) -> list[str]:
+    inner = flow.strip()
+    inner = inner[1 : inner.rindex("]")] if "]" in inner else inner[1:]
+    items, current, quote = [], "", ""
+    for char in inner:
+        if quote:
+            current += char
+            if char == quote:
+                quote = ""
+        elif char in "\"'":
+            quote = char
+            current += char
+        elif char == ",":
+            items.append(current)
+            current = ""
+        else:
+            current += char
+    if current.strip():
+        items.append(current)
+    return [_yaml_scalar(item.strip()) for item in items]
+
+
+def _yaml_scalar(value: str) -> str:
+    value = value.strip()
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        try:
+            return str(json.loads(value))
+        except ValueError:
+            return value[1:-1]
+    if len(value) >= 2 and value[0] == value[-1] == "'":
+        return value[1:-1].replace("''", "'")
+    return value
+
+
+def _strip_yaml_comment(value: str) -> str:
+    quote = ""
+    for position, char in enumerate(value):
+        if quote:
+            if char == quote:
+                quote = ""
+        elif char in "\"'" and (position == 0 or value[position - 1] in " [,"):
+            quote = char
+        elif char == "#" and (position == 0 or value[position - 1] == " "):
+            return value[:position]
+    return value
+
+
+# ---- shell command lines ------------------------------------------------------------------
+
+
+def _from_shell(
+    command: str, relpath: str, line: int, text: str | None = None
+) -> Iterator[WorkerCommand]:
+    """Worker commands in a shell command line: `&&`, `;`, pipes, `sh -c "..."`, env prefixes."""
+    for argv in _simple_commands(command):
+        yield from _from_argv(argv, relpath, line, text or command)
+
+
+_MAKE_VARIABLE = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
+
+
+def _simple_commands(command: str) -> list[list[str]]:
+    # `$(PYTHON)` / `${VENV}` would otherwise split at their parentheses like subshells.
+    command = _unquoted_newlines_to_semicolons(_MAKE_VARIABLE.sub(r"$\1", command))
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|()<>")
+    lexer.whitespace_split = True
+    lexer.commenters = "#"
+    try:
+        tokens = list(lexer)
+    except ValueError:  # an unclosed quote: read the words as they stand
+        tokens = command.split()
+    commands: list[list[str]] = [[]]
+    skip_next = False
+    for token in tokens:
+        if skip_next:
+            skip_next = False
+        elif token and set(token) <= set("<>&") and ("<" in token or ">" in token):
+            skip_next = True  # a redirection and its target
+            if commands[-1] and commands[-1][-1].isdigit():
+                commands[-1].pop()  # the file descriptor of `2>&1`
+        elif token and set(token) <= set(";&|()"):
+            commands.append([])
+        else:
+            commands[-1].append(token)
+    return [argv for argv in commands if argv]
+
+
+def _unquoted_newlines_to_semicolons(command: str) -> str:
+    """A multi-line script (YAML `|` block, `sh -c` argument) runs one command per line."""
+    out: list[str] = []
+    quote = ""
+    escaped = False
+    for char in command:
+        if escaped:
+            escaped = False
+            out.append(" " if char == "\n" else char)
+            if char == "\n":
+                out.pop(-2)  # drop the backslash of a line continuation
+            continue
+        if char == "\\" and quote != "'":
+            escaped = True
+        elif quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char == "\n":
+            char = ";"
+        out.append(char)
+    return "".join(out)
+
+
+_ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_PYTHON = re.compile(r"(?:python|pypy)(?:\d+(?:\.\d+)*)?(?:\.exe)?$")
+# Commands that run another command found later on their line (process managers, tracers, runners).
+_WRAPPERS = frozenset(
+    [
+        "exec",
+        "nohup",
+        "time",
+        "command",
+        "env",
+        "sudo",
+        "gosu",
+        "su-exec",
+        "tini",
+        "dumb-init",
+        "chpst",
+        "setuidgid",
+        "nice",
+        "ionice",
+        "stdbuf",
+        "timeout",
+        "watchmedo",
+        "newrelic-admin",
+        "ddtrace-run",
+        "opentelemetry-instrument",
+        "poetry",
+        "pipenv",
+        "uv",
+        "pdm",
+        "hatch",
+        "rye",
+        "doppler",
+        "honcho",
+        "scout-apm",
+        "infisical",
+        "op",
+        "aws-vault",
+        "dotenv",
+        "wait-for-it",
+        "wait-for-it.sh",
+        "xvfb-run",
+        "coverage",
+    ]
+)
+_SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash"})
+_RQ_ENV = {"RQ_WORKER_CLASS": "worker_class", "RQ_CONFIG": "config", "RQ_JOB_CLASS": "job_class"}
+
+
+def _from_argv(
+    argv: Sequence[str],
+    relpath: str,
+    line: int,
+    text: str | None = None,
+    env: dict[str, str] | None = None,
+) -> Iterator[WorkerCommand]:
+    shown = text if text is not None else shlex.join(argv)
+    shown = "; ".join(line.strip() for line in shown.strip().splitlines() if line.strip())
+    env = dict(env or {})
+    args = list(argv)
+    while args and _ASSIGNMENT.match(args[0]):
+        name, _, value = args.pop(0).partition("=")
+        env[name] = value
+    if not args:
+        return
+    program = os.path.basename(args[0])
+    if program in _SHELLS:
+        script = _shell_script_argument(args[1:])
+        if script is not None:
+            for inner in _simple_commands(script):
+                yield from _from_argv(inner, relpath, line, shown, env)
+        return
+    if program in _WRAPPERS:
+        for start in range(1, len(args)):
+            if _starts_command(args[start:]):
+                yield from _from_argv(args[start:], relpath, line, shown, env)
+                return
+        return
+    found = _program_kind(args)
+    if found is None:
+        return
+    kind, options = found
+    if kind == "celery":
+        yield _celery(options, relpath, line, shown)
+    else:
+        yield _rq(kind, options, relpath, line, shown, env)
+
+
+def _starts_command(args: Sequence[str]) -> bool:
+    return bool(
+        _ASSIGNMENT.match(args[0])
+        or os.path.basename(args[0]) in _SHELLS
+        or _program_kind(args) is not None
+    )
+
+
+def _shell_script_argument(args: Sequence[str]) -> str | None:
+    """The script of `sh -c SCRIPT` (also `-ec`, `-lc`, `-o pipefail -c`)."""
+    for position, arg in enumerate(args):
+        if arg.startswith("-") and not arg.startswith("--") and "c" in arg[1:]:
+            return args[position + 1] if position + 1 < len(args) else None
+        if not arg.startswith(("-", "+")) and (position == 0 or args[position - 1] != "-o"):
+            return None
+    return None
+
+
+def _program_kind(args: Sequence[str]) -> tuple[str, list[str]] | None:
+    """("rq" | "rq-pool" | "celery", the arguments after the subcommand) when `args` starts a worker."""
+    program = os.path.basename(args[0])
+    rest = list(args[1:])
+    if _PYTHON.match(program) or program.startswith("$"):
+        rest = _after_interpreter_options(rest)
+        if rest is None or not rest:
+            return None
+        if rest[0] == "-m":
+            if len(rest) < 2:
+                return None
+            module, rest = rest[1], rest[2:]
+            if module in ("rq.cli", "rq"):
+                return _rq_subcommand(rest)
+            if module == "celery":
+                return _celery_subcommand(rest)
+            if module == "flask":
+                return _flask_subcommand(rest)
+            return None
+        program, rest = os.path.basename(rest[0]), rest[1:]
+    if program == "rq":
+        return _rq_subcommand(rest)
+    if program == "rqworker":
+        return "rq", rest
+    if program == "celery":
+        return _celery_subcommand(rest)
+    if program == "flask":
+        return _flask_subcommand(rest)
+    if program in ("manage.py", "django-admin", "django-admin.py"):
+        for position, arg in enumerate(rest):
+            if arg in ("rqworker", "rqworker-pool"):
+                return ("rq" if arg == "rqworker" else "rq-pool"), rest[:position] + rest[
+                    position + 1 :
+                ]
+            if not arg.startswith("-"):
+                return None
+    return None
+
+
+def _after_interpreter_options(args: list[str]) -> list[str] | None:
+    """Drop the interpreter's own options (`python -u -X dev -m rq.cli ...`)."""
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "-m" or not arg.startswith("-"):
+            return args[position:]
+        if arg in ("-W", "-X", "--check-hash-based-pycs"):
+            position += 2
+        elif arg == "-c":
+            return None
+        else:
+            position += 1
+    return None
+
+
+def _rq_subcommand(rest: list[str]) -> tuple[str, list[str]] | None:
+    for position, arg in enumerate(rest):
+        if arg in ("worker", "worker-pool"):
+            return ("rq" if arg == "worker" else "rq-pool"), rest[position + 1 :]
+        if not arg.startswith("-"):
+            return None
+    return None
+
+
+def _celery_subcommand(rest: list[str]) -> tuple[str, list[str]] | None:
+    _, positionals = _parse_options(rest, _CELERY_VALUE, _CELERY_FLAGS, stop_at_positional=True)
+    if positionals and positionals[0] == "worker":
+        before = rest[: len(rest) - len(positionals)]
+        return "celery", before + positionals[1:]
+    return None
+
+
+def _flask_subcommand(rest: list[str]) -> tuple[str, list[str]] | None:
+    for position, arg in enumerate(rest[:-1]):
+        if arg == "rq" and rest[position + 1] == "worker":  # Flask-RQ2's `flask rq worker`
+            return "rq", rest[position + 2 :]
+    return None
+
+
+# Options of RQ 3.0's click commands (rq/cli/helpers.py shared_options, rq/cli/workers.py), plus the
+# ones older releases had (--sentry-*), so a value is never mistaken for a queue name.
+_RQ_SHARED_VALUE = {
+    **dict.fromkeys(("--config", "-c"), "config"),
+    **dict.fromkeys(("--worker-class", "-w"), "worker_class"),
+    **dict.fromkeys(("--job-class", "-j"), "job_class"),
+    **dict.fromkeys(("--path", "-P"), "path"),
+    **dict.fromkeys(
+        ["--url", "-u", "--queue-class", "--connection-class", "--serializer", "-S"], "other"
+    ),
+}
+_RQ_WORKER_VALUE = {
+    **_RQ_SHARED_VALUE,
+    **dict.fromkeys(
+        [
+            "--logging_level",
+            "--logging-level",
+            "--log-format",
+            "--date-format",
+            "--name",
+            "-n",
+            "--results-ttl",
+            "--worker-ttl",
+            "--maintenance-interval",
+            "--job-monitoring-interval",
+            "--exception-handler",
+            "--pid",
+            "--max-jobs",
+            "--max-idle-time",
+            "--dequeue-strategy",
+            "-ds",
+            "--sentry-dsn",
+            "--sentry-ca-certs",
+        ],
+        "other",
+    ),
+}
+_RQ_WORKER_FLAGS = frozenset(
+    [
+        "--burst",
+        "-b",
+        "--disable-job-desc-logging",
+        "--verbose",
+        "-v",
+        "--quiet",
+        "-q",
+        "--disable-default-exception-handler",
+        "-d",
+        "--with-scheduler",
+        "-s",
+        "--sentry-debug",
+        "--help",
+    ]
+)
+_RQ_POOL_VALUE = {
+    **_RQ_SHARED_VALUE,
+    **dict.fromkeys(
+        [
+            "--logging-level",
+            "-l",
+            "--exception-handler",
+            "--log-format",
+            "--date-format",
+            "--num-workers",
+            "-n",
+        ],
+        "other",
+    ),
+}
+_RQ_POOL_FLAGS = frozenset(["--burst", "-b", "--verbose", "-v", "--quiet", "-q", "--help"])
+
+# Celery 5's global options (before the subcommand) and `celery worker`'s, with Celery 3/4 spellings.
+_CELERY_VALUE = {
+    **dict.fromkeys(("-A", "--app"), "app"),
+    **dict.fromkeys(("-P", "--pool"), "pool"),
+    **dict.fromkeys(("-Q", "--queues"), "queues"),
+    **dict.fromkeys(("--max-tasks-per-child", "--maxtasksperchild"), "max_tasks_per_child"),
+    **dict.fromkeys(
+        [
+            "-b",
+            "--broker",
+            "--result-backend",
+            "--loader",
+            "--config",
+            "--workdir",
+            "-n",
+            "--hostname",
+            "-S",
+            "--statedb",
+            "-l",
+            "--loglevel",
+            "-O",
+            "--prefetch-multiplier",
+            "-c",
+            "--concurrency",
+            "--time-limit",
+            "--soft-time-limit",
+            "--max-memory-per-child",
+            "--maxmemperchild",
+            "-X",
+            "--exclude-queues",
+            "-I",
+            "--include",
+            "--heartbeat-interval",
+            "--autoscale",
+            "-s",
+            "--schedule-filename",
+            "--schedule",
+            "--scheduler",
+            "-f",
+            "--logfile",
+            "--pidfile",
+            "--uid",
+            "--gid",
+            "--umask",
+            "--executable",
+        ],
+        "other",
+    ),
+}
+_CELERY_FLAGS = frozenset(
+    [
+        "-C",
+        "--no-color",
+        "-q",
+        "--quiet",
+        "--skip-checks",
+        "--version",
+        "--help",
+        "-E",
+        "--task-events",
+        "--events",
+        "--purge",
+        "--discard",
+        "--without-gossip",
+        "--without-mingle",
+        "--without-heartbeat",
+        "-B",
+        "--beat",
+        "-D",
+        "--detach",
+        "--autoreload",
+    ]
+)
+
+
+def _parse_options(
+    args: Sequence[str],
+    value_options: dict[str, str],
+    flags: frozenset[str],
+    *,
+    stop_at_positional: bool = False,
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Read options the way click does: `--opt=v`, `--opt v`, `-ov`, `-o v`, flag clusters `-bv`, `--`.
+
+    Unknown options are taken for flags: a wrong guess can only drop a queue name, never
+    turn an option value into the worker class.
+    """
+    values: dict[str, list[str]] = {}
+    positionals: list[str] = []
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        position += 1
+        if arg == "--":
+            positionals.extend(args[position:])
+            break
+        if not arg.startswith("-") or arg == "-":
+            positionals.append(arg)
+            if stop_at_positional:
+                positionals.extend(args[position:])
+                break
+            continue
+        name, has_value, inline = arg.partition("=")
+        if name in value_options or name in flags or arg.startswith("--"):
+            if name in value_options:
+                if has_value:
+                    value = inline
+                elif position < len(args):
+                    value = args[position]
+                    position += 1
+                else:
+                    continue
+                values.setdefault(value_options[name], []).append(value)
+            continue
+        for offset in range(1, len(arg)):  # a short option cluster
+            short = "-" + arg[offset]
+            if short in value_options:
+                value = arg[offset + 1 :]
+                if not value and position < len(args):
+                    value = args[position]
+                    position += 1
+                if value:
+                    values.setdefault(value_options[short], []).append(value)
+                break
+    return values, positionals
+
+
+def _rq(
+    kind: str, args: list[str], relpath: str, line: int, text: str, env: dict[str, str]
+) -> WorkerCommand:
+    value_options, flags = (
+        (_RQ_WORKER_VALUE, _RQ_WORKER_FLAGS) if kind == "rq" else (_RQ_POOL_VALUE, _RQ_POOL_FLAGS)
+    )
+    values, queues = _parse_options(args, value_options, flags)
+    for variable, option in _RQ_ENV.items():  # click's envvar= fallbacks
+        if variable in env and option not in values:
+            values[option] = [env[variable]]
+
+    def last(option: str) -> str | None:
+        return values[option][-1] if option in values else None
+
+    return WorkerCommand(
+        kind=kind,
+        path=relpath,
+        line=line,
+        text=text,
+        worker_class=last("worker_class"),
+        config_module=last("config"),
+        job_class=last("job_class"),
+        paths=tuple(values.get("path", ())),
+        queues=tuple(queues),
+    )
+
+
+def _celery(args: list[str], relpath: str, line: int, text: str) -> WorkerCommand:
+    values, _ = _parse_options(args, _CELERY_VALUE, _CELERY_FLAGS)
+    limit = values.get("max_tasks_per_child", [None])[-1]
+    queues = tuple(
+        q.strip() for value in values.get("queues", ()) for q in value.split(",") if q.strip()
+    )
+    return WorkerCommand(
+        kind="celery",
+        path=relpath,
+        line=line,
+        text=text,
+        queues=queues,
+        celery_app=values["app"][-1] if "app" in values else None,
+        max_tasks_per_child=int(limit) if limit is not None and limit.isdigit() else None,
+        pool=values["pool"][-1] if "pool" in values else None,
+    )

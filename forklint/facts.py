@@ -1,0 +1,868 @@
+"""Per-file facts: parse a file once with libcst and keep imports, definitions and calls as plain data."""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+import re
+from dataclasses import dataclass
+
+import libcst as cst
+
+from forklint.findings import FileError
+
+
+@dataclass(frozen=True)
+class Loc:
+    line: int  # 1-based
+    column: int  # 1-based
+    end_line: int
+    end_column: int  # 1-based, exclusive
+
+
+@dataclass(frozen=True)
+class ImportFact:
+    module: str  # absolute module imported from ("numpy", "app.models"); "" when unresolvable
+    name: str | None  # the imported attribute for `from m import name`; None for `import m`
+    bound: str  # the local name bound ("np", "Event", "os" for `import os.path`)
+    loc: Loc
+    conditional: bool  # under if/try/except: may not run every time
+    text: str  # "import numpy as np"
+
+    @property
+    def target(self) -> str:
+        """The dotted name the bound name stands for."""
+        if self.name is None:
+            return self.module if self.bound != self.module.split(".")[0] else self.bound
+        return f"{self.module}.{self.name}" if self.module else self.name
+
+
+@dataclass(frozen=True)
+class CallFact:
+    callee: str  # dotted as written; "()" marks a call result: "Worker().work", "self.load", "" if not a name
+    loc: Loc  # of the callee's leftmost name chain
+    args: tuple[
+        str, ...
+    ]  # positional args described: dotted name, '"literal"', callee + "()", "[...]", ""
+    kwargs: tuple[tuple[str, str], ...]  # (keyword, described value)
+    conditional: bool  # under if/else/except/while/and/or: not on every run of its scope
+
+
+@dataclass(frozen=True)
+class AssignFact:
+    target: str  # "model", "self.engine", "Base"
+    value: str  # described value: dotted name, callee + "()", '"literal"'; partial(f) is described as f
+    loc: Loc
+    conditional: bool
+
+
+@dataclass(frozen=True)
+class DecoratorFact:
+    name: str  # dotted callee of the decorator: "app.task" for both @app.task and @app.task(bind=True)
+    called: bool
+    args: tuple[str, ...]
+    kwargs: tuple[tuple[str, str], ...]
+    loc: Loc
+
+
+@dataclass(frozen=True)
+class FunctionFact:
+    qualname: str  # within the module: "record_event", "MyWorker.perform_job", "outer.inner"
+    name: str
+    loc: Loc  # of the name
+    cls: str | None  # qualname of the class for methods
+    decorators: tuple[DecoratorFact, ...]
+    params: tuple[tuple[str, str], ...]  # (name, described annotation)
+    calls: tuple[CallFact, ...]
+    imports: tuple[ImportFact, ...]  # function-level imports
+    assigns: tuple[AssignFact, ...]
+    memo_globals: tuple[str, ...]  # globals filled by the "global X; if X is None: X = ..." pattern
+
+
+@dataclass(frozen=True)
+class ClassFact:
+    qualname: str
+    name: str
+    loc: Loc
+    bases: tuple[str, ...]  # described
+    keywords: tuple[tuple[str, str], ...]  # metaclass=..., table=True
+    decorators: tuple[DecoratorFact, ...]
+    calls: tuple[CallFact, ...]  # class-body calls (run at import)
+    assigns: tuple[AssignFact, ...]
+    methods: tuple[str, ...]  # method names
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    module: str
+    relpath: str
+    is_package: bool
+    imports: tuple[ImportFact, ...] = ()  # module level (run at import)
+    calls: tuple[
+        CallFact, ...
+    ] = ()  # module level, class bodies included, `__main__` block excluded
+    assigns: tuple[AssignFact, ...] = ()  # module level
+    main_calls: tuple[CallFact, ...] = ()  # under `if __name__ == "__main__":`
+    main_imports: tuple[ImportFact, ...] = ()
+    functions: tuple[FunctionFact, ...] = ()
+    classes: tuple[ClassFact, ...] = ()
+    syntax_error: tuple[int, int, str] | None = None  # (line, column, message)
+    error: FileError | None = None
+
+
+# --- positions -------------------------------------------------------------------------------
+# libcst's PositionProvider re-generates the whole module; instead, a regex pass over the text
+# finds where each logical line starts, and statements consume logical lines in source order.
+
+_TOKENS = re.compile(
+    r"""(?P<s>[rRbBuUfF]{0,2}(?:'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"""
+    r'''|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'''
+    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"))"""
+    r"|(?P<c>#[^\r\n]*)|(?P<o>[(\[{])|(?P<x>[)\]}])|(?P<b>\\\r?\n)|(?P<n>\r\n|\n|\r)",
+    re.DOTALL,
+)
+_BLANK = " \t\f"
+
+
+def _logical_line_starts(text: str) -> list[int]:
+    starts: list[int] = []
+    pending = True
+    depth = 0
+    prev = 0
+    for m in _TOKENS.finditer(text):
+        kind = m.lastgroup
+        begin = m.start()
+        if pending and begin > prev:
+            gap = text[prev:begin]
+            rest = gap.lstrip(_BLANK)
+            if rest:
+                starts.append(begin - len(rest))
+                pending = False
+        prev = m.end()
+        if kind == "n":
+            if depth == 0:
+                pending = True
+            continue
+        if kind == "c" or kind == "b":
+            continue
+        if pending:
+            starts.append(begin)
+            pending = False
+        if kind == "o":
+            depth += 1
+        elif kind == "x" and depth:
+            depth -= 1
+    if pending and text[prev:].strip(_BLANK + "\r\n"):
+        starts.append(prev + len(text[prev:]) - len(text[prev:].lstrip(_BLANK)))
+    return starts
+
+
+class _PositionsOutOfStep(Exception):
+    """The logical-line scan and the parse disagree (exotic syntax): positions fall back to libcst."""
+
+
+class _Locator:
+    """Hands out logical-line regions in order and finds names inside them."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = _logical_line_starts(text)
+        self.index = 0
+        self.region_end = 0
+        self.cursor = 0
+
+    def next_line(self) -> int:
+        if self.index >= len(self.starts):
+            raise _PositionsOutOfStep
+        start = self.starts[self.index]
+        self.index += 1
+        self.region_end = (
+            self.starts[self.index] if self.index < len(self.starts) else len(self.text)
+        )
+        self.cursor = start
+        return start
+
+    def find(self, pattern: re.Pattern[str], strict: bool = False) -> tuple[int, int]:
+        m = pattern.search(self.text, self.cursor, self.region_end)
+        if m is None:
+            if strict:
+                return None  # type: ignore[return-value]
+            return self.cursor, self.cursor + 1
+        self.cursor = m.start() + 1
+        return m.start(), m.end()
+
+    def skip(self, pattern: re.Pattern[str]) -> None:
+        """Move past the next match (an assignment operator) so value names are not found in targets."""
+        m = pattern.search(self.text, self.cursor, self.region_end)
+        if m is not None:
+            self.cursor = m.end()
+
+    def done(self) -> None:
+        if self.index != len(self.starts):
+            raise _PositionsOutOfStep
+
+
+class _Lines:
+    """Offset -> (line, column), both 1-based."""
+
+    def __init__(self, text: str) -> None:
+        self.offsets = [0] + [m.end() for m in re.finditer(r"\r\n|\n|\r", text)]
+
+    def loc(self, start: int, end: int) -> Loc:
+        line = bisect.bisect_right(self.offsets, start)
+        end_line = bisect.bisect_right(self.offsets, end - 1) if end > start else line
+        return Loc(
+            line, start - self.offsets[line - 1] + 1, end_line, end - self.offsets[end_line - 1] + 1
+        )
+
+
+_ASSIGN_OP = re.compile(r"(?<![=!<>:])=(?!=)")
+_AUG_OP = re.compile(r"(?:\*\*|//|>>|<<|[-+*/%&|^@])=")
+_pattern_cache: dict[str, re.Pattern[str]] = {}
+
+
+def _pattern(source: str) -> re.Pattern[str]:
+    pat = _pattern_cache.get(source)
+    if pat is None:
+        if len(_pattern_cache) > 20000:
+            _pattern_cache.clear()
+        pat = _pattern_cache[source] = re.compile(source)
+    return pat
+
+
+def _name_pattern(dotted: str, prefix: str = "", suffix: str = "") -> re.Pattern[str]:
+    body = r"\s*\.\s*".join(re.escape(p) for p in dotted.split("."))
+    return _pattern(rf"{prefix}(?<![\w.]){body}(?!\w){suffix}")
+
+
+# --- describing expressions ------------------------------------------------------------------
+
+_DOTTED = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*(?::[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)?\Z")
+_PARTIALS = frozenset({"partial", "functools.partial"})
+
+
+def dotted(node: cst.CSTNode) -> str:
+    """Dotted name of a Name/Attribute chain, with "()" for calls and "[]" for subscripts; "" otherwise."""
+    t = type(node)
+    if t is cst.Name:
+        return node.value  # type: ignore[attr-defined]
+    if t is cst.Attribute:
+        head = dotted(node.value)  # type: ignore[attr-defined]
+        return f"{head}.{node.attr.value}" if head else ""  # type: ignore[attr-defined]
+    if t is cst.Call:
+        head = dotted(node.func)  # type: ignore[attr-defined]
+        return f"{head}()" if head else ""
+    if t is cst.Subscript:
+        head = dotted(node.value)  # type: ignore[attr-defined]
+        return f"{head}[]" if head else ""
+    return ""
+
+
+def _string(node: cst.CSTNode) -> str | None:
+    if type(node) is cst.SimpleString:
+        raw = node.value  # type: ignore[attr-defined]
+        if raw[:1] in "'\"" and "\\" not in raw and raw[:3] not in ("'''", '"""'):
+            return raw[1:-1]
+    return None
+
+
+def describe(node: cst.CSTNode) -> str:
+    t = type(node)
+    if t is cst.Name or t is cst.Attribute:
+        return dotted(node)
+    if t is cst.Call:
+        head = dotted(node.func)  # type: ignore[attr-defined]
+        if head in _PARTIALS and node.args:  # type: ignore[attr-defined]
+            return describe(node.args[0].value)  # type: ignore[attr-defined]
+        return f"{head}()" if head else ""
+    if t is cst.SimpleString:
+        s = _string(node)
+        return f'"{s}"' if s is not None and _DOTTED.match(s) else ""
+    if t is cst.Integer:
+        return node.value  # type: ignore[attr-defined]
+    if t is cst.List or t is cst.Tuple or t is cst.Set:
+        return "[" + ",".join(describe(e.value) for e in node.elements) + "]"  # type: ignore[attr-defined]
+    if t is cst.Subscript:
+        return dotted(node)
+    return ""
+
+
+def _is_plain(name: str) -> bool:
+    return bool(name) and "(" not in name and "[" not in name
+
+
+def _leftmost_chain(node: cst.CSTNode) -> cst.CSTNode | None:
+    """The Name/Attribute chain (or string) a call expression starts with, for locating it."""
+    while True:
+        t = type(node)
+        if t is cst.Call:
+            node = node.func  # type: ignore[attr-defined]
+        elif t is cst.Subscript:
+            node = node.value  # type: ignore[attr-defined]
+        elif t is cst.Attribute:
+            inner = node.value  # type: ignore[attr-defined]
+            if type(inner) in (cst.Name, cst.Attribute) and _is_plain(dotted(inner)):
+                return node
+            node = inner
+        elif t is cst.Name or t is cst.SimpleString:
+            return node
+        else:
+            return None
+
+
+# --- the walk --------------------------------------------------------------------------------
+
+_SKIP_FIELD = re.compile(
+    r"whitespace|lpar|rpar|comma|semicolon|equal|colon|operator|star|dot|leading_lines|header|footer|indent|^asynchronous$|^lines_after|^newline|^default_|^encoding$|^has_trailing|^start$|^end$|^keyword$|^walrus$|^trailing"
+)
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _fields(t: type) -> tuple[str, ...]:
+    names = _FIELDS.get(t)
+    if names is None:
+        names = _FIELDS[t] = tuple(
+            f.name for f in dataclasses.fields(t) if not _SKIP_FIELD.search(f.name)
+        )
+    return names
+
+
+_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+
+
+class _Scope:
+    def __init__(self) -> None:
+        self.calls: list[
+            tuple[str, int, int, tuple[str, ...], tuple[tuple[str, str], ...], bool]
+        ] = []
+        self.imports: list[tuple] = []
+        self.assigns: list[tuple] = []
+        self.globals: set[str] = set()
+        self.memo: list[str] = []
+
+
+class _Walker:
+    def __init__(self, text: str, module: str, is_package: bool) -> None:
+        self.text = text
+        self.module = module
+        self.is_package = is_package
+        self.locator = _Locator(text)
+        self.chain_pos: dict[int, tuple[int, int]] = {}
+        self.module_scope = _Scope()
+        self.main_scope = _Scope()
+        self.functions: list[tuple] = []
+        self.classes: list[tuple] = []
+
+    # statements
+
+    def block(self, body: cst.BaseSuite, scope: _Scope, cond: bool, ctx: tuple) -> None:
+        if type(body) is cst.SimpleStatementSuite:
+            for small in body.body:
+                self.small(small, scope, cond, ctx)
+            return
+        for stmt in body.body:  # type: ignore[attr-defined]
+            self.stmt(stmt, scope, cond, ctx)
+
+    def stmt(self, node: cst.CSTNode, scope: _Scope, cond: bool, ctx: tuple) -> None:
+        t = type(node)
+        loc = self.locator
+        if t is cst.SimpleStatementLine:
+            loc.next_line()
+            for small in node.body:  # type: ignore[attr-defined]
+                self.small(small, scope, cond, ctx)
+        elif t is cst.FunctionDef:
+            self.function(node, scope, ctx)  # type: ignore[arg-type]
+        elif t is cst.ClassDef:
+            self.klass(node, scope, cond, ctx)  # type: ignore[arg-type]
+        elif t is cst.If:
+            loc.next_line()
+            self.if_(node, scope, cond, ctx)  # type: ignore[arg-type]
+        elif t is cst.For:
+            loc.next_line()
+            self.expr(node.iter, scope, cond)  # type: ignore[attr-defined]
+            self.block(node.body, scope, cond, ctx)  # type: ignore[attr-defined]
+            self.orelse(node.orelse, scope, ctx)  # type: ignore[attr-defined]
+        elif t is cst.While:
+            loc.next_line()
+            self.expr(node.test, scope, cond)  # type: ignore[attr-defined]
+            self.block(node.body, scope, True, ctx)  # type: ignore[attr-defined]
+            self.orelse(node.orelse, scope, ctx)  # type: ignore[attr-defined]
+        elif t is cst.With:
+            loc.next_line()
+            for item in node.items:  # type: ignore[attr-defined]
+                self.expr(item.item, scope, cond)
+                if item.asname is not None and type(item.asname.name) is cst.Name:
+                    self.assign(dotted(item.asname.name), item.item, scope, cond)
+            self.block(node.body, scope, cond, ctx)  # type: ignore[attr-defined]
+        elif t is cst.Try or t is cst.TryStar:
+            loc.next_line()
+            self.block(node.body, scope, cond, ctx)  # type: ignore[attr-defined]
+            for handler in node.handlers:  # type: ignore[attr-defined]
+                loc.next_line()
+                self.block(handler.body, scope, True, ctx)
+            self.orelse(node.orelse, scope, ctx)  # type: ignore[attr-defined]
+            if node.finalbody is not None:  # type: ignore[attr-defined]
+                loc.next_line()
+                self.block(node.finalbody.body, scope, cond, ctx)  # type: ignore[attr-defined]
+        elif t is cst.Match:
+            loc.next_line()
+            self.expr(node.subject, scope, cond)  # type: ignore[attr-defined]
+            for case in node.cases:  # type: ignore[attr-defined]
+                loc.next_line()
+                self.block(case.body, scope, True, ctx)
+        else:  # an unknown compound statement: keep the logical lines in step
+            loc.next_line()
+            body = getattr(node, "body", None)
+            if isinstance(body, cst.BaseSuite):
+                self.block(body, scope, True, ctx)
+
+    def orelse(self, node: cst.CSTNode | None, scope: _Scope, ctx: tuple) -> None:
+        if node is not None:
+            self.locator.next_line()
+            self.block(node.body, scope, True, ctx)  # type: ignore[attr-defined]
+
+    def if_(self, node: cst.If, scope: _Scope, cond: bool, ctx: tuple) -> None:
+        test = node.test
+        kind = ctx[0]
+        if kind == "module" and _is_main_test(test):
+            self.block(node.body, self.main_scope, False, ("main",) + ctx[1:])
+            if node.orelse is not None:
+                self.else_chain(node.orelse, scope, ctx)
+            return
+        if _is_type_checking(test):
+            self.block(node.body, _Scope(), True, ctx)  # typing-only imports never run
+            if node.orelse is not None:
+                self.else_chain(node.orelse, scope, ctx)
+            return
+        self.expr(test, scope, cond)
+        if kind == "function":
+            name = _none_test_name(test)
+            if name is not None and name in scope.globals:
+                scope.memo.append(name)
+        self.block(node.body, scope, True, ctx)
+        if node.orelse is not None:
+            self.else_chain(node.orelse, scope, ctx)
+
+    def else_chain(self, node: cst.CSTNode, scope: _Scope, ctx: tuple) -> None:
+        self.locator.next_line()
+        if type(node) is cst.If:
+            self.if_(node, scope, True, ctx)  # type: ignore[arg-type]
+        else:
+            self.block(node.body, scope, True, ctx)  # type: ignore[attr-defined]
+
+    def decorators(self, decorators: tuple[cst.Decorator, ...] | list) -> tuple:
+        out = []
+        for deco in decorators:
+            self.locator.next_line()
+            expr = deco.decorator
+            called = type(expr) is cst.Call
+            target = expr.func if called else expr  # type: ignore[attr-defined]
+            name = dotted(target)
+            start, end = (
+                self.locator.find(_name_pattern(name, "@\\s*"))
+                if name
+                else (self.locator.cursor, self.locator.cursor + 1)
+            )
+            args, kwargs = _args(expr.args) if called else ((), ())  # type: ignore[attr-defined]
+            out.append(
+                (
+                    name,
+                    called,
+                    args,
+                    kwargs,
+                    start + (0 if not name else _at_offset(self.text, start)),
+                    end,
+                )
+            )
+        return tuple(out)
+
+    def function(self, node: cst.FunctionDef, outer: _Scope, ctx: tuple) -> None:
+        decorators = self.decorators(node.decorators)
+        self.locator.next_line()
+        name = node.name.value
+        start, end = self.locator.find(_pattern(rf"\bdef\s+({re.escape(name)})\b"))
+        start = end - len(name)
+        kind, prefix, cls = ctx[0], ctx[1], ctx[2] if len(ctx) > 2 else None
+        qualname = f"{prefix}.{name}" if prefix else name
+        params = []
+        p = node.params
+        for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            ann = describe(param.annotation.annotation) if param.annotation is not None else ""
+            if not ann and param.annotation is not None:
+                s = _string(param.annotation.annotation)
+                ann = s or ""
+            params.append((param.name.value, ann))
+        scope = _Scope()
+        if kind == "class":
+            outer_cls = cls
+        else:
+            outer_cls = None
+        self.block(node.body, scope, False, ("function", qualname, None))
+        self.functions.append(
+            (qualname, name, start, end, outer_cls, decorators, tuple(params), scope)
+        )
+
+    def klass(self, node: cst.ClassDef, outer: _Scope, cond: bool, ctx: tuple) -> None:
+        decorators = self.decorators(node.decorators)
+        self.locator.next_line()
+        name = node.name.value
+        start, end = self.locator.find(_pattern(rf"\bclass\s+({re.escape(name)})\b"))
+        start = end - len(name)
+        for arg in (*node.bases, *node.keywords):
+            self.expr(arg.value, outer, cond)
+        bases = tuple(describe(a.value) for a in node.bases)
+        keywords = tuple(
+            (a.keyword.value, describe(a.value)) for a in node.keywords if a.keyword is not None
+        )
+        prefix = ctx[1] if ctx[0] in ("class", "function") else ""
+        qualname = f"{prefix}.{name}" if prefix else name
+        # the class body runs at import (module level) or when the enclosing function runs
+        scope = _Scope() if ctx[0] != "function" else outer
+        self.block(node.body, scope, cond, ("class", qualname, qualname))
+        methods = []
+        for stmt in node.body.body:  # type: ignore[attr-defined]
+            if type(stmt) is cst.FunctionDef:
+                methods.append(stmt.name.value)
+        self.classes.append(
+            (qualname, name, start, end, bases, keywords, decorators, scope, tuple(methods))
+        )
+        if ctx[0] != "function":
+            target = self.module_scope if ctx[0] in ("module", "class") else self.main_scope
+            target.calls.extend(scope.calls)
+            target.imports.extend(scope.imports)
+
+    def small(self, node: cst.CSTNode, scope: _Scope, cond: bool, ctx: tuple) -> None:
+        t = type(node)
+        if t is cst.Expr:
+            self.expr(node.value, scope, cond)  # type: ignore[attr-defined]
+        elif t is cst.Assign:
+            value = node.value  # type: ignore[attr-defined]
+            self.locator.skip(_ASSIGN_OP)
+            self.expr(value, scope, cond)
+            for target in node.targets:  # type: ignore[attr-defined]
+                self.assign_target(target.target, value, scope, cond)
+        elif t is cst.AnnAssign:
+            value = node.value  # type: ignore[attr-defined]
+            if value is not None:
+                self.locator.skip(_ASSIGN_OP)
+                self.expr(value, scope, cond)
+                self.assign_target(node.target, value, scope, cond)  # type: ignore[attr-defined]
+        elif t is cst.AugAssign:
+            self.locator.skip(_AUG_OP)
+            self.expr(node.value, scope, cond)  # type: ignore[attr-defined]
+        elif t is cst.Import:
+            self.import_(node, scope, cond)  # type: ignore[arg-type]
+        elif t is cst.ImportFrom:
+            self.import_from(node, scope, cond)  # type: ignore[arg-type]
+        elif t is cst.Global:
+            for n in node.names:  # type: ignore[attr-defined]
+                scope.globals.add(n.name.value)
+        elif t is cst.Return or t is cst.Raise or t is cst.Assert or t is cst.Del:
+            for f in _fields(t):
+                child = getattr(node, f)
+                if isinstance(child, cst.CSTNode):
+                    self.expr(child, scope, cond)
+
+    def assign_target(
+        self, target: cst.CSTNode, value: cst.CSTNode, scope: _Scope, cond: bool
+    ) -> None:
+        t = type(target)
+        if t is cst.Name or t is cst.Attribute:
+            name = dotted(target)
+            if name:
+                self.assign(name, value, scope, cond)
+        elif t is cst.Tuple or t is cst.List:
+            for el in target.elements:  # type: ignore[attr-defined]
+                self.assign_target(el.value, cst.Name("_unknown_"), scope, cond)
+
+    def assign(self, name: str, value: cst.CSTNode, scope: _Scope, cond: bool) -> None:
+        scope.assigns.append((name, describe(value), self.locator.cursor, cond))
+
+    def import_(self, node: cst.Import, scope: _Scope, cond: bool) -> None:
+        start, end = self.locator.find(_pattern(r"\bimport\b"))
+        for alias in node.names:
+            module = dotted(alias.name)
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
+                bound = alias.asname.name.value
+                text = f"import {module} as {bound}"
+            else:
+                bound = module.split(".")[0]
+                text = f"import {module}"
+            scope.imports.append((module, None, bound, start, end, cond, text))
+
+    def import_from(self, node: cst.ImportFrom, scope: _Scope, cond: bool) -> None:
+        start, end = self.locator.find(_pattern(r"\bfrom\b"))
+        level = len(node.relative)
+        written = dotted(node.module) if node.module is not None else ""
+        module = _absolute(self.module, self.is_package, level, written)
+        shown = "." * level + written
+        if isinstance(node.names, cst.ImportStar):
+            scope.imports.append((module, "*", "*", start, end, cond, f"from {shown} import *"))
+            return
+        for alias in node.names:
+            name = dotted(alias.name)
+            if alias.asname is not None and type(alias.asname.name) is cst.Name:
+                bound = alias.asname.name.value
+                text = f"from {shown} import {name} as {bound}"
+            else:
+                bound = name
+                text = f"from {shown} import {name}"
+            scope.imports.append((module, name, bound, start, end, cond, text))
+
+    # expressions
+
+    def expr(self, node: cst.CSTNode, scope: _Scope, cond: bool) -> None:
+        t = type(node)
+        if t in _LEAVES:
+            return
+        if t is cst.Call:
+            self.call(node, scope, cond)  # type: ignore[arg-type]
+            return
+        if t is cst.Lambda:
+            return  # runs later, when (and if) the lambda is called
+        if t is cst.BooleanOperation:
+            self.expr(node.left, scope, cond)  # type: ignore[attr-defined]
+            self.expr(node.right, scope, True)  # type: ignore[attr-defined]
+            return
+        if t is cst.IfExp:  # in source order: body, test, orelse
+            self.expr(node.body, scope, True)  # type: ignore[attr-defined]
+            self.expr(node.test, scope, cond)  # type: ignore[attr-defined]
+            self.expr(node.orelse, scope, True)  # type: ignore[attr-defined]
+            return
+        for f in _fields(t):
+            child = getattr(node, f)
+            if isinstance(child, cst.CSTNode):
+                self.expr(child, scope, cond)
+            elif type(child) is tuple or type(child) is list:
+                for c in child:
+                    if isinstance(c, cst.CSTNode):
+                        self.expr(c, scope, cond)
+
+    def call(self, node: cst.Call, scope: _Scope, cond: bool) -> None:
+        callee = dotted(node.func)
+        chain = _leftmost_chain(node.func)
+        if chain is None:
+            start = self.locator.cursor
+            end = start + 1
+        else:
+            key = id(chain)
+            pos = self.chain_pos.get(key)
+            if pos is None:
+                if type(chain) is cst.SimpleString:
+                    pos = self.locator.find(_pattern(re.escape(chain.value)))  # type: ignore[attr-defined]
+                elif (
+                    chain is node.func
+                ):  # a plain dotted callee: prefer the occurrence followed by "("
+                    pos = self.locator.find(_name_pattern(callee, suffix=r"\s*\("), strict=True)
+                    if pos is None:
+                        pos = self.locator.find(_name_pattern(callee))
+                    else:
+                        pos = (
+                            pos[0],
+                            pos[1]
+                            - 1
+                            - len(self.text[pos[0] : pos[1] - 1])
+                            + len(self.text[pos[0] : pos[1] - 1].rstrip()),
+                        )
+                else:
+                    pos = self.locator.find(_name_pattern(dotted(chain)))
+                self.chain_pos[key] = pos
+            start, end = pos
+        args, kwargs = _args(node.args)
+        scope.calls.append((callee, start, end, args, kwargs, cond))
+        self.expr(node.func, scope, cond)
+        for arg in node.args:
+            self.expr(arg.value, scope, cond)
+
+
+def _at_offset(text: str, start: int) -> int:
+    """Decorator matches start at "@"; the fact points at the name after it."""
+    i = start + 1
+    while i < len(text) and text[i] in " \t":
+        i += 1
+    return i - start
+
+
+def _args(args: tuple[cst.Arg, ...] | list) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+    pos: list[str] = []
+    kw: list[tuple[str, str]] = []
+    for arg in args:
+        if arg.keyword is not None:
+            kw.append((arg.keyword.value, describe(arg.value)))
+        elif not arg.star:
+            pos.append(describe(arg.value))
+    return tuple(pos), tuple(kw)
+
+
+def _absolute(module: str, is_package: bool, level: int, written: str) -> str:
+    if level == 0:
+        return written
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level - 1 > len(parts):
+        return ""
+    base = parts[: len(parts) - (level - 1)]
+    if written:
+        base.append(written)
+    return ".".join(base)
+
+
+def _is_main_test(test: cst.CSTNode) -> bool:
+    if type(test) is not cst.Comparison or len(test.comparisons) != 1:  # type: ignore[attr-defined]
+        return False
+    left, right = test.left, test.comparisons[0].comparator  # type: ignore[attr-defined]
+    names = {dotted(left), dotted(right)}
+    strings = {_string(left), _string(right)}
+    return "__name__" in names and "__main__" in strings
+
+
+def _is_type_checking(test: cst.CSTNode) -> bool:
+    return dotted(test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+
+
+def _none_test_name(test: cst.CSTNode) -> str | None:
+    """X for `X is None` / `not X` tests."""
+    t = type(test)
+    if t is cst.Comparison and len(test.comparisons) == 1:  # type: ignore[attr-defined]
+        comp = test.comparisons[0]  # type: ignore[attr-defined]
+        if (
+            type(comp.operator) is cst.Is
+            and dotted(comp.comparator) == "None"
+            and type(test.left) is cst.Name
+        ):  # type: ignore[attr-defined]
+            return test.left.value  # type: ignore[attr-defined]
+    if (
+        t is cst.UnaryOperation
+        and type(test.operator) is cst.Not
+        and type(test.expression) is cst.Name
+    ):  # type: ignore[attr-defined]
+        return test.expression.value  # type: ignore[attr-defined]
+    return None
+
+
+# --- assembling ------------------------------------------------------------------------------
+
+
+def extract(text: str, module: str, relpath: str, is_package: bool) -> FileFacts:
+    """Facts of one decoded file; syntax errors and parser limits come back as values."""
+    try:
+        tree = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
+        return FileFacts(
+            module, relpath, is_package, syntax_error=(exc.raw_line, exc.raw_column + 1, message)
+        )
+    except RecursionError:
+        return FileFacts(
+            module, relpath, is_package, error=FileError(relpath, "too deeply nested to parse")
+        )
+    except Exception as exc:  # libcst raises assorted errors on exotic input; never crash the run
+        return FileFacts(
+            module,
+            relpath,
+            is_package,
+            error=FileError(relpath, f"cannot parse: {exc}".splitlines()[0]),
+        )
+    try:
+        walker = _Walker(text, module, is_package)
+        for stmt in tree.body:
+            walker.stmt(stmt, walker.module_scope, False, ("module", "", None))
+        walker.locator.done()
+    except _PositionsOutOfStep:
+        return _extract_with_libcst_positions(tree, text, module, relpath, is_package)
+    except RecursionError:
+        return FileFacts(
+            module, relpath, is_package, error=FileError(relpath, "too deeply nested to analyse")
+        )
+    return _assemble(walker, module, relpath, is_package)
+
+
+def _extract_with_libcst_positions(
+    tree: cst.Module, text: str, module: str, relpath: str, is_package: bool
+) -> FileFacts:
+    """Slow path for the rare file the logical-line scan cannot follow: libcst's own positions."""
+    from libcst.metadata import MetadataWrapper, PositionProvider
+
+    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
+    positions = wrapper.resolve(PositionProvider)
+    lines = _Lines(text)
+    kinds = (
+        cst.SimpleStatementLine,
+        cst.BaseCompoundStatement,
+        cst.Decorator,
+        cst.ExceptHandler,
+        cst.ExceptStarHandler,
+        cst.Else,
+        cst.Finally,
+        cst.MatchCase,
+    )
+    starts = [
+        lines.offsets[rng.start.line - 1] + rng.start.column
+        for node, rng in positions.items()
+        if isinstance(node, kinds)
+    ]
+    walker = _Walker(text, module, is_package)
+    walker.locator.starts = sorted(set(starts))
+    try:
+        for stmt in tree.body:
+            walker.stmt(stmt, walker.module_scope, False, ("module", "", None))
+    except _PositionsOutOfStep:
+        return FileFacts(
+            module, relpath, is_package, error=FileError(relpath, "cannot locate statements")
+        )
+    return _assemble(walker, module, relpath, is_package)
+
+
+def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> FileFacts:
+    lines = _Lines(walker.text)
+
+    def calls(scope: _Scope) -> tuple[CallFact, ...]:
+        return tuple(
+            CallFact(c, lines.loc(s, e), a, k, cond) for c, s, e, a, k, cond in scope.calls
+        )
+
+    def imports(scope: _Scope) -> tuple[ImportFact, ...]:
+        return tuple(
+            ImportFact(m, n, b, lines.loc(s, e), cond, text)
+            for m, n, b, s, e, cond, text in scope.imports
+        )
+
+    def assigns(scope: _Scope) -> tuple[AssignFact, ...]:
+        return tuple(AssignFact(t, v, lines.loc(s, s + 1), cond) for t, v, s, cond in scope.assigns)
+
+    def decorators(raw: tuple) -> tuple[DecoratorFact, ...]:
+        return tuple(DecoratorFact(n, c, a, k, lines.loc(s, e)) for n, c, a, k, s, e in raw)
+
+    functions = tuple(
+        FunctionFact(
+            q,
+            n,
+            lines.loc(s, e),
+            cls,
+            decorators(d),
+            params,
+            calls(sc),
+            imports(sc),
+            assigns(sc),
+            tuple(dict.fromkeys(sc.memo)),
+        )
+        for q, n, s, e, cls, d, params, sc in walker.functions
+    )
+    classes = tuple(
+        ClassFact(q, n, lines.loc(s, e), bases, kws, decorators(d), calls(sc), assigns(sc), methods)
+        for q, n, s, e, bases, kws, d, sc, methods in walker.classes
+    )
+    ms, main = walker.module_scope, walker.main_scope
+    return FileFacts(
+        module,
+        relpath,
+        is_package,
+        imports=imports(ms),
+        calls=calls(ms),
+        assigns=assigns(ms),
+        main_calls=calls(main),
+        main_imports=imports(main),
+        functions=functions,
+        classes=classes,
+    )

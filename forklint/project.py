@@ -1,0 +1,468 @@
+"""Find the project's Python files, decode them and name their modules: the whole-program model's input."""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import io
+import os
+import re
+import stat
+import tokenize
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from forklint.config import Config
+from forklint.findings import FileError
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+# The directories no one wants analysed (ruff's and black's lists, narrowed to Python projects).
+# `exclude` replaces them, `extend-exclude` adds to them. Virtualenvs are also recognised by their
+# pyvenv.cfg whatever their name, whatever the excludes: their files are never the project's code.
+DEFAULT_EXCLUDE = (
+    ".bzr",
+    ".direnv",
+    ".eggs",
+    ".git",
+    ".hg",
+    ".mypy_cache",
+    ".nox",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".svn",
+    ".tox",
+    ".venv",
+    "venv",
+    "__pycache__",
+    "__pypackages__",
+    "build",
+    "dist",
+    "node_modules",
+    "site-packages",
+    "*.egg-info",
+)
+
+# The largest file read. The biggest hand-written or generated module of the standard library
+# (pydoc_data/topics.py) is under 1 MB; libcst needs roughly 100x a file's size in memory while
+# parsing it, so a 10 MB generated blob would cost a gigabyte for nothing forklint can act on.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: Path  # absolute
+    relpath: str  # relative to the project root with "/"; as given for files outside the root
+    module: str  # dotted module name: "app.tasks"; "app" for app/__init__.py
+    is_package: bool  # True for __init__.py / __init__.pyi
+    text: str | None  # decoded source (BOM stripped, PEP 263 cookie honoured); None when error
+    error: FileError | None  # one-line problem (undecodable, NUL byte, unreadable, symlink loop...)
+
+
+@dataclass(frozen=True)
+class Project:
+    root: Path
+    config: Config
+    files: tuple[SourceFile, ...]  # every Python file of the project (the whole-program model)
+    targets: frozenset[str]  # relpaths where findings are reported (given paths, minus excludes)
+    source_roots: tuple[str, ...]  # relpaths of detected/configured source roots ("" = root)
+
+
+class Excluder:
+    """gitignore-style globs relative to the root: `name` matches at any depth, `a/b` is anchored."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self._rules = [rule for rule in map(_compile_glob, patterns) if rule is not None]
+
+    def excluded(self, relpath: str, is_dir: bool) -> bool:
+        """True when `relpath` or one of its parent directories matches a pattern."""
+        parts = relpath.split("/")
+        for end in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:end])
+            prefix_is_dir = is_dir or end < len(parts)
+            for regex, dir_only in self._rules:
+                if (prefix_is_dir or not dir_only) and regex.fullmatch(prefix):
+                    return True
+        return False
+
+
+def _compile_glob(pattern: str) -> tuple[re.Pattern[str], bool] | None:
+    pattern = pattern.strip().replace("\\", "/")
+    if not pattern or pattern.startswith("#"):
+        return None
+    dir_only = pattern.endswith("/")
+    pattern = pattern.strip("/")
+    while pattern.startswith("./"):
+        pattern = pattern[2:]
+    if not pattern:
+        return None
+    anchored = "/" in pattern
+    regex = "" if anchored else "(?:.*/)?"
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            regex += "(?:.*/)?"
+            i += 3
+        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
+            regex += "(?:/.*)?"
+            i += 3
+        elif pattern.startswith("**", i):
+            regex += ".*"
+            i += 2
+        elif pattern[i] == "*":
+            regex += "[^/]*"
+            i += 1
+        elif pattern[i] == "?":
+            regex += "[^/]"
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1 : end]
+            if body.startswith("!"):
+                body = "^" + body[1:]
+            regex += f"[{body}]"
+            i = end + 1
+        else:
+            regex += re.escape(pattern[i])
+            i += 1
+    return re.compile(regex), dir_only
+
+
+def make_excluder(config: Config) -> Excluder:
+    base = config.exclude if config.exclude else DEFAULT_EXCLUDE
+    return Excluder((*base, *config.extend_exclude))
+
+
+@dataclass(frozen=True)
+class WalkedFile:
+    path: Path  # absolute, not resolved (symlinks kept, so relpaths stay as the user sees them)
+    relpath: str
+    error: FileError | None = None
+
+
+def walk(
+    top: Path, relpath: str, excluder: Excluder, *, match_prefix: str | None = None
+) -> Iterator[WalkedFile]:
+    """Every file under `top` (a directory), sorted, pruning excluded and virtualenv directories.
+
+    `relpath` names `top` in the results ("" for the root). Exclusion is matched on
+    `match_prefix` + the path below `top` (defaults to `relpath`). Symlinked directories are
+    followed once; one that leads back to a directory being walked is reported as a loop.
+    """
+    prefix = relpath if match_prefix is None else match_prefix
+    seen: set[tuple[int, int]] = set()
+    # Symlinked directories wait until the real tree is walked, so a file reachable both ways
+    # keeps its real path (and module name).
+    deferred: list[_Pending] = []
+    yield from _walk_dir(top, relpath, prefix, excluder, frozenset(), seen, deferred)
+    while deferred:
+        pending = sorted(deferred, key=lambda item: item[1])
+        deferred.clear()
+        for directory, rel, match, ancestors in pending:
+            yield from _walk_dir(directory, rel, match, excluder, ancestors, seen, deferred)
+
+
+_Pending = tuple[Path, str, str, frozenset[tuple[int, int]]]
+
+
+def _walk_dir(
+    directory: Path,
+    relpath: str,
+    match: str,
+    excluder: Excluder,
+    ancestors: frozenset[tuple[int, int]],
+    seen: set[tuple[int, int]],
+    deferred: list[_Pending],
+) -> Iterator[WalkedFile]:
+    try:
+        info = directory.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in ancestors:
+            message = "symlink loop: the link leads back to a parent directory; skipped"
+            yield WalkedFile(directory, relpath, FileError(relpath, message))
+            return
+        if key in seen:  # reached before through another path: same files, same modules
+            return
+        seen.add(key)
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        error = FileError(relpath or ".", f"cannot read directory: {_reason(exc)}")
+        yield WalkedFile(directory, relpath, error)
+        return
+    ancestors = ancestors | {key}
+    for entry in entries:
+        child_rel = f"{relpath}/{entry.name}" if relpath else entry.name
+        child_match = f"{match}/{entry.name}" if match else entry.name
+        child = directory / entry.name
+        try:
+            is_dir = entry.is_dir()  # follows symlinks; a dangling or looping link is "not a dir"
+        except OSError:
+            is_dir = False
+        if is_dir:
+            if excluder.excluded(child_match, True) or os.path.exists(child / "pyvenv.cfg"):
+                continue
+            if entry.is_symlink():
+                deferred.append((child, child_rel, child_match, ancestors))
+            else:
+                yield from _walk_dir(
+                    child, child_rel, child_match, excluder, ancestors, seen, deferred
+                )
+        elif not excluder.excluded(child_match, False):
+            if entry.is_symlink() and _symlink_loops(child):
+                yield WalkedFile(child, child_rel, FileError(child_rel, "symlink loop; skipped"))
+            else:
+                yield WalkedFile(child, child_rel)
+
+
+def _symlink_loops(path: Path) -> bool:
+    try:
+        path.stat()
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _reason(exc: OSError) -> str:
+    return (exc.strerror or exc.__class__.__name__).lower()
+
+
+def discover(paths: Sequence[Path], config: Config) -> Project:
+    """The project under `config.root`: all its Python files, and the given paths as targets."""
+    root = Path(os.path.abspath(config.root))
+    excluder = make_excluder(config)
+    found: dict[str, WalkedFile] = {}  # relpath -> file, the whole project
+    targets: set[str] = set()
+
+    for walked in walk(root, "", excluder):
+        if walked.error is not None or walked.relpath.endswith(PYTHON_SUFFIXES):
+            found.setdefault(walked.relpath, walked)
+    if not paths:
+        targets.update(found)
+    for given in paths:
+        for walked in _expand(given, root, excluder):
+            found.setdefault(walked.relpath, walked)
+            targets.add(walked.relpath)
+
+    source_roots = _source_roots(root, config, found)
+    files = tuple(_load(walked, root, source_roots) for _, walked in sorted(found.items()))
+    return Project(
+        root=root,
+        config=config,
+        files=files,
+        targets=frozenset(targets),
+        source_roots=source_roots,
+    )
+
+
+def _is_python(relpath: str) -> bool:
+    return relpath.endswith(PYTHON_SUFFIXES)
+
+
+def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]:
+    """The files one command-line path stands for, excludes applied (also to a file named explicitly)."""
+    absolute = Path(os.path.abspath(given))
+    inside = _relative_to(absolute, root)
+    shown = given.as_posix()
+    if inside is not None:
+        relpath, match = inside, inside
+    else:
+        # Outside the root, patterns apply from the given path down, never to its parents.
+        relpath, match = shown, absolute.name
+    if relpath == "":
+        is_dir = True
+    else:
+        try:
+            is_dir = absolute.is_dir()
+        except OSError:
+            is_dir = False
+        if excluder.excluded(match, is_dir):
+            return
+    if is_dir:
+        for walked in walk(
+            absolute, relpath, excluder, match_prefix=match if inside is None else relpath
+        ):
+            if walked.error is not None or _is_python(walked.relpath):
+                yield walked
+        return
+    if not os.path.lexists(absolute):
+        yield WalkedFile(absolute, relpath, FileError(relpath, "no such file or directory"))
+        return
+    # A file named on the command line is analysed whatever its suffix (scripts without .py).
+    if _symlink_loops(absolute):
+        yield WalkedFile(absolute, relpath, FileError(relpath, "symlink loop; skipped"))
+        return
+    yield WalkedFile(absolute, relpath)
+
+
+def _relative_to(path: Path, root: Path) -> str | None:
+    for candidate, base in (
+        (path, root),
+        (Path(os.path.realpath(path)), Path(os.path.realpath(root))),
+    ):
+        try:
+            rel = candidate.relative_to(base).as_posix()
+        except ValueError:
+            continue
+        return "" if rel == "." else rel
+    return None
+
+
+# ---- module names ---------------------------------------------------------------------------
+
+
+def _source_roots(root: Path, config: Config, found: dict[str, WalkedFile]) -> tuple[str, ...]:
+    """Configured roots (`src`), else the root, `src/` and every folder that holds a top-level package."""
+    package_dirs = frozenset(
+        rel.rpartition("/")[0]
+        for rel in found
+        if rel.rpartition("/")[2] in ("__init__.py", "__init__.pyi")
+    )
+    roots: set[str] = {""}
+    if config.src:
+        roots.update(_normalise(src) for src in config.src)
+    else:
+        if (root / "src").is_dir() and "src" not in package_dirs:
+            roots.add("src")
+        for directory in package_dirs:
+            parent = directory.rpartition("/")[0] if "/" in directory else ""
+            if (
+                parent not in package_dirs
+                and not directory.startswith("../")
+                and not os.path.isabs(directory)
+            ):
+                roots.add(parent)
+    return tuple(sorted(roots, key=lambda r: (r.count("/") if r else -1, r)))
+
+
+def _normalise(relpath: str) -> str:
+    rel = Path(relpath).as_posix().strip("/")
+    return "" if rel in (".", "") else rel
+
+
+def module_name(relpath: str, source_roots: Sequence[str]) -> tuple[str, bool]:
+    """Dotted name of the file from its innermost source root, and whether it is a package."""
+    directory, _, filename = relpath.rpartition("/")
+    stem = filename
+    for suffix in PYTHON_SUFFIXES:
+        if stem.endswith(suffix):
+            stem = stem[: -len(suffix)]
+            break
+    is_package = stem == "__init__" and filename != stem
+    best = ""
+    for candidate in source_roots:
+        inside = directory == candidate or directory.startswith(candidate + "/")
+        if candidate and inside and len(candidate) > len(best):
+            best = candidate
+    below = directory[len(best) :].strip("/") if best else directory
+    parts = [p for p in below.split("/") if p]
+    if not is_package:
+        parts.append(stem)
+    return ".".join(parts), is_package
+
+
+def _outside_module_name(path: Path) -> tuple[str, bool]:
+    """Name of a file outside the root: its package chain (folders holding __init__.py) upward."""
+    stem = path.name.split(".")[0] if path.name.endswith(PYTHON_SUFFIXES) else path.name
+    is_package = stem == "__init__"
+    parts = [] if is_package else [stem]
+    directory = path.parent
+    while (directory / "__init__.py").is_file() or (directory / "__init__.pyi").is_file():
+        parts.insert(0, directory.name)
+        if directory.parent == directory:
+            break
+        directory = directory.parent
+    return ".".join(parts), is_package
+
+
+def _load(walked: WalkedFile, root: Path, source_roots: Sequence[str]) -> SourceFile:
+    if _relative_to(walked.path, root) is None:
+        module, is_package = _outside_module_name(walked.path)
+    else:
+        module, is_package = module_name(walked.relpath, source_roots)
+        if not module:  # an __init__.py at the root itself: the package is the root folder
+            module = root.name
+    if walked.error is not None:
+        if not _is_python(walked.relpath):  # a directory that could not be walked names no module
+            module, is_package = "", False
+        return SourceFile(walked.path, walked.relpath, module, is_package, None, walked.error)
+    text, error = read_source(walked.path, walked.relpath)
+    return SourceFile(walked.path, walked.relpath, module, is_package, text, error)
+
+
+# ---- decoding -------------------------------------------------------------------------------
+
+
+def read_source(path: Path, relpath: str) -> tuple[str | None, FileError | None]:
+    """Decode a Python file as the interpreter would; every failure is a one-line FileError."""
+    data, error = read_bytes(path, relpath)
+    if error is not None or data is None:
+        return None, error
+    return decode_source(data, relpath)
+
+
+def read_bytes(
+    path: Path, relpath: str, limit: int = MAX_FILE_BYTES
+) -> tuple[bytes | None, FileError | None]:
+    """The file's bytes; refuses what is not a regular file (a FIFO would block the run forever)."""
+    try:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            return None, FileError(relpath, "is a directory, not a file")
+        if not stat.S_ISREG(info.st_mode):
+            return None, FileError(relpath, "not a regular file (device, socket or FIFO); skipped")
+        if info.st_size > limit:
+            return None, FileError(
+                relpath,
+                f"file is larger than {limit // (1024 * 1024)} MB ({info.st_size} bytes); skipped",
+            )
+        with open(path, "rb") as handle:
+            return handle.read(limit + 1), None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return None, FileError(relpath, "symlink loop; skipped")
+        return None, FileError(relpath, f"cannot read file: {_reason(exc)}")
+
+
+def decode_source(data: bytes, relpath: str) -> tuple[str | None, FileError | None]:
+    nul = data.find(b"\0")
+    if nul >= 0:
+        return None, _byte_error(
+            relpath, data, nul, f"contains a NUL byte at byte {nul}; not Python source"
+        )
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        reason = str(exc.msg)
+        if not reason.startswith("invalid or missing"):
+            return None, FileError(relpath, f"bad coding declaration ({reason})", 1)
+        # A first line that is not UTF-8 and declares nothing: decoding below names the byte.
+        encoding = "utf-8"
+    offset = 0
+    if encoding == "utf-8-sig":
+        encoding = "utf-8"
+        if data.startswith(codecs.BOM_UTF8):
+            offset = len(codecs.BOM_UTF8)
+    try:
+        text = data[offset:].decode(encoding)
+    except UnicodeDecodeError as exc:
+        at = offset + exc.start
+        message = f"cannot decode as {encoding} at byte {at}"
+        return None, _byte_error(relpath, data, at, message, encoding)
+    except LookupError:
+        return None, FileError(
+            relpath, f"unknown encoding {encoding!r} in the coding declaration", 1
+        )
+    return text, None
+
+
+def _byte_error(
+    relpath: str, data: bytes, offset: int, message: str, encoding: str = "utf-8"
+) -> FileError:
+    """An error at a byte offset, placed at its 1-based line and character column (BOM not counted)."""
+    line_start = data.rfind(b"\n", 0, offset) + 1
+    if line_start == 0 and data.startswith(codecs.BOM_UTF8):
+        line_start = len(codecs.BOM_UTF8)
+    before = data[line_start:offset].decode(encoding, errors="replace")
+    return FileError(relpath, message, data.count(b"\n", 0, offset) + 1, len(before) + 1)

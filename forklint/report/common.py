@@ -1,0 +1,78 @@
+"""Helpers the renderers share: importance order, one-line text, repository-relative paths."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from forklint.findings import Finding
+
+# Higher first: what GitHub shows when it truncates annotations, and the order of tables.
+# Errors break correctness; then the costs measured largest per job (mappers, module
+# imports, heavy calls), then the cheaper per-job costs, then import-time hazards.
+RULE_ORDER = (
+    "FRK001",
+    "FRK301",
+    "FRK102",
+    "FRK101",
+    "FRK103",
+    "FRK105",
+    "FRK104",
+    "FRK303",
+    "FRK302",
+    "FRK201",
+    "FRK202",
+)
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def importance(finding: Finding) -> tuple[int, int, tuple[str, int, int, str]]:
+    """Sort key: errors first, then by rule importance, then by position."""
+    rank = RULE_ORDER.index(finding.code) if finding.code in RULE_ORDER else len(RULE_ORDER)
+    return (_SEVERITY_ORDER.get(finding.severity, 3), rank, finding.sort_key())
+
+
+def printable(text: str) -> str:
+    """`text` with control characters, lone surrogates and line breaks escaped, so it stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def repo_root(root: str) -> Path:
+    """The git checkout enclosing the project root, else the project root itself."""
+    base = Path(root)
+    for directory in (base, *base.parents):
+        if (directory / ".git").exists():
+            return directory
+    return base
+
+
+def repo_path(root: str, path: str) -> str:
+    """`path` (relative to the project root) made relative to the git checkout, with "/".
+
+    GitHub and GitLab resolve annotation paths against the repository, while findings are
+    relative to the project root, which may be a sub-folder of a monorepo.
+    """
+    if Path(path).is_absolute():
+        return path
+    prefix = Path(root).relative_to(repo_root(root)).as_posix()
+    return path if prefix == "." else f"{prefix}/{path}"
+
+
+SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "blue"}
+
+
+class Painter:
+    """click.style when colour is on, the plain text otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+
+    def __call__(self, text: str, **style: object) -> str:
+        return click.style(text, **style) if self.enabled else text

@@ -1,0 +1,235 @@
+"""Measurements taken inside each RQ work horse: time, CPU, imports after the fork, mapper runs, heavy calls."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from importlib import _bootstrap
+from typing import Any
+
+MEASUREMENTS_SUFFIX = ":horses"
+
+
+@dataclass(frozen=True)
+class Measurement:
+    """What one horse saw between the fork and the end of its job."""
+
+    job_id: str
+    pid: int
+    wall_ms: float  # fork moment -> job returned (after-fork hooks, resolving the job's function, the job)
+    cpu_ms: float
+    imports_after_fork: int  # sys.modules growth since the fork moment
+    import_ms: float  # time spent in outermost imports
+    modules: tuple[str, ...]  # the modules imported after the fork, in import order
+    mappers_configured: int  # SQLAlchemy configure runs (after_configured events)
+    mapper_ms: float
+    heavy_calls: dict[str, int] = field(default_factory=dict)
+    exception: str | None = None  # last line of the job's exception, if it raised
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Measurement:
+        data = json.loads(text)
+        data["modules"] = tuple(data["modules"])
+        return cls(**data)
+
+
+class Probe:
+    """Process-wide instrumentation: installed once in the worker parent, counted only inside a horse.
+
+    Installing in the parent (before the worker class, the pre-fork table or the job module is imported)
+    matters: heavy callables are wrapped as their modules load, so `from joblib import load` done by a
+    pre-fork import binds the counting wrapper too, and the horse inherits it with the fork.
+    """
+
+    def __init__(self, heavy_calls: Sequence[str] = ()) -> None:
+        self.heavy_calls = tuple(dict.fromkeys(heavy_calls))
+        self.wrapped: dict[str, int] = {}  # callable -> calls seen in the current window
+        self.counting = False
+        self._depth = 0
+        self._import_seconds = 0.0
+        self._mapper_runs = 0
+        self._mapper_seconds = 0.0
+        self._mapper_started: float | None = None
+        self._listening = False
+        self._original: Callable[..., Any] | None = None
+        self._window: tuple[float, float, dict[str, None]] | None = None
+
+    def install(self) -> None:
+        # Every import of a module not yet in sys.modules goes through this one function, whether it
+        # comes from an `import` statement (the C import machinery looks it up by name) or from
+        # importlib.import_module, which RQ uses to resolve the job's function.
+        self._original = _bootstrap._find_and_load
+        _bootstrap._find_and_load = self._find_and_load
+        for name in list(sys.modules):
+            self._loaded(name)
+
+    def uninstall(self) -> None:
+        if self._original is not None:
+            _bootstrap._find_and_load = self._original
+            self._original = None
+
+    # -- the window: fork moment -> job done -------------------------------------------------------
+
+    @property
+    def open(self) -> bool:
+        return self._window is not None
+
+    def open_window(self) -> None:
+        self._import_seconds = 0.0
+        self._mapper_runs = 0
+        self._mapper_seconds = 0.0
+        self.wrapped = dict.fromkeys(self.wrapped, 0)
+        self.counting = True
+        self._window = (time.perf_counter(), time.process_time(), dict.fromkeys(sys.modules))
+
+    def close_window(self, job_id: str, exception: str | None) -> Measurement:
+        assert self._window is not None
+        wall0, cpu0, before = self._window
+        wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        self.counting = False
+        self._window = None
+        modules = tuple(name for name in list(sys.modules) if name not in before)
+        return Measurement(
+            job_id=job_id,
+            pid=os.getpid(),
+            wall_ms=wall * 1000,
+            cpu_ms=cpu * 1000,
+            imports_after_fork=len(modules),
+            import_ms=self._import_seconds * 1000,
+            modules=modules,
+            mappers_configured=self._mapper_runs,
+            mapper_ms=self._mapper_seconds * 1000,
+            heavy_calls=dict(self.wrapped),
+            exception=exception,
+        )
+
+    # -- imports -----------------------------------------------------------------------------------
+
+    def _find_and_load(self, name: str, import_: Callable[..., Any]) -> Any:
+        assert self._original is not None
+        self._depth += 1
+        started = time.perf_counter()
+        try:
+            return self._original(name, import_)
+        finally:
+            self._depth -= 1
+            if self._depth == 0 and self.counting:
+                self._import_seconds += time.perf_counter() - started
+            if name in sys.modules:
+                self._loaded(name)
+
+    def _loaded(self, name: str) -> None:
+        if name == "sqlalchemy.orm" and not self._listening:
+            self._listen_to_mappers()
+        for dotted in self.heavy_calls:
+            if dotted not in self.wrapped and dotted.startswith(name + "."):
+                self._wrap(dotted, name)
+
+    def _listen_to_mappers(self) -> None:
+        # Only ever called once sqlalchemy.orm is loaded: verify never imports SQLAlchemy itself,
+        # which would change what the stock worker parent has preloaded.
+        from sqlalchemy import event
+        from sqlalchemy.orm import Mapper
+
+        event.listen(Mapper, "before_configured", self._before_configured)
+        event.listen(Mapper, "after_configured", self._after_configured)
+        self._listening = True
+
+    def _before_configured(self) -> None:
+        self._mapper_started = time.perf_counter()
+
+    def _after_configured(self) -> None:
+        if self.counting:
+            self._mapper_runs += 1
+            if self._mapper_started is not None:
+                self._mapper_seconds += time.perf_counter() - self._mapper_started
+        self._mapper_started = None
+
+    # -- heavy calls -------------------------------------------------------------------------------
+
+    def _wrap(self, dotted: str, module_name: str) -> None:
+        owner: Any = sys.modules[module_name]
+        path = dotted[len(module_name) + 1 :].split(".")
+        for part in path[:-1]:
+            owner = getattr(owner, part, None)
+            if owner is None:
+                return  # a submodule not loaded yet: tried again when it is
+        attr = path[-1]
+        try:
+            raw = inspect.getattr_static(owner, attr)
+        except AttributeError:
+            return
+        if isinstance(raw, (classmethod, staticmethod)):
+            replacement: Any = type(raw)(self._counter(dotted, raw.__func__))
+        elif callable(raw):
+            replacement = self._counter(dotted, raw)
+        else:
+            return
+        try:
+            setattr(owner, attr, replacement)
+        except (AttributeError, TypeError):
+            return  # a C type: its methods cannot be replaced; the call is not counted
+        self.wrapped[dotted] = 0
+
+    def _counter(self, dotted: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            if self.counting:
+                self.wrapped[dotted] += 1
+            return function(*args, **kwargs)
+
+        return counted
+
+
+def last_line(exc: BaseException) -> str:
+    return traceback.format_exception_only(exc)[-1].strip()
+
+
+class HorseProbeMixin:
+    """Worker mixin: opens the window at the fork, closes it when the job returns, publishes to Redis.
+
+    Put first in the bases: `type("X", (HorseProbeMixin, rq.Worker), {...})`.
+    """
+
+    forklint_probe: Probe
+    forklint_key: str  # the Redis list the horses push their measurements to
+
+    def main_work_horse(self, job: Any, queue: Any) -> None:
+        # The first thing the horse runs after the fork; after-fork hooks of the bases come later.
+        self.forklint_probe.open_window()
+        super().main_work_horse(job, queue)  # type: ignore[misc]
+
+    def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:
+        probe = self.forklint_probe
+        if not probe.open:  # a worker that does not fork (SimpleWorker)
+            probe.open_window()
+        perform = job.perform
+        measured: list[Measurement] = []
+
+        def measured_perform() -> Any:
+            exception = None
+            try:
+                return perform()
+            except BaseException as exc:
+                exception = last_line(exc)
+                raise
+            finally:
+                measured.append(probe.close_window(job.id, exception))
+
+        job.perform = measured_perform
+        try:
+            return super().perform_job(job, queue, execution)  # type: ignore[misc]
+        finally:
+            if not measured:  # failed before the job ran (e.g. bookkeeping in Redis)
+                measured.append(probe.close_window(job.id, "job did not start"))
+            self.connection.rpush(self.forklint_key, measured[0].to_json())  # type: ignore[attr-defined]

@@ -1,0 +1,94 @@
+"""A verification as a side-by-side text table or as JSON (schema forklint-verify/1)."""
+
+from __future__ import annotations
+
+import json
+
+from forklint.verify.aggregate import figures, speedup
+from forklint.verify.session import Verification
+
+SCHEMA = "forklint-verify/1"
+
+
+def to_json(result: Verification) -> str:
+    stock, prefork = figures(result.stock), figures(result.prefork)
+    ratio = speedup(stock, prefork)
+    document = {
+        "schema": SCHEMA,
+        "job": result.job,
+        "jobs": result.jobs,
+        "redis": result.redis,
+        "prefork_source": result.prefork_source,
+        "notes": list(result.notes),
+        "runs": [stock.to_json(), prefork.to_json()],
+        "speedup": None if ratio is None else round(ratio, 2),
+        "findings": [status.to_json() for status in result.statuses],
+    }
+    return json.dumps(document, indent=2)
+
+
+def to_text(result: Verification) -> str:
+    stock, prefork = figures(result.stock), figures(result.prefork)
+    lines = [
+        f"forklint verify {result.job}: {result.jobs} jobs on each worker, {result.redis} Redis",
+        f"pre-fork table: {_table(prefork.prefork)} (from {result.prefork_source})",
+        "",
+    ]
+    rows = [
+        ("", stock.worker, prefork.worker),
+        ("wall ms per job, median / p95", _pair(stock.wall_median, stock.wall_p95), _pair(prefork.wall_median, prefork.wall_p95)),
+        ("cpu ms per job, median", _num(stock.cpu_median), _num(prefork.cpu_median)),
+        ("imports after fork, median / max", _pair(stock.imports_median, stock.imports_max, 0), _pair(prefork.imports_median, prefork.imports_max, 0)),
+        ("import ms per job, median", _num(stock.import_ms_median), _num(prefork.import_ms_median)),
+        ("mapper configurations (all jobs)", str(stock.mappers_configured), str(prefork.mappers_configured)),
+        ("heavy calls (all jobs)", str(stock.heavy_total), str(prefork.heavy_total)),
+        *(
+            (f"  {name}", str(stock.heavy_calls.get(name, 0)), str(prefork.heavy_calls.get(name, 0)))
+            for name in sorted(set(stock.heavy_calls) | set(prefork.heavy_calls))
+            if stock.heavy_calls.get(name) or prefork.heavy_calls.get(name)
+        ),
+        ("jobs completed / failed", f"{stock.jobs_completed} / {stock.jobs_failed}", f"{prefork.jobs_completed} / {prefork.jobs_failed}"),
+        ("jobs/s", f"{stock.jobs_per_second:.2f}", f"{prefork.jobs_per_second:.2f}"),
+        ("seconds", f"{stock.seconds:.2f}", f"{prefork.seconds:.2f}"),
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    lines += [
+        f"  {a:<{widths[0]}}   {b:>{widths[1]}}   {c:>{widths[2]}}".rstrip() for a, b, c in rows
+    ]
+    ratio = speedup(stock, prefork)
+    once = (
+        f" (pre-fork work in the parent, once: {prefork.prefork_seconds * 1000:.0f} ms)"
+        if prefork.prefork_seconds
+        else ""
+    )
+    lines += ["", f"speed-up: {ratio:.2f}x{once}" if ratio is not None else "speed-up: n/a"]
+    for run in (stock, prefork):
+        if run.first_error:
+            lines.append(
+                f"{run.worker}: {run.jobs_failed} of {result.jobs} jobs failed; first error: {run.first_error}"
+            )
+    if result.statuses:
+        lines += ["", f"static findings for {result.job}:"]
+        for status in result.statuses:
+            f = status.finding
+            lines.append(
+                f"  {f.path}:{f.line}:{f.column}: {f.code} {f.name}: {status.status} ({status.evidence})"
+            )
+    elif not result.notes:
+        lines += ["", f"static findings for {result.job}: none"]
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _table(prefork: dict[str, list[str]]) -> str:
+    if not prefork:
+        return "empty"
+    return "; ".join(f"{key} = {json.dumps(values)}" for key, values in prefork.items())
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _pair(a: float | None, b: float | None, digits: int = 1) -> str:
+    return f"{_num(a, digits)} / {_num(b, digits)}"

@@ -1,0 +1,134 @@
+"""Every way a verify run can fail: one line, the documented exit status, nothing left running or on disk."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("url", "needle"),
+    [
+        (
+            "unix:///nonexistent/forklint/redis.sock",
+            "cannot reach Redis at unix:///nonexistent/forklint/redis.sock",
+        ),
+        ("redis://:secret@127.0.0.1:1/0", "cannot reach Redis at redis://:***@127.0.0.1:1/0"),
+    ],
+)
+def test_redis_unreachable(make_project, verify, url, needle, one_line_error):
+    result = verify(make_project(), "app.jobs:ok", "--redis-url", url)
+    line = one_line_error(result, 2, needle)
+    assert "secret" not in line
+    assert verify.leftovers() == []
+
+
+@pytest.mark.parametrize(
+    ("job", "needle"),
+    [
+        ("app.nothere:ok", "cannot import app.nothere:ok: no module named 'app.nothere'"),
+        ("app.jobs:missing", "module 'app.jobs' has no attribute 'missing'"),
+        ("app.broken.run", "cannot import app.broken.run: RuntimeError: no database configured"),
+        ("app.jobs:signal", "app.jobs:signal is not callable"),
+        ("not a job", "JOB must look like pkg.module:function"),
+    ],
+)
+def test_job_cannot_be_imported(make_project, verify, job, needle, one_line_error):
+    root = make_project(app__broken="raise RuntimeError('no database configured')\n")
+    result = verify(root, job)
+    one_line_error(result, 2, needle)
+    assert result.stdout == ""
+    assert verify.leftovers() == []
+
+
+def test_job_raises(make_project, verify):
+    result = verify(make_project(), "app.jobs:boom", "--args", "[7]", "-n", "3")
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    errors = result.stderr.strip().splitlines()
+    assert errors == [
+        "forklint verify: 3 of 3 jobs failed on rq.Worker; first error: ValueError: boom 7",
+        "forklint verify: 3 of 3 jobs failed on forklint.rq.PreforkWorker; first error: ValueError: boom 7",
+    ]
+    assert "jobs completed / failed" in result.stdout
+    assert verify.leftovers() == []
+
+
+def test_horse_killed_by_signal(make_project, verify):
+    result = verify(make_project(), "app.jobs:die", "-n", "2", "--format", "json")
+    assert result.returncode == 1, result.stderr
+    assert "work horse killed by signal 9 (SIGKILL)" in result.stderr.splitlines()[0]
+    assert '"jobs_failed": 2' in result.stdout
+    assert verify.leftovers() == []
+
+
+def test_timeout_kills_worker_and_horse(make_project, verify, tmp_path, one_line_error):
+    flag = tmp_path / "running"
+    started = time.monotonic()
+    result = verify(
+        make_project(), "app.jobs:sleep", "--args", f'["{flag}"]', "-n", "2", "--timeout", "2"
+    )
+    assert time.monotonic() - started < 30
+    assert flag.exists()  # the horse did start the job before it was killed
+    one_line_error(result, 1, "timed out after 2s", "the worker and its horses were killed")
+    assert verify.leftovers() == []
+
+
+def test_ctrl_c_stops_everything(make_project, verify, tmp_path):
+    flag = tmp_path / "running"
+    process = verify.start(make_project(), "app.jobs:sleep", "--args", f'["{flag}"]', "-n", "2")
+    deadline = time.monotonic() + 30
+    while not flag.exists() and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    assert flag.exists(), process.communicate()
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=30)
+    assert process.returncode == 130, err
+    assert "Traceback" not in err
+    assert err.strip().splitlines() == [
+        "forklint verify: interrupted; the worker and Redis were stopped"
+    ]
+    assert verify.leftovers() == []
+
+
+def test_worker_class_not_importable(make_project, verify, one_line_error):
+    result = verify(make_project(), "app.jobs:ok", "--worker-class", "app.nothere.Worker")
+    one_line_error(
+        result,
+        2,
+        "the app.nothere.Worker worker did not run: cannot import worker class app.nothere.Worker",
+    )
+    assert verify.leftovers() == []
+
+
+def test_prefork_table_fails_in_the_parent(make_project, verify, one_line_error):
+    root = make_project(
+        '[tool.forklint.prefork]\nimports = ["app.broken"]\n',
+        app__broken="raise RuntimeError('no db')\n",
+    )
+    result = verify(root, "app.jobs:ok", "-n", "1")
+    one_line_error(
+        result,
+        2,
+        "forklint.rq.PreforkWorker worker did not run",
+        "app.broken",
+        "RuntimeError: no db",
+    )
+    assert verify.leftovers() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("--args", "{"), "not valid JSON"),
+        (("--args", "{}"), "must be a JSON array"),
+        (("--kwargs", "[]"), "must be a JSON object"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(make_project, verify, args, needle):
+    result = verify(make_project(), "app.jobs:ok", *args)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert "Traceback" not in result.stderr
