@@ -30,6 +30,7 @@ from redis.exceptions import RedisError
 from rq import Queue
 from rq.job import Job, JobStatus
 
+from forklint.config import ConfigError
 from forklint.redis_server import EmbeddedRedis, RedisServerError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop"
@@ -56,8 +57,11 @@ JOBS = {
         function="shop.tasks.send_notification",
         imports_only={"imports": ["shop.tasks"]},
         prefork={
-            "imports": ["shop.tasks", "shop.models", "yaml"],
-            "calls": ["sqlalchemy.orm:configure_mappers", "shop.notifications:email_templates"],
+            "imports": ["shop.tasks", "shop.models", "jinja2"],
+            "calls": [
+                "sqlalchemy.orm:configure_mappers",
+                "shop.notifications:template_environment",
+            ],
         },
     ),
 }
@@ -83,11 +87,18 @@ class RunResult:
     job_ms_p95: float
 
 
-def run_specs(preset: JobPreset) -> dict[str, RunSpec]:
+def suggested_table() -> dict[str, list[str]]:
+    """The [tool.forklint.prefork] table forklint's static analysis suggests for the example."""
+    from forklint.api import check
+
+    return check([EXAMPLE]).prefork.to_dict()
+
+
+def run_specs(preset: JobPreset, table: dict[str, list[str]]) -> dict[str, RunSpec]:
     return {
         "stock": RunSpec("stock", None, None),
         "imports": RunSpec("imports", "forklint.rq.PreforkWorker", preset.imports_only),
-        "prefork": RunSpec("prefork", "forklint.rq.PreforkWorker", preset.prefork),
+        "prefork": RunSpec("prefork", "forklint.rq.PreforkWorker", table),
         "simple": RunSpec("simple", "rq.SimpleWorker", None),
     }
 
@@ -224,11 +235,14 @@ shop.tasks.record_event({"kind": "bench"})
 t.append(time.perf_counter())
 shop.tasks.record_event({"kind": "bench"})
 t.append(time.perf_counter())
-shop.notifications.email_templates()
+import shop.notifications
+t.append(time.perf_counter())
+shop.notifications.template_environment()
 t.append(time.perf_counter())
 names = ["import sqlalchemy.orm", "import shop.models", "configure_mappers()",
-         "import shop.tasks (db, notifications)", "record_event, first (connect, insert, commit)",
-         "record_event, second", "email_templates() (import yaml, parse)"]
+         "import shop.tasks (the engine)", "record_event, first (connect, insert, commit)",
+         "record_event, second", "import shop.notifications (PyYAML, Jinja2)",
+         "template_environment() (parse the YAML templates)"]
 mapper = shop.models.Base.registry.mappers
 print(json.dumps({"steps": {n: (b - a) * 1000 for n, a, b in zip(names, t, t[1:])},
                   "mappers": len(mapper),
@@ -267,16 +281,24 @@ def print_parts(result: dict[str, object]) -> None:
     steps = result["steps_ms"]
     assert isinstance(steps, dict)
     for name, figures in steps.items():
-        print(f"  {name:<48} median {figures['median']:>8.1f}   min {figures['min']:>8.1f}")
+        print(f"  {name:<50} median {figures['median']:>8.1f}   min {figures['min']:>8.1f}")
     horse = sum(steps[n]["median"] for n in list(steps)[:5])
-    print(f"  {'a stock horse, first five steps together':<48} median {horse:>8.1f}")
+    print(f"  {'a stock horse, first five steps together':<50} median {horse:>8.1f}")
 
 
 def worker_runs(
     args: argparse.Namespace, env: dict[str, str], database: Path
 ) -> list[RunResult] | None:
-    """The runs named by --runs, in order, on one Redis; None when --runs names an unknown run."""
-    specs = run_specs(JOBS[args.job])
+    """The runs named by --runs, in order, on one Redis; None when they cannot start."""
+    preset = JOBS[args.job]
+    table = preset.prefork
+    if args.table == "forklint":
+        try:
+            table = suggested_table()
+        except ConfigError as exc:
+            print(f"forklint cannot analyse the example: {exc}", file=sys.stderr)
+            return None
+    specs = run_specs(preset, table)
     names = [n.strip() for n in args.runs.split(",") if n.strip()]
     unknown = [n for n in names if n not in specs]
     if unknown:
@@ -311,6 +333,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--runs",
         default="stock,imports,prefork,simple",
         help="comma-separated, in order, from: stock, imports, prefork, simple (default: all four)",
+    )
+    parser.add_argument(
+        "--table",
+        choices=["fixed", "forklint"],
+        default="fixed",
+        help="the prefork run's table: the one this script keeps for --job (default) or the one "
+        "`forklint prefork examples/shop` suggests, computed now by forklint's static analysis",
     )
     parser.add_argument(
         "--parts", action="store_true", help="time a stock horse's steps instead of worker runs"

@@ -25,6 +25,12 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _CODE = re.compile(r"FRK\d{0,3}")
 _PATHS = click.Path(exists=True, path_type=Path)
 _FILE = click.Path(dir_okay=False, path_type=Path)
+_CONFIG = click.option(
+    "--config",
+    "config_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Settings from this file: a pyproject.toml, or a TOML file with the keys at top level.",
+)
 
 
 class Failure(click.ClickException):
@@ -65,7 +71,10 @@ class _CheckByDefault(click.Group):
 @click.group(cls=_CheckByDefault, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="forklint")
 def main() -> None:
-    """Find fork-unsafe and fork-wasted initialisation in background-job code."""
+    """Find fork-unsafe and fork-wasted initialisation in background-job code.
+
+    `forklint [PATHS]` is `forklint check [PATHS]`.
+    """
     for stream in (sys.stdout, sys.stderr):
         # A path or message the terminal cannot encode must not end the run.
         if hasattr(stream, "reconfigure"):
@@ -120,11 +129,11 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @click.option(
     "--write-baseline", type=_FILE, help="Record the current findings as the baseline and exit."
 )
-@click.option("--no-cache", is_flag=True, help="Do not read or write the per-file facts cache.")
-@click.option("--jobs", type=click.IntRange(min=1), help="Parse files in N processes.")
 @click.option(
-    "--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+    "--no-cache", is_flag=True, help="Accepted for ruff compatibility; forklint keeps no cache yet."
 )
+@click.option("--jobs", type=click.IntRange(min=1), help="Parse files in N processes.")
+@_CONFIG
 @click.option("--show-config", is_flag=True, help="Print the effective configuration and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no notes, no summary line.")
 def check(
@@ -157,7 +166,7 @@ def check(
         return
     fmt = config.format
     targets = paths or (Path.cwd(),)
-    report = _analyse(targets, config)
+    report = _analyse(targets, config, jobs)
     _print_errors(report, fmt)
     if write_baseline is not None:
         try:
@@ -207,9 +216,7 @@ def rule(code: str | None, show_all: bool) -> None:
 @click.option(
     "--write", is_flag=True, help="Add or update the table in the project's pyproject.toml."
 )
-@click.option(
-    "--config", "config_file", type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@_CONFIG
 def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> None:
     """Print the [tool.forklint.prefork] table that fixes the project's FRK101/102/104/105 findings."""
     config = _config(paths, config_file)
@@ -222,9 +229,10 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
     click.echo(
         "# forklint: the pre-fork table for this project (imports and calls for the worker parent,\n"
         "# after-fork resets for every work horse). Put it in pyproject.toml (`forklint prefork --write`)\n"
-        "# and start the worker with:\n"
-        "#   rq worker -w forklint.rq.PreforkWorker <queues>"
+        "# and start the worker with:"
     )
+    for hint in _worker_hints(config):
+        click.echo(f"#   {hint}")
     click.echo(render_table(table), nl=False)
     if write:
         target = config.root / "pyproject.toml"
@@ -253,11 +261,35 @@ def _config(paths: Sequence[Path], config_file: Path | None) -> Config:
         raise Failure(str(exc)) from None
 
 
-def _analyse(paths: Sequence[Path], config: Config) -> Report:
+def _analyse(paths: Sequence[Path], config: Config, jobs: int | None = None) -> Report:
     # Imported here so that `forklint rule` and `--help` do not load the analysis engine.
     from forklint import api
 
-    return api.check(list(paths), config)
+    try:
+        return api.check(list(paths), config, jobs=jobs)
+    except ConfigError as exc:  # e.g. a catalog extension in [tool.forklint] that does not parse
+        raise Failure(str(exc)) from None
+
+
+def _worker_hints(config: Config) -> list[str]:
+    """How to run each `rq worker` command line found in the project with the pre-fork hook."""
+    from forklint.commands import scan
+
+    hints = []
+    for command in scan(config.root, config)[0]:
+        if command.kind == "celery":
+            continue
+        where = f"{command.path}:{command.line}"
+        if command.worker_class in (None, "rq.Worker", "rq.worker.Worker"):
+            verb = "worker-pool" if command.kind == "rq-pool" else "worker"
+            queues = " ".join(command.queues) or "default"
+            hints.append(f"rq {verb} -w forklint.rq.PreforkWorker {queues}    ({where})")
+        elif command.worker_class != "forklint.rq.PreforkWorker":
+            hints.append(
+                f"class YourWorker(forklint.rq.PreforkMixin, {command.worker_class}), "
+                f"passed to -w    ({where})"
+            )
+    return hints or ["rq worker -w forklint.rq.PreforkWorker <queues>"]
 
 
 def _print_errors(report: Report, fmt: str) -> None:

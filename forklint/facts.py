@@ -104,6 +104,7 @@ class FileFacts:
     assigns: tuple[AssignFact, ...] = ()  # module level
     main_calls: tuple[CallFact, ...] = ()  # under `if __name__ == "__main__":`
     main_imports: tuple[ImportFact, ...] = ()
+    main_assigns: tuple[AssignFact, ...] = ()
     functions: tuple[FunctionFact, ...] = ()
     classes: tuple[ClassFact, ...] = ()
     syntax_error: tuple[int, int, str] | None = None  # (line, column, message)
@@ -191,6 +192,57 @@ class _Locator:
         self.cursor = m.start() + 1
         return m.start(), m.end()
 
+    def find_name(self, dotted: str, paren: bool = False, strict: bool = False) -> tuple[int, int] | None:
+        """The next occurrence of a dotted name (whitespace allowed around dots) in the current line.
+
+        Plain string search: compiling a regex per name cost more than parsing the file.
+        """
+        text, limit = self.text, self.region_end
+        parts = dotted.split(".")
+        first = parts[0]
+        i = text.find(first, self.cursor, limit)
+        while i != -1:
+            prev = text[i - 1] if i > 0 else " "
+            if not (prev.isalnum() or prev == "_" or prev == "."):
+                j = i + len(first)
+                ok = True
+                for part in parts[1:]:
+                    while j < limit and text[j] in _GAP:
+                        j += 1
+                    if j >= limit or text[j] != ".":
+                        ok = False
+                        break
+                    j += 1
+                    while j < limit and text[j] in _GAP:
+                        j += 1
+                    if not text.startswith(part, j):
+                        ok = False
+                        break
+                    j += len(part)
+                if ok and not (j < len(text) and (text[j].isalnum() or text[j] == "_")):
+                    k = j
+                    while paren and k < limit and text[k] in " \t":
+                        k += 1
+                    if not paren or (k < limit and text[k] == "("):
+                        self.cursor = i + 1
+                        return i, j
+            i = text.find(first, i + 1, limit)
+        if strict:
+            return None
+        return self.cursor, self.cursor + 1
+
+    def find_text(self, literal: str) -> tuple[int, int]:
+        i = self.text.find(literal, self.cursor, self.region_end)
+        if i == -1:
+            return self.cursor, self.cursor + 1
+        self.cursor = i + 1
+        return i, i + len(literal)
+
+    def after_keyword(self, keyword: str) -> None:
+        i = self.text.find(keyword, self.cursor, self.region_end)
+        if i != -1:
+            self.cursor = i + len(keyword)
+
     def skip(self, pattern: re.Pattern[str]) -> None:
         """Move past the next match (an assignment operator) so value names are not found in targets."""
         m = pattern.search(self.text, self.cursor, self.region_end)
@@ -216,23 +268,11 @@ class _Lines:
         )
 
 
+_GAP = " \t\\\r\n"
 _ASSIGN_OP = re.compile(r"(?<![=!<>:])=(?!=)")
 _AUG_OP = re.compile(r"(?:\*\*|//|>>|<<|[-+*/%&|^@])=")
-_pattern_cache: dict[str, re.Pattern[str]] = {}
-
-
-def _pattern(source: str) -> re.Pattern[str]:
-    pat = _pattern_cache.get(source)
-    if pat is None:
-        if len(_pattern_cache) > 20000:
-            _pattern_cache.clear()
-        pat = _pattern_cache[source] = re.compile(source)
-    return pat
-
-
-def _name_pattern(dotted: str, prefix: str = "", suffix: str = "") -> re.Pattern[str]:
-    body = r"\s*\.\s*".join(re.escape(p) for p in dotted.split("."))
-    return _pattern(rf"{prefix}(?<![\w.]){body}(?!\w){suffix}")
+_IMPORT = re.compile(r"\bimport\b")
+_FROM = re.compile(r"\bfrom\b")
 
 
 # --- describing expressions ------------------------------------------------------------------
@@ -458,30 +498,21 @@ class _Walker:
             called = type(expr) is cst.Call
             target = expr.func if called else expr  # type: ignore[attr-defined]
             name = dotted(target)
-            start, end = (
-                self.locator.find(_name_pattern(name, "@\\s*"))
-                if name
-                else (self.locator.cursor, self.locator.cursor + 1)
-            )
+            if name:
+                self.locator.after_keyword("@")
+                start, end = self.locator.find_name(name)  # type: ignore[misc]
+            else:
+                start, end = self.locator.cursor, self.locator.cursor + 1
             args, kwargs = _args(expr.args) if called else ((), ())  # type: ignore[attr-defined]
-            out.append(
-                (
-                    name,
-                    called,
-                    args,
-                    kwargs,
-                    start + (0 if not name else _at_offset(self.text, start)),
-                    end,
-                )
-            )
+            out.append((name, called, args, kwargs, start, end))
         return tuple(out)
 
     def function(self, node: cst.FunctionDef, outer: _Scope, ctx: tuple) -> None:
         decorators = self.decorators(node.decorators)
         self.locator.next_line()
         name = node.name.value
-        start, end = self.locator.find(_pattern(rf"\bdef\s+({re.escape(name)})\b"))
-        start = end - len(name)
+        self.locator.after_keyword("def")
+        start, end = self.locator.find_name(name)  # type: ignore[misc]
         kind, prefix, cls = ctx[0], ctx[1], ctx[2] if len(ctx) > 2 else None
         qualname = f"{prefix}.{name}" if prefix else name
         params = []
@@ -506,8 +537,8 @@ class _Walker:
         decorators = self.decorators(node.decorators)
         self.locator.next_line()
         name = node.name.value
-        start, end = self.locator.find(_pattern(rf"\bclass\s+({re.escape(name)})\b"))
-        start = end - len(name)
+        self.locator.after_keyword("class")
+        start, end = self.locator.find_name(name)  # type: ignore[misc]
         for arg in (*node.bases, *node.keywords):
             self.expr(arg.value, outer, cond)
         bases = tuple(describe(a.value) for a in node.bases)
@@ -579,7 +610,7 @@ class _Walker:
         scope.assigns.append((name, describe(value), self.locator.cursor, cond))
 
     def import_(self, node: cst.Import, scope: _Scope, cond: bool) -> None:
-        start, end = self.locator.find(_pattern(r"\bimport\b"))
+        start, end = self.locator.find(_IMPORT)
         for alias in node.names:
             module = dotted(alias.name)
             if alias.asname is not None and type(alias.asname.name) is cst.Name:
@@ -591,7 +622,7 @@ class _Walker:
             scope.imports.append((module, None, bound, start, end, cond, text))
 
     def import_from(self, node: cst.ImportFrom, scope: _Scope, cond: bool) -> None:
-        start, end = self.locator.find(_pattern(r"\bfrom\b"))
+        start, end = self.locator.find(_FROM)
         level = len(node.relative)
         written = dotted(node.module) if node.module is not None else ""
         module = _absolute(self.module, self.is_package, level, written)
@@ -649,23 +680,13 @@ class _Walker:
             pos = self.chain_pos.get(key)
             if pos is None:
                 if type(chain) is cst.SimpleString:
-                    pos = self.locator.find(_pattern(re.escape(chain.value)))  # type: ignore[attr-defined]
-                elif (
-                    chain is node.func
-                ):  # a plain dotted callee: prefer the occurrence followed by "("
-                    pos = self.locator.find(_name_pattern(callee, suffix=r"\s*\("), strict=True)
+                    pos = self.locator.find_text(chain.value)  # type: ignore[attr-defined]
+                elif chain is node.func:  # a plain dotted callee: prefer the occurrence followed by "("
+                    pos = self.locator.find_name(callee, paren=True, strict=True)
                     if pos is None:
-                        pos = self.locator.find(_name_pattern(callee))
-                    else:
-                        pos = (
-                            pos[0],
-                            pos[1]
-                            - 1
-                            - len(self.text[pos[0] : pos[1] - 1])
-                            + len(self.text[pos[0] : pos[1] - 1].rstrip()),
-                        )
+                        pos = self.locator.find_name(callee)
                 else:
-                    pos = self.locator.find(_name_pattern(dotted(chain)))
+                    pos = self.locator.find_name(dotted(chain))
                 self.chain_pos[key] = pos
             start, end = pos
         args, kwargs = _args(node.args)
@@ -673,14 +694,6 @@ class _Walker:
         self.expr(node.func, scope, cond)
         for arg in node.args:
             self.expr(arg.value, scope, cond)
-
-
-def _at_offset(text: str, start: int) -> int:
-    """Decorator matches start at "@"; the fact points at the name after it."""
-    i = start + 1
-    while i < len(text) and text[i] in " \t":
-        i += 1
-    return i - start
 
 
 def _args(args: tuple[cst.Arg, ...] | list) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -749,10 +762,7 @@ def extract(text: str, module: str, relpath: str, is_package: bool) -> FileFacts
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
-        return FileFacts(
-            module, relpath, is_package, syntax_error=(exc.raw_line, exc.raw_column + 1, message)
-        )
+        return FileFacts(module, relpath, is_package, syntax_error=_syntax_error(text, exc))
     except RecursionError:
         return FileFacts(
             module, relpath, is_package, error=FileError(relpath, "too deeply nested to parse")
@@ -776,6 +786,22 @@ def extract(text: str, module: str, relpath: str, is_package: bool) -> FileFacts
             module, relpath, is_package, error=FileError(relpath, "too deeply nested to analyse")
         )
     return _assemble(walker, module, relpath, is_package)
+
+
+def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
+    """Where and why a file does not parse, as CPython says it (libcst's native parser points late).
+
+    `compile` only parses here: nothing of the analysed file is run.
+    """
+    try:
+        compile(text, "<forklint>", "exec", dont_inherit=True, flags=0x400)  # ast.PyCF_ONLY_AST
+    except SyntaxError as error:
+        if error.lineno:
+            return error.lineno, max(error.offset or 1, 1), (error.msg or "invalid syntax")
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
+    return exc.raw_line, exc.raw_column + 1, message
 
 
 def _extract_with_libcst_positions(
@@ -863,6 +889,7 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
         assigns=assigns(ms),
         main_calls=calls(main),
         main_imports=imports(main),
+        main_assigns=assigns(main),
         functions=functions,
         classes=classes,
     )

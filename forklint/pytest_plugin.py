@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from forklint.redis_server import EmbeddedRedis
 
 
+_TIMEOUT = 120  # seconds for one job, its worker's start-up included
+
+
 class HorseKilled(Exception):
     """The work horse died before it could report (killed by a signal, or os._exit in the job)."""
 
@@ -127,14 +130,15 @@ def _run_in_horse(
         run = run_worker(
             connection,
             url,
-            JobSpec(_dotted(job), args, tuple(kwargs.items())),
+            JobSpec(_dotted(job), args, tuple(kwargs.items()), timeout=_TIMEOUT),
             jobs=1,
             worker_class="rq.Worker",
             shown_as="forklint.rq.PreforkWorker" if table is not None else "rq.Worker",
             prefork=table,
+            prefork_source="forklint_horse(prefork=...)",
             heavy_calls=heavy_callables(load_config(find_root(root))),
             root=root,
-            timeout=120.0,
+            timeout=_TIMEOUT,
             env=env,
             scratch=tmp_path_factory.mktemp("forklint-horse"),
             fetch_results=True,

@@ -1,6 +1,10 @@
 """PreforkWorker: an RQ worker that preloads before it forks and resets fork-unsafe state after.
 
     rq worker -w forklint.rq.PreforkWorker default
+    RQ_WORKER_CLASS=forklint.rq.PreforkWorker rq worker default   # same, command unchanged
+
+There is no settings-module form (`rq worker -c`): RQ's CLI reads no worker class from
+settings, so a settings module could preload at import but never reset a horse after its fork.
 
 The table comes from, first found: the class attribute `prefork`, the environment variable
 FORKLINT_PREFORK (JSON: {"imports": [...], "calls": [...], "after-fork": [...]}), or
@@ -15,7 +19,8 @@ In every work horse, right after the fork and before the job runs, each "pkg.mod
 `after-fork` is called once; a failing one fails that job with a message naming the entry.
 
 Worker kinds:
-- `Worker` and its subclasses (HerokuWorker...): as above.
+- `Worker` and its subclasses (HerokuWorker...): as above. `rq worker-pool` runs the table in
+  each pool worker it starts (RQ restarts pool workers that exit, a failing table included).
 - `SimpleWorker` runs jobs in the worker process itself: the pre-fork part runs (the first job
   does not pay for it), `after-fork` never does: nothing crossed a fork, and resetting a
   connection pool before every job would only throw away its connections.

@@ -6,6 +6,8 @@ from forklint.findings import FileError, Finding, Report
 from forklint.report.common import importance, plural, repo_path
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
+# GitHub refuses a step summary above 1 MiB; keep room for the heading and the notes.
+_SUMMARY_LIMIT = 1024 * 1024 - 16 * 1024
 
 
 def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
@@ -25,7 +27,7 @@ def annotation(root: str, finding: Finding) -> str:
     message = finding.message
     if finding.jobs:
         message += "\nJobs: " + ", ".join(finding.jobs)
-    if finding.fix is not None:
+    if finding.fix is not None and finding.fix.summary not in finding.message:
         message += "\nFix: " + finding.fix.summary
     return _command(_COMMAND.get(finding.severity, "warning"), properties, message)
 
@@ -48,17 +50,29 @@ def step_summary(report: Report) -> str:
         lines.append("No findings.")
     else:
         lines += ["| | Code | Location | Message |", "|---|---|---|---|"]
-        for finding in report.findings:
-            icon = {"error": ":x:", "warning": ":warning:"}.get(
-                finding.severity, ":information_source:"
-            )
-            where = f"{repo_path(report.root, finding.path)}:{finding.line}:{finding.column}"
-            cells = (icon, f"{finding.code} {finding.name}", _cell(where), _cell(finding.message))
-            lines.append("| " + " | ".join(cells) + " |")
+        size = 0
+        for shown, finding in enumerate(report.findings):
+            row = _row(report.root, finding)
+            size += len(row.encode("utf-8")) + 1
+            if size > _SUMMARY_LIMIT:
+                hidden = len(report.findings) - shown
+                lines += [
+                    "",
+                    f"{plural(hidden, 'more finding')} not shown: a step summary holds 1 MiB.",
+                ]
+                break
+            lines.append(row)
         lines += ["", f"{plural(len(report.findings), 'finding')}."]
     for assumption in report.assumptions:
         lines += ["", f"> {_cell(assumption)}"]
     return "\n".join(lines) + "\n"
+
+
+def _row(root: str, finding: Finding) -> str:
+    icon = {"error": ":x:", "warning": ":warning:"}.get(finding.severity, ":information_source:")
+    where = f"{repo_path(root, finding.path)}:{finding.line}:{finding.column}"
+    cells = (icon, f"{finding.code} {finding.name}", _cell(where), _cell(finding.message))
+    return "| " + " | ".join(cells) + " |"
 
 
 def _command(name: str, properties: list[tuple[str, str]], message: str) -> str:

@@ -36,6 +36,8 @@ def document(report: Report) -> dict[str, Any]:
             }
         },
         "originalUriBaseIds": {_BASE: {"uri": _directory_uri(repo_root(root))}},
+        # forklint counts columns in characters; SARIF's default is UTF-16 code units.
+        "columnKind": "unicodeCodePoints",
         "invocations": [
             {
                 "executionSuccessful": True,
@@ -100,7 +102,7 @@ def _result(root: str, finding: Finding, rule_index: int) -> dict[str, Any]:
     if finding.source_line:
         region["snippet"] = {"text": finding.source_line}
     text = finding.message
-    if finding.fix is not None:
+    if finding.fix is not None and finding.fix.summary not in finding.message:
         text += f"\nFix: {finding.fix.summary}"
     result: dict[str, Any] = {
         "ruleId": finding.code,

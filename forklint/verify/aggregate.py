@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -143,13 +144,24 @@ def finding_statuses(
             called = {
                 name: sum(m.heavy_calls.get(name, 0) for m in horses)
                 for name in {name for m in horses for name in m.heavy_calls}
-                if any(name.rsplit(".", 1)[-1] in text for text in texts)
+                if any(_mentions(text, name) for text in texts)
             }
             seen = sum(called.values())
             shown = ", ".join(sorted(called)) or "no catalog heavy call of this finding"
             evidence = f"{shown} called {seen} times in {n} horses"
         statuses.append(FindingStatus(f, "confirmed" if seen else "not observed", evidence))
     return tuple(statuses)
+
+
+def _mentions(text: str, dotted: str) -> bool:
+    """Does the source text call `dotted`: bare ("load(" after `from pickle import load`) or through
+    an attribute of its package ("sqlalchemy.create_engine(" for sqlalchemy.engine.create_engine)?"""
+    package, last = dotted.split(".")[0], re.escape(dotted.rsplit(".", 1)[-1])
+    if re.search(rf"(?<![\w.]){last}\s*\(", text):
+        return True
+    return bool(
+        re.search(rf"\.{last}\s*\(", text) and re.search(rf"\b{re.escape(package)}\b", text)
+    )
 
 
 def _imported_by(source_line: str) -> set[str]:

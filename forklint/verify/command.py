@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import Any, NoReturn
@@ -12,6 +13,7 @@ import click
 EXIT_JOBS_FAILED = 1  # a job raised, a horse was killed by a signal, or the run timed out
 EXIT_CANNOT_VERIFY = 2  # usage, Redis unreachable, job not importable, worker could not start
 EXIT_INTERRUPTED = 130  # Ctrl-C: worker, horses and Redis stopped, temp files removed
+EXIT_TERMINATED = 143  # SIGTERM (`timeout`, a CI runner cancelling): the same clean-up
 
 HELP = """Run JOB N times on a real forking RQ worker, stock and with the pre-fork table, and compare.
 
@@ -31,6 +33,7 @@ Exit status:
   1    a job failed (raised, or its horse was killed by a signal) or a run timed out
   2    usage error, Redis unreachable, JOB not importable, the worker could not start
   130  interrupted (Ctrl-C); everything verify started is stopped and removed
+  143  terminated (SIGTERM); the same clean-up
 """
 
 
@@ -128,6 +131,7 @@ def verify_command(
         root=root,
         progress=bar.update if bar else None,
     )
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         result = verify(options)
     except VerifyError as exc:
@@ -138,10 +142,16 @@ def verify_command(
             EXIT_JOBS_FAILED,
             bar,
         )
+    except _Terminated:
+        _fail(
+            "forklint verify: terminated; the worker and Redis were stopped", EXIT_TERMINATED, bar
+        )
     except KeyboardInterrupt:
         _fail(
             "forklint verify: interrupted; the worker and Redis were stopped", EXIT_INTERRUPTED, bar
         )
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     if bar:
         bar.clear()
     click.echo(to_json(result) if fmt == "json" else to_text(result))
@@ -153,6 +163,14 @@ def verify_command(
             err=True,
         )
     sys.exit(EXIT_JOBS_FAILED if failed else 0)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where verify is, so that the same clean-up as for Ctrl-C runs on the way out."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def _fail(message: str, status: int, bar: _ProgressBar | None) -> NoReturn:
@@ -167,7 +185,7 @@ class _ProgressBar:
 
     width = 30
 
-    def update(self, worker: str, done: int, total: int) -> None:
+    def update(self, worker: str, done: int, *, total: int) -> None:
         filled = self.width * done // max(total, 1)
         bar = "#" * filled + "." * (self.width - filled)
         sys.stderr.write(f"\r\x1b[2K{worker:<28} [{bar}] {done}/{total}")

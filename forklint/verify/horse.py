@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import fnmatch
 import functools
 import inspect
 import json
@@ -14,7 +16,9 @@ from dataclasses import asdict, dataclass, field
 from importlib import _bootstrap
 from typing import Any
 
-MEASUREMENTS_SUFFIX = ":horses"
+_COUNTED = "__forklint_counted__"
+# Callers whose calls are the worker's own work, not the job's.
+_OWN = ("rq.", "forklint.", "importlib")
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,7 @@ class Probe:
     def __init__(self, heavy_calls: Sequence[str] = ()) -> None:
         self.heavy_calls = tuple(dict.fromkeys(heavy_calls))
         self.wrapped: dict[str, int] = {}  # callable -> calls seen in the current window
+        self._resolved: set[str] = set()  # catalog entries found (and wrapped)
         self.counting = False
         self._depth = 0
         self._import_seconds = 0.0
@@ -72,11 +77,6 @@ class Probe:
         _bootstrap._find_and_load = self._find_and_load
         for name in list(sys.modules):
             self._loaded(name)
-
-    def uninstall(self) -> None:
-        if self._original is not None:
-            _bootstrap._find_and_load = self._original
-            self._original = None
 
     # -- the window: fork moment -> job done -------------------------------------------------------
 
@@ -126,14 +126,16 @@ class Probe:
             if self._depth == 0 and self.counting:
                 self._import_seconds += time.perf_counter() - started
             if name in sys.modules:
-                self._loaded(name)
+                # Measuring must never break the import it watches.
+                with contextlib.suppress(Exception):
+                    self._loaded(name)
 
     def _loaded(self, name: str) -> None:
         if name == "sqlalchemy.orm" and not self._listening:
             self._listen_to_mappers()
-        for dotted in self.heavy_calls:
-            if dotted not in self.wrapped and dotted.startswith(name + "."):
-                self._wrap(dotted, name)
+        for entry in self.heavy_calls:
+            if entry not in self._resolved and entry.startswith(name + "."):
+                self._wrap_entry(entry, name)
 
     def _listen_to_mappers(self) -> None:
         # Only ever called once sqlalchemy.orm is loaded: verify never imports SQLAlchemy itself,
@@ -157,37 +159,60 @@ class Probe:
 
     # -- heavy calls -------------------------------------------------------------------------------
 
-    def _wrap(self, dotted: str, module_name: str) -> None:
+    def _wrap_entry(self, entry: str, module_name: str) -> None:
+        """Wrap the callable(s) `entry` names once its owner exists; a "*" may end the last part."""
         owner: Any = sys.modules[module_name]
-        path = dotted[len(module_name) + 1 :].split(".")
+        path = entry[len(module_name) + 1 :].split(".")
         for part in path[:-1]:
-            owner = getattr(owner, part, None)
+            owner = vars(owner).get(part) if hasattr(owner, "__dict__") else None
             if owner is None:
                 return  # a submodule not loaded yet: tried again when it is
-        attr = path[-1]
+        self._resolved.add(entry)
+        prefix = entry.rsplit(".", 1)[0]
+        names = fnmatch.filter(list(vars(owner)), path[-1]) if "*" in path[-1] else [path[-1]]
+        for attr in names:
+            self._wrap(owner, attr, f"{prefix}.{attr}")
+
+    def _wrap(self, owner: Any, attr: str, dotted: str) -> None:
         try:
             raw = inspect.getattr_static(owner, attr)
         except AttributeError:
             return
-        if isinstance(raw, (classmethod, staticmethod)):
-            replacement: Any = type(raw)(self._counter(dotted, raw.__func__))
-        elif callable(raw):
-            replacement = self._counter(dotted, raw)
-        else:
+        if isinstance(raw, type):
+            # A class is counted by its constructions: replacing the class itself would break
+            # isinstance() and subclassing.
+            owner, attr, raw = raw, "__init__", raw.__init__
+        function = raw.__func__ if isinstance(raw, (classmethod, staticmethod)) else raw
+        if not callable(function):
             return
+        label = getattr(function, _COUNTED, None)
+        if label is not None:
+            # The same function under another name: report it under the shorter, public one
+            # ("sqlalchemy.create_engine", not "sqlalchemy.engine.create_engine").
+            if dotted.count(".") < label[0].count("."):
+                self.wrapped[dotted] = self.wrapped.pop(label[0])
+                label[0] = dotted
+            return
+        counted = self._counter(dotted, function)
         try:
-            setattr(owner, attr, replacement)
+            setattr(owner, attr, type(raw)(counted) if function is not raw else counted)
         except (AttributeError, TypeError):
             return  # a C type: its methods cannot be replaced; the call is not counted
         self.wrapped[dotted] = 0
 
     def _counter(self, dotted: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        label = [dotted]
+
         @functools.wraps(function)
         def counted(*args: Any, **kwargs: Any) -> Any:
-            if self.counting:
-                self.wrapped[dotted] += 1
+            # RQ resolves every job with import_module and unpickles its data: that is the
+            # worker's own work, not the job's, so only calls from other code count.
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if self.counting and not caller.startswith(_OWN):
+                self.wrapped[label[0]] += 1
             return function(*args, **kwargs)
 
+        setattr(counted, _COUNTED, label)
         return counted
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from redis import Redis
 
 from forklint.verify.horse import Measurement
-from forklint.verify.worker import WORKER_FAILED
+from forklint.verify.worker import RUN_SUFFIX
 
 KEY_PREFIX = "forklint:verify:"
 
@@ -36,7 +36,7 @@ class JobSpec:
     func: str  # the dotted name RQ resolves in the horse: "app.tasks.record_event"
     args: tuple[Any, ...] = ()
     kwargs: tuple[tuple[str, Any], ...] = ()
-    timeout: int | None = None  # RQ's per-job timeout
+    timeout: int | None = None  # RQ's per-job timeout (its default: 180 s)
 
 
 @dataclass(frozen=True)
@@ -68,6 +68,7 @@ def run_worker(
     worker_class: str,
     shown_as: str,
     prefork: dict[str, list[str]] | None,
+    prefork_source: str = "forklint verify",
     heavy_calls: Sequence[str],
     root: Path,
     timeout: float,
@@ -102,31 +103,35 @@ def run_worker(
         "key": key,
         "worker_class": worker_class,
         "prefork": prefork,
+        "prefork_source": prefork_source,
         "heavy_calls": list(heavy_calls),
         "root": str(root),
     }
-    out, err = scratch / f"{run_id}.out", scratch / f"{run_id}.err"
+    err = scratch / f"{run_id}.err"
     try:
-        with open(out, "wb") as stdout, open(err, "wb") as stderr:
+        with open(err, "wb") as stderr:
             process = subprocess.Popen(
                 [sys.executable, "-m", "forklint.verify.worker", json.dumps(spec)],
                 cwd=root,
                 env=env,
                 stdin=subprocess.DEVNULL,
-                stdout=stdout,
+                stdout=subprocess.DEVNULL,  # the jobs' prints
                 stderr=stderr,
                 # Its own session: Ctrl-C reaches verify only, which then stops the worker and its
                 # horses (they share this session id, though each horse has its own process group).
                 start_new_session=True,
             )
             try:
-                _wait(process, queue, jobs, timeout, progress)
+                _wait(process, queue, jobs, timeout, progress, shown_as)
             finally:
                 with uninterrupted():
                     kill_session(process)
-        if process.returncode == WORKER_FAILED or process.returncode != 0:
+        if process.returncode != 0:
             raise VerifyError(_worker_failure(err, process.returncode, shown_as))
-        timing = json.loads(out.read_text().strip().splitlines()[-1])
+        raw = connection.get(f"{key}{RUN_SUFFIX}")
+        if raw is None:
+            raise VerifyError(f"the {shown_as} worker exited without reporting its run")
+        timing = json.loads(raw)
         measurements = tuple(Measurement.from_json(raw) for raw in connection.lrange(key, 0, -1))
         failures = _failures(enqueued, connection)
         results = tuple(_result(j) for j in enqueued) if fetch_results else ()
@@ -142,7 +147,6 @@ def run_worker(
         )
     finally:
         _forget(connection, queue, enqueued, key)
-        out.unlink(missing_ok=True)
         err.unlink(missing_ok=True)
 
 
@@ -152,12 +156,13 @@ def _wait(
     jobs: int,
     timeout: float,
     progress: Callable[[int], None] | None,
+    shown_as: str,
 ) -> None:
     deadline = time.monotonic() + timeout
     shown = -1
     while process.poll() is None:
         if time.monotonic() > deadline:
-            raise VerifyTimeout(f"{jobs - queue.count} of {jobs} jobs started")
+            raise VerifyTimeout(f"{shown_as}: {jobs - queue.count} of {jobs} jobs started")
         if progress is not None:
             started = jobs - queue.count
             if started != shown:
@@ -214,7 +219,7 @@ def _forget(connection: Redis, queue: Any, enqueued: Sequence[Any], key: str) ->
         queue.delete(delete_jobs=False)
         for name in connection.scan_iter(match=f"*{queue.name}*"):
             connection.delete(name)
-        connection.delete(key)
+        connection.delete(key, f"{key}{RUN_SUFFIX}")
     except RedisError:
         pass  # the server is gone (or going): nothing to clean on it
 
@@ -271,12 +276,12 @@ def session_members(sid: int) -> list[int]:
 
 @contextlib.contextmanager
 def uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C while cleaning up: a second SIGINT must not leave a server or a worker behind."""
+    """Hold Ctrl-C and SIGTERM while cleaning up: a second one must not leave a server or a worker behind."""
     mask = hasattr(signal, "pthread_sigmask")
     if mask:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         yield
     finally:
         if mask:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
+import math
+import os
 import re
 import subprocess
 import sys
@@ -35,7 +38,7 @@ class Options:
     worker_class: str = STOCK_WORKER
     timeout: float = 300.0
     root: Path = Path(".")
-    progress: Callable[[str, int, int], None] | None = None  # (worker, jobs started, jobs)
+    progress: Callable[..., None] | None = None  # progress(worker, jobs_started, total=jobs)
 
 
 @dataclass(frozen=True)
@@ -53,53 +56,37 @@ class Verification:
 
 def verify(options: Options) -> Verification:
     """Raises VerifyError (cannot verify: exit 2), VerifyTimeout; job failures are in the runs."""
+    from redis.exceptions import RedisError
+
     root = options.root.resolve()
     try:
         config = load_config(root)
     except ConfigError as exc:
         raise VerifyError(str(exc)) from None
     job = _check_job_name(options.job)
-    with contextlib.ExitStack() as stack:
-        # The probe imports the job's module in a process of its own while Redis starts and the
-        # static analysis runs here: verify itself never imports the job.
-        probe = stack.enter_context(_probe(job, root))
-        redis_url, shown = stack.enter_context(_redis(options.redis_url))
-        from redis import Redis
-
-        connection = Redis.from_url(redis_url)
-        stack.callback(connection.close)
-        findings, suggested, notes = _static(root, config)
-        module, attribute = _probe_result(probe, job, options.timeout)
-        table, source = _table(config, suggested, module)
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="forklint-verify-")))
-        spec = JobSpec(f"{module}.{attribute}", options.args, options.kwargs)
-        heavy = heavy_callables(config)
-        prefork_shown = (
-            PREFORK_WORKER
-            if options.worker_class == STOCK_WORKER
-            else (f"forklint.rq.PreforkMixin+{options.worker_class}")
-        )
-        runs = []
-        for shown_as, prefork in ((options.worker_class, None), (prefork_shown, table.to_dict())):
-            progress = options.progress
-            runs.append(
-                run_worker(
-                    connection,
-                    redis_url,
-                    spec,
-                    jobs=options.jobs,
-                    worker_class=options.worker_class,
-                    shown_as=shown_as,
-                    prefork=prefork,
-                    heavy_calls=heavy,
-                    root=root,
-                    timeout=options.timeout,
-                    scratch=scratch,
-                    progress=(lambda n, w=shown_as, p=progress: p(w, n, options.jobs))
-                    if progress
-                    else None,
-                )
+    env = _environment(root, config)
+    try:
+        with contextlib.ExitStack() as stack:
+            # The probe imports the job's module in a process of its own while Redis starts:
+            # verify itself never imports the job.
+            probe = stack.enter_context(_probe(job, root, env))
+            redis_url, shown = stack.enter_context(_redis(options.redis_url))
+            module, attribute = _probe_result(probe, job, options.timeout)
+            findings, suggested, notes = _static(root, config, f"{module}:{attribute}")
+            table, source = _table(config, suggested, module)
+            scratch = Path(
+                stack.enter_context(tempfile.TemporaryDirectory(prefix="forklint-verify-"))
             )
+            # RQ's own per-job timeout must not cut a job shorter than the run's.
+            spec = JobSpec(
+                f"{module}.{attribute}", options.args, options.kwargs, math.ceil(options.timeout)
+            )
+            heavy = heavy_callables(config)
+            stock, prefork = _runs(
+                options, redis_url, spec, table, source, heavy, root, env, scratch
+            )
+    except RedisError as exc:
+        raise VerifyError(f"Redis error during the run: {_one_line(exc)}") from None
     qualified = f"{module}.{attribute}"
     mine = [f for f in findings if qualified in {j.replace(":", ".") for j in f.jobs}]
     return Verification(
@@ -109,10 +96,65 @@ def verify(options: Options) -> Verification:
         redis=shown,
         prefork_source=source,
         notes=notes,
-        stock=runs[0],
-        prefork=runs[1],
-        statuses=finding_statuses(mine, runs[0], module),
+        stock=stock,
+        prefork=prefork,
+        statuses=finding_statuses(mine, stock, module),
     )
+
+
+def _runs(
+    options: Options,
+    redis_url: str,
+    spec: JobSpec,
+    table: Prefork,
+    source: str,
+    heavy: Sequence[str],
+    root: Path,
+    env: dict[str, str] | None,
+    scratch: Path,
+) -> tuple[RunResult, RunResult]:
+    """The stock worker, then the same class with the pre-fork table, on the same Redis."""
+    from redis import Redis
+
+    stock_class = options.worker_class
+    prefork_class = (
+        PREFORK_WORKER if stock_class == STOCK_WORKER else f"forklint.rq.PreforkMixin+{stock_class}"
+    )
+    runs = []
+    with Redis.from_url(redis_url) as connection:
+        for shown_as, prefork in ((stock_class, None), (prefork_class, table.to_dict())):
+            report = options.progress
+            runs.append(
+                run_worker(
+                    connection,
+                    redis_url,
+                    spec,
+                    jobs=options.jobs,
+                    worker_class=stock_class,
+                    shown_as=shown_as,
+                    prefork=prefork,
+                    prefork_source=source,
+                    heavy_calls=heavy,
+                    root=root,
+                    timeout=options.timeout,
+                    env=env,
+                    scratch=scratch,
+                    progress=None
+                    if report is None
+                    else functools.partial(report, shown_as, total=options.jobs),
+                )
+            )
+    return runs[0], runs[1]
+
+
+def _environment(root: Path, config: Config) -> dict[str, str] | None:
+    """The configured source roots (`src`) on PYTHONPATH, as the project's own worker would have them."""
+    if not config.src:
+        return None
+    paths = [str(root / src) for src in config.src]
+    if os.environ.get("PYTHONPATH"):
+        paths.append(os.environ["PYTHONPATH"])
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
 
 
 def _check_job_name(job: str) -> str:
@@ -129,10 +171,11 @@ def _check_job_name(job: str) -> str:
 
 
 @contextlib.contextmanager
-def _probe(job: str, root: Path) -> Iterator[subprocess.Popen[str]]:
+def _probe(job: str, root: Path, env: dict[str, str] | None) -> Iterator[subprocess.Popen[str]]:
     process = subprocess.Popen(
         [sys.executable, "-m", "forklint.verify.probe", job],
         cwd=root,
+        env=env,
         stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
@@ -191,11 +234,14 @@ def _redis(url: str | None) -> Iterator[tuple[str, str]]:
             server.stop()
 
 
-def _static(root: Path, config: Config) -> tuple[Sequence[Finding], Prefork, tuple[str, ...]]:
+def _static(
+    root: Path, config: Config, job: str
+) -> tuple[Sequence[Finding], Prefork, tuple[str, ...]]:
+    """The project's findings and suggested table, with JOB analysed as a job even if nothing enqueues it."""
     try:
         from forklint.api import check
 
-        report = check([root], config)
+        report = check([root], config.with_overrides(jobs=(*config.jobs, job)))
     except Exception as exc:  # noqa: BLE001 - verify still measures without the static side; it says so
         return (
             (),
@@ -210,7 +256,9 @@ def _table(config: Config, suggested: Prefork, module: str) -> tuple[Prefork, st
         return config.prefork, "[tool.forklint.prefork]"
     if suggested:
         return suggested, "`forklint prefork`"
-    return Prefork(imports=(module,)), "the job's module only: `forklint prefork` suggested no table"
+    return Prefork(
+        imports=(module,)
+    ), "the job's module only: `forklint prefork` suggested no table"
 
 
 def _without_password(url: str) -> str:

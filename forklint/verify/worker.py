@@ -1,12 +1,13 @@
 """`python -m forklint.verify.worker SPEC`: one instrumented RQ worker in burst mode, as `rq worker --burst` runs it.
 
 SPEC is a JSON object: redis_url, queue, key (the Redis list horses report to), worker_class (dotted),
-prefork (a table, or null for the stock worker), heavy_calls (dotted callables to count), root (the
+prefork (a table, or null for the stock worker), prefork_source (where the table came from, for
+messages), heavy_calls (dotted callables to count), root (the
 project root: the working directory, put first on sys.path like `rq worker --path .`).
 
 Exit status: 0 when the worker ran (jobs may have failed: they are in RQ's registries), 3 when the
-worker could not start; the last stderr line then says why. The last stdout line is a JSON object with
-the run's timing.
+worker could not start; the last stderr line then says why. The run's timing goes to Redis, at
+KEY + RUN_SUFFIX (stdout belongs to the jobs).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 from forklint.verify.horse import HorseProbeMixin, Probe
 
 WORKER_FAILED = 3
+RUN_SUFFIX = ":run"
 
 
 class _Refused(Exception):
@@ -33,29 +35,33 @@ def main(argv: list[str]) -> int:
     probe = Probe(spec["heavy_calls"])
     probe.install()
     try:
-        seconds, prefork_seconds = _run(spec, probe)
+        _run(spec, probe)
     except _Refused as exc:
         print(f"forklint-worker: {exc}", file=sys.stderr, flush=True)
         return WORKER_FAILED
-    print(json.dumps({"seconds": seconds, "prefork_seconds": prefork_seconds}), flush=True)
     return 0
 
 
-def _run(spec: dict[str, Any], probe: Probe) -> tuple[float, float | None]:
+def _run(spec: dict[str, Any], probe: Probe) -> None:
     from redis import Redis
     from redis.exceptions import RedisError
 
     base = _worker_class(spec["worker_class"])
-    cls = _instrumented(base, spec["prefork"], probe, spec["key"])
+    cls = _instrumented(base, spec["prefork"], spec["prefork_source"], probe, spec["key"])
+    connection = Redis.from_url(spec["redis_url"])
     started = time.perf_counter()
     try:
-        worker = cls([spec["queue"]], connection=Redis.from_url(spec["redis_url"]), name=spec["queue"])
+        worker = cls([spec["queue"]], connection=connection, name=spec["queue"])
         worker.work(burst=True, logging_level="WARNING")
+        timing = {
+            "seconds": time.perf_counter() - started,
+            "prefork_seconds": getattr(cls, "forklint_prefork_seconds", None),
+        }
+        connection.set(spec["key"] + RUN_SUFFIX, json.dumps(timing))
     except SystemExit as exc:  # PreforkMixin stops a worker whose pre-fork table fails this way
         raise _Refused(str(exc.code)) from None
     except RedisError as exc:
         raise _Refused(f"Redis error: {exc}") from None
-    return time.perf_counter() - started, getattr(cls, "forklint_prefork_seconds", None)
 
 
 def _worker_class(dotted: str) -> type:
@@ -75,14 +81,19 @@ def _worker_class(dotted: str) -> type:
     return cls
 
 
-def _instrumented(base: type, prefork: dict[str, list[str]] | None, probe: Probe, key: str) -> type:
+def _instrumented(
+    base: type, prefork: dict[str, list[str]] | None, source: str, probe: Probe, key: str
+) -> type:
     attrs: dict[str, Any] = {"forklint_probe": probe, "forklint_key": key}
     bases: tuple[type, ...] = (HorseProbeMixin, base)
     if prefork is not None:
         from forklint.findings import Prefork
         from forklint.rq import PreforkMixin
 
-        attrs["prefork"] = Prefork(
+        # Set as PreforkMixin's loaded table, so that a failing entry names where the table came
+        # from ("[tool.forklint.prefork]"), not this generated class.
+        attrs["_forklint_source"] = source
+        attrs["_forklint_table"] = Prefork(
             tuple(prefork.get("imports", ())),
             tuple(prefork.get("calls", ())),
             tuple(prefork.get("after-fork", ())),

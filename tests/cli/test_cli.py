@@ -22,9 +22,11 @@ class FakeEngine:
     def __init__(self, report: Report) -> None:
         self.report = report
         self.calls: list[tuple[list[Path], Config]] = []
+        self.jobs: list[int | None] = []
 
-    def __call__(self, paths: Sequence[Path], config: Config) -> Report:
+    def __call__(self, paths: Sequence[Path], config: Config, jobs: int | None = None) -> Report:
         self.calls.append((list(paths), config))
+        self.jobs.append(jobs)
         return replace(self.report, root=str(config.root))
 
 
@@ -114,7 +116,7 @@ def test_invalid_toml_is_a_config_error(
 
 
 def test_internal_error_is_one_line_exit_2(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(paths: Sequence[Path], config: Config) -> Report:
+    def broken(paths: Sequence[Path], config: Config, jobs: int | None = None) -> Report:
         raise ValueError("engine exploded")
 
     monkeypatch.setattr(cli, "_analyse", broken)
@@ -155,6 +157,13 @@ def test_unknown_codes_are_usage_errors(
     result = run("app", "--select", code)
     assert result.exit_code == 2
     assert "unknown rule code" in result.stderr
+
+
+def test_jobs_reach_the_engine(project: Path, engine: Callable[[Report], FakeEngine]) -> None:
+    fake = engine(make_report())
+    run("app", "--jobs", "3", "--no-cache")
+    assert fake.jobs == [3]
+    assert run("app", "--jobs", "0").exit_code == 2
 
 
 def test_format_default_comes_from_config(
@@ -347,3 +356,34 @@ def test_verify_is_registered() -> None:
 
 def test_version() -> None:
     assert run("--version").stdout.startswith("forklint, version ")
+
+
+def test_action_is_composite_and_keeps_inputs_out_of_scripts() -> None:
+    import yaml
+
+    action = yaml.safe_load(
+        (Path(cli.__file__).parents[1] / "action.yml").read_text(encoding="utf-8")
+    )
+    assert action["runs"]["using"] == "composite"
+    steps = action["runs"]["steps"]
+    assert steps[0]["uses"].startswith("actions/setup-python@")
+    scripts = [step["run"] for step in steps if "run" in step]
+    # Inputs reach the shell through env only: `${{ }}` inside a script is a script-injection hole.
+    assert scripts and not any("${{" in script for script in scripts)
+    assert any('"$GITHUB_ACTION_PATH"' in script for script in scripts)
+    assert any("--format github" in script for script in scripts)
+    assert set(action["inputs"]) >= {"args", "version", "sarif-file"}
+
+
+def test_pre_commit_manifest() -> None:
+    import yaml
+
+    (hook,) = yaml.safe_load(
+        (Path(cli.__file__).parents[1] / ".pre-commit-hooks.yaml").read_text(encoding="utf-8")
+    )
+    assert (
+        hook["id"] == "forklint"
+        and hook["entry"] == "forklint check"
+        and hook["language"] == "python"
+    )
+    assert hook["types_or"] == ["python", "pyi"] and hook["require_serial"] is True

@@ -151,7 +151,7 @@ def _check_anchor(code: str, line: str, column: int) -> str | None:
     if not re.match(r"[A-Za-z_][\w.]*(\(\))?[\w.]*\(", at) or (before and before[-1] in "._"):
         return "not the start of a call expression"
     if code == "FRK302" and not re.match(
-        r"[\w.]*(\.start\(|ThreadPoolExecutor\(|ThreadPool\()", at
+        r"[\w.]*(ThreadPoolExecutor|ThreadPool)\(|.*\.start\(\)", at
     ):
         return "neither .start() nor an executor construction"
     return None

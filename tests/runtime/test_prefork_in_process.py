@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,7 +59,7 @@ def test_work_in_process_forks_preloaded_horses(
     assert "inproc_app.tasks" in sys.modules  # preloaded here, in the parent
     horses = app.horses()
     assert len({h.pid for h in horses}) == 3
-    assert {h.ppid for h in horses} == {__import__("os").getpid()}
+    assert {h.ppid for h in horses} == {os.getpid()}
     assert [(h.imported, h.configured, h.after_fork) for h in horses] == [((), 0, 1)] * 3
 
 
@@ -134,3 +136,15 @@ def test_load_prefork_sources(tmp_path: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.forklint\n", encoding="utf-8")
     with pytest.raises(PreforkError, match=r"pyproject.toml: invalid TOML"):
         load_prefork(project, environ={})
+
+
+def test_importing_the_worker_class_stays_light() -> None:
+    # `rq worker -w forklint.rq.PreforkWorker` imports this in every worker: no static analyser.
+    code = (
+        "import sys, forklint.rq; "
+        "print(sorted(m for m in sys.modules if m.startswith(('forklint', 'libcst', 'click'))))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert (
+        out.stdout.strip() == "['forklint', 'forklint.config', 'forklint.findings', 'forklint.rq']"
+    )

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from tests.runtime.conftest import App
 
 
-JOBS = 4
+JOBS = 3
 TABLE = """\
 imports = ["app.tasks", "app.models"]
 calls = ["sqlalchemy.orm:configure_mappers"]
@@ -217,8 +217,8 @@ def test_simple_worker_preloads_but_never_calls_after_fork(
     assert run.returncode == 0, run.stderr
     assert_all_finished(q)
     horses = app.horses()
-    worker_pid = run_pid = horses[0].pid
-    assert all(h.pid == run_pid for h in horses)  # no fork: every job in the worker itself
+    worker_pid = horses[0].pid
+    assert all(h.pid == worker_pid for h in horses)  # no fork: every job in the worker itself
     assert len(app.in_process(worker_pid, "configure")) == 1  # once, before the first job
     assert app.in_process(worker_pid, "after-fork") == []
     assert "does not fork, so after-fork entries are not called" in run.stdout
@@ -264,3 +264,16 @@ def test_worker_pool_preloads_in_each_pool_worker(
     for pool_worker in {h.ppid for h in horses}:
         assert len(app.in_process(pool_worker, "configure")) == 1
     assert [(h.imported, h.configured, h.after_fork) for h in horses] == [((), 0, 1)] * 6
+
+
+def test_no_table_says_so_and_works_like_the_stock_worker(
+    app: App, redis_conn: Redis, redis_server, run_worker
+) -> None:
+    q = enqueue(app, redis_conn, count=2)
+
+    run = run_worker(app, redis_server.url, "forklint.rq.PreforkWorker")
+
+    assert run.returncode == 0, run.stderr
+    assert_all_finished(q, 2)
+    assert "forklint: no pre-fork table" in run.stdout
+    assert [(h.configured, h.after_fork) for h in app.horses()] == [(1, 0)] * 2

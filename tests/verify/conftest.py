@@ -50,6 +50,23 @@ def record_event(data):
     return event.action
 """
 
+# A catalog heavy call on the job's path, once through the module and once through a name bound at
+# import time (the pre-forked parent binds it before the fork).
+HEAVY = """
+import pickle
+from pickle import load
+
+from app.models import Event, User
+
+
+def load_and_record(path):
+    with open(path, "rb") as f:
+        pickle.load(f)
+    with open(path, "rb") as f:
+        data = load(f)
+    return Event(action=data["action"], user=User(name="someone")).action
+"""
+
 # Jobs for the failure modes: no SQLAlchemy, so they run fast.
 FAILING = """
 import os
@@ -97,6 +114,7 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
             "app/models.py": MODELS,
             "app/tasks.py": TASKS,
             "app/jobs.py": FAILING,
+            "app/heavy.py": HEAVY,
         }
         files.update({name.replace("__", "/") + ".py": text for name, text in extra.items()})
         return write_files(root, files)

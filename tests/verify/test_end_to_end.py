@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import pickle
+import re
 
 PREFORK = """
 [tool.forklint.prefork]
@@ -61,35 +63,71 @@ def test_json_stock_vs_prefork(make_project, verify):
     assert prefork["per_job"]["imports_after_fork"]["max"] == 0
     assert prefork["prefork_seconds"] > 0
     assert doc["speedup"] == round(stock["seconds"] / prefork["seconds"], 2)
+    # The static findings for this job, checked against what the stock horses did.
+    assert all(set(f) >= {"code", "path", "line", "status"} for f in doc["findings"])
+    assert {(f["code"], f["path"], f["status"]) for f in doc["findings"]} >= {
+        ("FRK101", "app/tasks.py", "confirmed"),
+        ("FRK102", "app/tasks.py", "confirmed"),
+    }
     assert verify.leftovers() == []
 
 
-def test_text_table(make_project, verify):
+def test_text_table_suggested_table_and_findings(make_project, verify):
+    # No table configured: verify uses what `forklint prefork` suggests, and checks the findings.
     root = make_project()
-    result = verify(
-        root, "app.tasks.record_event", "--kwargs", '{"data": {"action": "x"}}', "--jobs", "3"
-    )
+    data = root / "data.pkl"
+    data.write_bytes(pickle.dumps({"action": "loaded"}))
+    kwargs = json.dumps({"path": str(data)})
+    result = verify(root, "app.heavy.load_and_record", "--kwargs", kwargs, "--jobs", "3")
     assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert "forklint verify app.tasks:record_event: 3 jobs on each worker, embedded Redis" in out
-    header = next(
-        line for line in out.splitlines() if "rq.Worker" in line and "PreforkWorker" in line
+    lines = result.stdout.splitlines()
+    assert (
+        lines[0]
+        == "forklint verify app.heavy:load_and_record: 3 jobs on each worker, embedded Redis"
     )
-    assert header.index("rq.Worker") < header.index("forklint.rq.PreforkWorker")
-    for row in (
-        "wall ms per job, median / p95",
-        "imports after fork, median / max",
-        "mapper configurations",
-        "jobs/s",
-        "seconds",
-    ):
-        assert row in out
-    mappers = next(
-        line for line in out.splitlines() if line.strip().startswith("mapper configurations")
-    )
-    assert mappers.split()[-2:][0] == "3"
-    assert "speed-up: " in out
+    assert lines[1].startswith('pre-fork table: imports = ["app.heavy"')
+    assert "sqlalchemy.orm:configure_mappers" in lines[1]
+    assert lines[1].endswith("(from `forklint prefork`)")
+    assert lines[3].split() == ["rq.Worker", "forklint.rq.PreforkWorker"]
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (re.split(r" {3,}", line.strip()) for line in lines[4:])
+        if len(cells) == 3
+    }
+    assert rows["mapper configurations (all jobs)"] == ["3", "0"]
+    assert rows["heavy calls (all jobs)"] == ["6", "6"]  # two pickle loads per job, in both runs
+    assert rows["pickle.load"] == ["6", "6"]
+    assert rows["jobs completed / failed"] == ["3 / 0", "3 / 0"]
+    assert set(rows) >= {"wall ms per job, median / p95", "cpu ms per job, median", "imports after fork, median / max",
+                         "import ms per job, median", "jobs/s", "seconds"}  # fmt: skip
+    assert any(line.startswith("speed-up: ") for line in lines)
+    statuses = {
+        line.split(": ", 1)[1].split(" (")[0]
+        for line in lines
+        if line.startswith("  app/heavy.py:")
+    }
+    assert {
+        "FRK101 job-module-imported-after-fork: confirmed",
+        "FRK102 mappers-configured-after-fork: confirmed",
+        "FRK103 heavy-call-per-job: confirmed",
+    } <= statuses
     assert verify.leftovers() == []
+
+
+# A worker class that preloads in its module: static analysis, which finds no start-up that uses it,
+# assumes the stock `rq worker`; run on this class, the findings' premises do not hold.
+PRELOADING_WORKER = """
+from rq import Worker
+from sqlalchemy.orm import configure_mappers
+
+import app.tasks
+
+configure_mappers()
+
+
+class AppWorker(Worker):
+    pass
+"""
 
 
 def test_given_redis_and_custom_worker_class(make_project, verify):
@@ -97,22 +135,26 @@ def test_given_redis_and_custom_worker_class(make_project, verify):
 
     from forklint.redis_server import EmbeddedRedis
 
-    workers = "from rq import Worker\n\n\nclass AppWorker(Worker):\n    pass\n"
-    root = make_project(app__workers=workers)
+    root = make_project(app__workers=PRELOADING_WORKER)
     with EmbeddedRedis() as server, Redis.from_url(server.url) as client:
         client.set("unrelated", "kept")
         result = verify(
-            root, "app.jobs:ok", "--redis-url", server.url, "--worker-class", "app.workers.AppWorker",
-            "-n", "2", "--format", "json",
+            root, "app.tasks:record_event", "--args", '[{"action": "a"}]', "--redis-url", server.url,
+            "--worker-class", "app.workers.AppWorker", "-n", "2", "--format", "json",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         doc = json.loads(result.stdout)
         assert doc["redis"] == server.url
-        assert [run["worker"] for run in doc["runs"]] == [
+        stock, prefork = doc["runs"]
+        assert (stock["worker"], prefork["worker"]) == (
             "app.workers.AppWorker",
             "forklint.rq.PreforkMixin+app.workers.AppWorker",
-        ]
-        assert [run["jobs_completed"] for run in doc["runs"]] == [2, 2]
+        )
+        assert stock["jobs_completed"] == prefork["jobs_completed"] == 2
+        assert stock["per_job"]["mappers_configured"] == 0
+        assert stock["per_job"]["imports_after_fork"]["max"] == 0
+        statuses = {f["code"]: f["status"] for f in doc["findings"]}
+        assert statuses["FRK101"] == statuses["FRK102"] == "not observed"
         # Queues, jobs, results, worker keys and measurements are gone; rq:clean_groups is a lock
         # RQ's maintenance sets with a TTL of its own.
         leftover = {key.decode() for key in client.keys("*")} - {"unrelated"}

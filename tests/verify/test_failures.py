@@ -68,28 +68,35 @@ def test_timeout_kills_worker_and_horse(make_project, verify, tmp_path, one_line
     flag = tmp_path / "running"
     started = time.monotonic()
     result = verify(
-        make_project(), "app.jobs:sleep", "--args", f'["{flag}"]', "-n", "2", "--timeout", "2"
+        make_project(), "app.jobs:sleep", "--args", f'["{flag}"]', "-n", "2", "--timeout", "5"
     )
     assert time.monotonic() - started < 30
     assert flag.exists()  # the horse did start the job before it was killed
-    one_line_error(result, 1, "timed out after 2s", "the worker and its horses were killed")
+    one_line_error(result, 1, "timed out after 5s", "the worker and its horses were killed")
     assert verify.leftovers() == []
 
 
-def test_ctrl_c_stops_everything(make_project, verify, tmp_path):
+@pytest.mark.parametrize(
+    ("signum", "status", "message"),
+    [
+        (signal.SIGINT, 130, "forklint verify: interrupted; the worker and Redis were stopped"),
+        (signal.SIGTERM, 143, "forklint verify: terminated; the worker and Redis were stopped"),
+    ],
+)
+def test_ctrl_c_or_sigterm_stops_everything(
+    make_project, verify, tmp_path, signum, status, message
+):
     flag = tmp_path / "running"
     process = verify.start(make_project(), "app.jobs:sleep", "--args", f'["{flag}"]', "-n", "2")
     deadline = time.monotonic() + 30
     while not flag.exists() and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
     assert flag.exists(), process.communicate()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=30)
-    assert process.returncode == 130, err
+    assert process.returncode == status, err
     assert "Traceback" not in err
-    assert err.strip().splitlines() == [
-        "forklint verify: interrupted; the worker and Redis were stopped"
-    ]
+    assert err.strip().splitlines() == [message]
     assert verify.leftovers() == []
 
 
@@ -113,8 +120,7 @@ def test_prefork_table_fails_in_the_parent(make_project, verify, one_line_error)
         result,
         2,
         "forklint.rq.PreforkWorker worker did not run",
-        "app.broken",
-        "RuntimeError: no db",
+        "`imports` entry 'app.broken' in [tool.forklint.prefork]: cannot import it (RuntimeError: no db)",
     )
     assert verify.leftovers() == []
 

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> None:
     queue = Queue(args.queue, connection=Redis.from_url(args.url))
     events = enqueue_events(queue, args.jobs)
     mails = enqueue_notifications(queue, args.notifications)
-    print(f"enqueued {len(events)} record_event and {len(mails)} send_notification jobs on {queue.name}")
+    print(f"enqueued {len(events)} record_event, {len(mails)} send_notification on {queue.name}")
 
 
 if __name__ == "__main__":

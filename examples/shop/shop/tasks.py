@@ -8,7 +8,6 @@ from sqlalchemy.orm import Session
 
 from shop.db import engine
 from shop.models import Event
-from shop.notifications import render
 
 
 def record_event(data: dict[str, Any]) -> int:
@@ -22,6 +21,10 @@ def record_event(data: dict[str, Any]) -> int:
 
 def send_notification(template: str, locale: str, context: dict[str, Any]) -> dict[str, str]:
     """Render a notification e-mail; the outgoing mail relay picks the result up from RQ."""
+    # Imported here: the web app imports this module to enqueue jobs and must not load
+    # Jinja2 and the mail templates.
+    from shop.notifications import render
+
     message = render(template, locale, context)
     message["to"] = str(context["email"])
     return message

@@ -54,7 +54,9 @@ class Customer(TimestampMixin, Base):
     loyalty_account: Mapped[Optional[LoyaltyAccount]] = relationship(back_populates="customer")
     wishlists: Mapped[list[Wishlist]] = relationship(back_populates="customer")
     carts: Mapped[list[Cart]] = relationship(back_populates="customer")
-    orders: Mapped[list[Order]] = relationship(back_populates="customer", order_by="Order.placed_at")
+    orders: Mapped[list[Order]] = relationship(
+        back_populates="customer", order_by="Order.placed_at"
+    )
     returns: Mapped[list[Return]] = relationship(back_populates="customer")
     reviews: Mapped[list[Review]] = relationship(back_populates="author")
     review_votes: Mapped[list[ReviewVote]] = relationship(back_populates="voter")
@@ -77,7 +79,9 @@ class Address(Base):
     city: Mapped[str]
     postcode: Mapped[str] = mapped_column(index=True)
 
-    customer: Mapped[Customer] = relationship(back_populates="addresses", foreign_keys=[customer_id])
+    customer: Mapped[Customer] = relationship(
+        back_populates="addresses", foreign_keys=[customer_id]
+    )
     country: Mapped[Country] = relationship()
 
 

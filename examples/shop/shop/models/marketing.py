@@ -84,9 +84,7 @@ class Newsletter(TimestampMixin, Base):
     sent_at: Mapped[Optional[dt.datetime]]
 
     campaign: Mapped[Optional[Campaign]] = relationship(back_populates="newsletters")
-    subscriptions: Mapped[list[NewsletterSubscription]] = relationship(
-        back_populates="newsletter"
-    )
+    subscriptions: Mapped[list[NewsletterSubscription]] = relationship(back_populates="newsletter")
 
 
 class NewsletterSubscription(TimestampMixin, Base):

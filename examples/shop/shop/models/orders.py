@@ -36,7 +36,9 @@ class Cart(TimestampMixin, Base):
     session_key: Mapped[str] = mapped_column(unique=True)
 
     customer: Mapped[Optional[Customer]] = relationship(back_populates="carts")
-    items: Mapped[list[CartItem]] = relationship(back_populates="cart", cascade="all, delete-orphan")
+    items: Mapped[list[CartItem]] = relationship(
+        back_populates="cart", cascade="all, delete-orphan"
+    )
 
 
 class CartItem(Base):

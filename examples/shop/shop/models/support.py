@@ -55,9 +55,7 @@ class Agent(Base):
     is_available: Mapped[bool] = mapped_column(default=True)
 
     user: Mapped[User] = relationship(back_populates="agent_profile")
-    teams: Mapped[list[SupportTeam]] = relationship(
-        secondary=team_agents, back_populates="agents"
-    )
+    teams: Mapped[list[SupportTeam]] = relationship(secondary=team_agents, back_populates="agents")
     tickets: Mapped[list[Ticket]] = relationship(back_populates="assignee")
     messages: Mapped[list[TicketMessage]] = relationship(back_populates="agent")
 

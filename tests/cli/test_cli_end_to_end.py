@@ -153,6 +153,23 @@ def test_findings_only_in_the_given_files(project: Path) -> None:
     assert {f["path"] for f in findings("app/tasks.py")} == {"app/tasks.py"}
 
 
+def test_whole_project_analysed_but_only_given_files_reported(project: Path) -> None:
+    """What pre-commit relies on: the job is in a file it did not pass, the heavy call in one it did."""
+    write(
+        project,
+        {
+            "app/ml.py": 'import joblib\n\n\ndef load():\n    return joblib.load("m.joblib")\n',
+            "app/batch.py": (
+                "from rq.decorators import job\n\nfrom app.ml import load\n\n\n"
+                '@job("default")\ndef rescore():\n    return load()\n'
+            ),
+        },
+    )
+    reported = findings("app/ml.py", "--select", "FRK103")
+    assert [(f["path"], f["line"], f["column"]) for f in reported] == [("app/ml.py", 5, 12)]
+    assert reported[0]["jobs"] == ["app.batch.rescore"]
+
+
 def test_syntax_error_does_not_stop_the_run(project: Path) -> None:
     (project / "app" / "broken.py").write_text("def (:\n", encoding="utf-8")
     codes = {(f["code"], f["path"]) for f in findings()}
@@ -197,7 +214,7 @@ def test_baseline_end_to_end(project: Path) -> None:
     )
     assert result.exit_code == 1
     assert [line.split(": ")[0] for line in result.stdout.splitlines()[:-1]] == [
-        "app/tasks.py:18:13"
+        "app/tasks.py:14:13"
     ]
 
 

@@ -93,3 +93,9 @@ def test_no_column_when_the_range_spans_lines() -> None:
 def test_info_findings_are_notices() -> None:
     info = replace(MAPPERS, severity="info")
     assert render(make_report(info), "github").startswith("::notice ")
+
+
+def test_fix_summary_not_repeated_when_the_message_says_it() -> None:
+    said = replace(MAPPERS, message="slow; " + MAPPERS.fix.summary)  # type: ignore[union-attr]
+    assert "Fix:" not in render(make_report(said), "github")
+    assert "%0AFix: configure the mappers" in render(make_report(MAPPERS), "github")

@@ -256,3 +256,13 @@ def _strip_ansi(text: str) -> str:
     import re
 
     return re.sub(r"\x1b\[[0-9;]*m", "", text)
+
+
+def test_github_step_summary_stays_under_the_size_limit() -> None:
+    long = "x" * 2000
+    many = [replace(MAPPERS, line=n, message=long) for n in range(1, 1001)]
+    summary = step_summary(make_report(*many))
+    assert len(summary.encode("utf-8")) <= 1024 * 1024
+    rows = [line for line in summary.splitlines() if line.startswith("| :warning:")]
+    assert 400 < len(rows) < 1000
+    assert f"{1000 - len(rows)} more findings not shown" in summary

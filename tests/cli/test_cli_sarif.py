@@ -27,6 +27,7 @@ def test_top_level_and_driver() -> None:
     assert driver["name"] == "forklint"
     assert driver["version"] == __version__
     assert driver["informationUri"].startswith("https://")
+    assert doc["runs"][0]["columnKind"] == "unicodeCodePoints"
 
 
 def test_every_documented_rule_with_descriptions_and_help() -> None:

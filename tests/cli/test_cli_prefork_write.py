@@ -138,7 +138,7 @@ def test_layouts_it_cannot_edit_are_refused() -> None:
 
 
 def _install(monkeypatch: pytest.MonkeyPatch, table: Prefork) -> None:
-    def fake(paths: object, config: Config) -> Report:
+    def fake(paths: object, config: Config, jobs: int | None = None) -> Report:
         return replace(make_report(), root=str(config.root), prefork=table)
 
     monkeypatch.setattr(cli, "_analyse", fake)
@@ -213,3 +213,12 @@ def test_prefork_write_refusal_is_exit_2(tmp_path: Path, monkeypatch: pytest.Mon
     assert result.exit_code == 2
     assert "by hand" in result.stderr
     assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == text
+
+
+@pytest.mark.parametrize(
+    "header", ["[ tool . forklint . prefork ]  # spaced", "[tool.\"forklint\".'prefork']"]
+)
+def test_headers_written_differently(header: str) -> None:
+    text = f'x = """a ""quoted"" [b]\n[tool.forklint.prefork]"""\n{header}\nimports = ["q"]\n[tool.other]\ny = 1\n'
+    out = set_prefork(text, Prefork(calls=("a:b",)))
+    assert out == text.replace('imports = ["q"]\n', 'imports = ["q"]\ncalls = ["a:b"]\n')

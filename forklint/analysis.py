@@ -1,0 +1,575 @@
+"""The rules: walk each job's path and the pre-fork world, and turn what they do into findings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from forklint.catalog import Catalog
+from forklint.config import Config
+from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact, Loc
+from forklint.findings import Finding, Fix, Prefork, TraceStep
+from forklint.index import Index, Step
+from forklint.jobs import Job
+from forklint.world import FORKING, PER_JOB, Parent, Site, World, call_text, source_line
+
+MEMO_DECORATORS = frozenset(
+    {
+        "functools.lru_cache",
+        "functools.cache",
+        "functools.cached_property",
+        "cachetools.cached",
+        "cachetools.func.lru_cache",
+        "cachetools.func.ttl_cache",
+        "django.utils.functional.cached_property",
+    }
+)
+CONFIGURE_CALL = "sqlalchemy.orm:configure_mappers"
+
+
+@dataclass
+class Hit:
+    """One anchor (a call, an import, a function) and everything that reaches it."""
+
+    code: str
+    f: FileFacts
+    loc: Loc
+    context: str
+    message: str = ""
+    jobs: list[str] = field(default_factory=list)
+    trace: tuple[Step, ...] = ()
+    fix: Fix | None = None
+
+
+class Analysis:
+    def __init__(self, index: Index, catalog: Catalog, config: Config, jobs: tuple[Job, ...], world: World) -> None:
+        self.index = index
+        self.catalog = catalog
+        self.config = config
+        self.jobs = jobs
+        self.world = world
+        self.hits: dict[tuple[str, str, int, int], Hit] = {}
+        self._memo: dict[str, bool] = {}
+        self._heavy_memo: dict[str, bool] = {}
+        self._mapped: dict[str, bool] = {}
+        self._resolved_decorators: dict[str, tuple[str, ...]] = {}
+
+    # --- shared helpers ----------------------------------------------------------------------
+
+    def add(self, code: str, f: FileFacts, loc: Loc, context: str, job: str | None, trace: tuple[Step, ...],
+            message: str, fix: Fix | None) -> None:
+        key = (code, f.relpath, loc.line, loc.column)
+        hit = self.hits.get(key)
+        if hit is None:
+            hit = self.hits[key] = Hit(code, f, loc, context, message, [], trace, fix)
+        if job is not None and job not in hit.jobs:
+            hit.jobs.append(job)
+
+    def decorators(self, fq: str) -> tuple[str, ...]:
+        cached = self._resolved_decorators.get(fq)
+        if cached is None:
+            f, fn = self.index.functions[fq]
+            cached = tuple(self.index.resolve(f.module, None, d.name) for d in fn.decorators)
+            self._resolved_decorators[fq] = cached
+        return cached
+
+    def is_memoised(self, fq: str) -> bool:
+        cached = self._memo.get(fq)
+        if cached is None:
+            entry = self.index.functions.get(fq)
+            cached = entry is not None and (
+                bool(entry[1].memo_globals) or any(d in MEMO_DECORATORS for d in self.decorators(fq))
+            )
+            self._memo[fq] = cached
+        return cached
+
+    def is_mapped(self, cls_fq: str) -> bool:
+        """A project class that SQLAlchemy maps (not the declarative Base itself)."""
+        cached = self._mapped.get(cls_fq)
+        if cached is not None:
+            return cached
+        self._mapped[cls_fq] = False
+        result = False
+        entry = self.index.classes.get(cls_fq)
+        if entry is not None:
+            f, c = entry
+            abstract = any(a.target == "__abstract__" and a.value == "True" for a in c.assigns)
+            scope = None
+            for base in c.bases:
+                resolved = self.index.resolve(f.module, scope, base)
+                if resolved in self.catalog.declarative_bases:
+                    result = False  # this is the Base; its subclasses are mapped
+                    break
+                if self.catalog.base_factory(resolved) or (resolved in self.index.classes and (
+                        self.is_mapped(resolved) or self.is_base(resolved))):
+                    result = not abstract
+                if resolved in self.catalog.table_bases and ("table", "True") in c.keywords:
+                    result = True
+            for d in c.decorators:
+                if self.index.resolve(f.module, None, d.name) in self.catalog.mapping_decorators:
+                    result = True
+        self._mapped[cls_fq] = result
+        return result
+
+    def is_base(self, cls_fq: str) -> bool:
+        entry = self.index.classes.get(cls_fq)
+        if entry is None:
+            return False
+        f, c = entry
+        return any(self.index.resolve(f.module, None, b) in self.catalog.declarative_bases for b in c.bases)
+
+    def mapped_prefix(self, target: str) -> str | None:
+        """The mapped class `target` starts with ("app.models.Event" for "app.models.Event.query.all")."""
+        if not target:
+            return None
+        stop = len(target)
+        for ch in "([":
+            i = target.find(ch)
+            if i != -1:
+                stop = min(stop, i)
+        parts = target[:stop].split(".")
+        for n in range(len(parts), 0, -1):
+            candidate = ".".join(parts[:n])
+            if candidate in self.index.classes:
+                return candidate if self.is_mapped(candidate) else None
+        return None
+
+    def step(self, f: FileFacts, loc: Loc, text: str) -> Step:
+        return Step(f.relpath, loc.line, loc.column, text)
+
+    def job_step(self, job: Job) -> Step:
+        f, fn = self.index.functions[job.fq]
+        return self.step(f, fn.loc, f"def {fn.name}(...)  # job ({job.how})")
+
+    # --- walking a job's path ----------------------------------------------------------------
+
+    def walk(self, job: Job, unconditional: bool, into_memo: bool):
+        """Yield (fn fq, FileFacts, FunctionFact, trace) for every function on the job's path."""
+        start = (job.fq, (self.job_step(job),))
+        seen = {job.fq}
+        stack = [start]
+        while stack:
+            fq, trace = stack.pop(0)
+            entry = self.index.functions.get(fq)
+            if entry is None:
+                continue
+            f, fn = entry
+            yield fq, f, fn, trace
+            for call, target in self.index.callees(fq):
+                if unconditional and call.conditional:
+                    continue
+                callee = self.index.call_target(target)
+                if callee is None or callee in seen:
+                    continue
+                if not into_memo and self.is_memoised(callee):
+                    continue
+                seen.add(callee)
+                stack.append((callee, trace + (self.step(f, call.loc, call_text(f, call)),)))
+
+    # --- rules -------------------------------------------------------------------------------
+
+    def run(self) -> list[Hit]:
+        for job in self.jobs:
+            model = self.world.job_models.get(job.fq, "rq")
+            self.frk103(job)
+            if model in PER_JOB:
+                parents = [p for p in self.world.job_parents.get(job.fq, []) if p.model in PER_JOB]
+                if not parents:
+                    continue
+                self.frk101(job, parents)
+                self.frk102(job, parents)
+                self.frk104(job, parents)
+                self.frk105(job, parents)
+        self.frk201()
+        self.frk202()
+        self.frk3xx()
+        return list(self.hits.values())
+
+    def frk101(self, job: Job, parents: list[Parent]) -> None:
+        for parent in parents:
+            if job.module in parent.modules:
+                continue
+            reasons = self.heavy_closure(job.module, parent.modules)
+            if not reasons:
+                continue
+            f, fn = self.index.functions[job.fq]
+            what, trace = reasons[0]
+            more = f" and {len(reasons) - 1} more" if len(reasons) > 1 else ""
+            fix = self.prefork_fix(parent, Prefork(imports=(job.module,)), f"import {job.module}")
+            message = (
+                f"{fn.name} imports {job.module} in every work horse ({what}{more}); "
+                f"{fix.summary}"
+            )
+            self.add("FRK101", f, fn.loc, fn.qualname, job.fq, (self.job_step(job),) + trace, message, fix)
+            return
+
+    def heavy_closure(self, module: str, loaded: set[str]) -> list[tuple[str, tuple[Step, ...]]]:
+        """What makes importing `module` expensive, given what is already loaded: (reason, trace)."""
+        reasons: list[tuple[str, tuple[Step, ...]]] = []
+        seen = set(loaded)
+        queue: list[tuple[str, tuple[Step, ...]]] = [(module, ())]
+        seen.add(module)
+        for parent_pkg in self.index.package_parents(module):
+            if parent_pkg not in seen:
+                seen.add(parent_pkg)
+                queue.append((parent_pkg, ()))
+        while queue:
+            mod, trace = queue.pop(0)
+            f = self.index.modules.get(mod)
+            if f is None:
+                heavy = self.catalog.heavy_module(mod)
+                if heavy is not None:
+                    reasons.append((f"{heavy} is a heavy library", trace))
+                continue
+            for c in f.classes:
+                if self.is_mapped(f"{mod}.{c.qualname}"):
+                    reasons.append(
+                        (f"{f.relpath} defines ORM models", trace + (self.step(f, c.loc, f"class {c.name}(...)"),))
+                    )
+                    break
+            for call, target in self.index.module_calls(mod):
+                what = self.catalog.heavy_call(target)
+                if what is not None:
+                    reasons.append((f"{f.relpath} {what} at import", trace + (self.step(f, call.loc, call_text(f, call)),)))
+            for imp in f.imports:
+                step = self.step(f, imp.loc, imp.text)
+                for name in self.index.imported_modules(imp):
+                    if name not in seen:
+                        seen.add(name)
+                        queue.append((name, trace + (step,)))
+        return reasons
+
+    def orm_use(self, job: Job) -> tuple[tuple[Step, ...], set[str]] | None:
+        """How the job's path uses the ORM (trace to the first use) and the mapped classes' modules."""
+        first: tuple[Step, ...] | None = None
+        modules: set[str] = set()
+        f0, fn0 = self.index.functions[job.fq]
+        for _, ann in fn0.params:
+            if ann:
+                cls = self.mapped_prefix(self.index.resolve(f0.module, None, ann))
+                if cls:
+                    modules.add(cls.rpartition(".")[0])
+                    first = first or (self.job_step(job),)
+        for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=True):
+            for call, target in self.index.callees(fq):
+                classes = [self.mapped_prefix(target)]
+                classes += [self.mapped_prefix(self.index.resolve(f.module, fn, a)) for a in call.args if a and not a.startswith('"')]
+                for cls in classes:
+                    if cls:
+                        modules.add(cls.rpartition(".")[0])
+                        if first is None:
+                            first = trace + (self.step(f, call.loc, call_text(f, call)),)
+        if first is None:
+            return None
+        return first, modules
+
+    def frk102(self, job: Job, parents: list[Parent]) -> None:
+        use = self.orm_use(job)
+        if use is None:
+            return
+        trace, modules = use
+        f, fn = self.index.functions[job.fq]
+        for parent in parents:
+            if any(modules <= snapshot for snapshot in parent.configured):
+                continue
+            imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
+            fix = self.prefork_fix(parent, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "configure_mappers()")
+            message = f"{fn.name} configures SQLAlchemy mappers in every work horse; {fix.summary}"
+            self.add("FRK102", f, fn.loc, fn.qualname, job.fq, trace, message, fix)
+            return
+
+    def frk103(self, job: Job) -> None:
+        for fq, f, fn, trace in self.walk(job, unconditional=True, into_memo=False):
+            for call, target in self.index.callees(fq):
+                if call.conditional:
+                    continue
+                what = self.catalog.heavy_call(target)
+                if what is None:
+                    continue
+                name = _short(target)
+                message = (
+                    f"{name}() {what} on every job ({_job_names([job.fq])}); do it once: at module level, "
+                    f"or in a memoised loader warmed in the worker parent"
+                )
+                site_trace = trace + (self.step(f, call.loc, call_text(f, call)),)
+                self.add("FRK103", f, call.loc, fn.qualname, job.fq, site_trace, message,
+                         Fix(f"load it once instead of in {fn.name}()", _memo_code(name)))
+
+    def frk104(self, job: Job, parents: list[Parent]) -> None:
+        for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
+            for imp in fn.imports:
+                heavy = self.catalog.heavy_module(imp.module)
+                if heavy is None:
+                    continue
+                for parent in parents:
+                    if _has_module(parent.modules, imp):
+                        continue
+                    fix = self.prefork_fix(parent, Prefork(imports=(imp.module,)), f"import {imp.module}")
+                    message = f"`{imp.text}` runs in every work horse ({heavy} is heavy); {fix.summary}"
+                    self.add("FRK104", f, imp.loc, fn.qualname, job.fq,
+                             trace + (self.step(f, imp.loc, imp.text),), message, fix)
+                    break
+
+    def does_heavy_work(self, fq: str) -> bool:
+        cached = self._heavy_memo.get(fq)
+        if cached is not None:
+            return cached
+        self._heavy_memo[fq] = False
+        result = False
+        entry = self.index.functions.get(fq)
+        if entry is not None:
+            f, fn = entry
+            if any(self.catalog.heavy_module(i.module) for i in fn.imports):
+                result = True
+            for call, target in self.index.callees(fq):
+                if result:
+                    break
+                if self.catalog.heavy_call(target):
+                    result = True
+                callee = self.index.call_target(target)
+                if callee is not None and self.does_heavy_work(callee):
+                    result = True
+        self._heavy_memo[fq] = result
+        return result
+
+    def frk105(self, job: Job, parents: list[Parent]) -> None:
+        for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
+            for call, target in self.index.callees(fq):
+                callee = self.index.call_target(target)
+                if callee is None or not self.is_memoised(callee) or not self.does_heavy_work(callee):
+                    continue
+                mf, mfn = self.index.functions[callee]
+                for parent in parents:
+                    if callee in parent.warmed:
+                        continue
+                    warm = f"{mf.module}:{mfn.qualname}"
+                    required = [p for p, _ in mfn.params if p not in ("self", "cls")]
+                    table = Prefork(imports=(mf.module,), calls=(warm,) if not required and not mfn.cls else ())
+                    fix = self.prefork_fix(parent, table, f"{mfn.name}()")
+                    message = (
+                        f"{mfn.name}() is memoised but first filled in every work horse, so every job pays for it; "
+                        f"{fix.summary}"
+                    )
+                    self.add("FRK105", f, call.loc, fn.qualname, job.fq,
+                             trace + (self.step(f, call.loc, call_text(f, call)),), message, fix)
+                    break
+
+    def is_query(self, target: str) -> bool:
+        if self.catalog.engine_connect(target) or self.catalog.is_session_query(target):
+            return True
+        base, _, method = target.rpartition(".")
+        cls = self.mapped_prefix(base)
+        if cls is not None and target.startswith(f"{cls}.query"):
+            return True
+        return False
+
+    def is_dbapi_connect(self, target: str) -> bool:
+        return self.catalog.fork_unsafe(target) == "database connection" and target.endswith("connect")
+
+    def frk201(self) -> None:
+        for module, f in self.index.modules.items():
+            for call, target in self.index.module_calls(module):
+                if self.is_query(target) or self.is_dbapi_connect(target):
+                    message = (
+                        f"{_short(target)}() talks to the database while {f.relpath} is imported; "
+                        "move it into a function that runs when the value is needed"
+                    )
+                    self.add("FRK201", f, call.loc, "", None, (), message, None)
+
+    def mapped_classes(self) -> list[tuple[str, FileFacts, ClassFact]]:
+        out = []
+        for cls_fq, (f, c) in self.index.classes.items():
+            if self.is_mapped(cls_fq):
+                out.append((cls_fq, f, c))
+        return out
+
+    def frk202(self) -> None:
+        mapped = self.mapped_classes()
+        if not mapped:
+            return
+        for module, f in self.index.modules.items():
+            for call, target in self.index.module_calls(module):
+                if not self.catalog.configure(target):
+                    continue
+                loaded = {module}
+                for imp in f.imports:
+                    if (imp.loc.line, imp.loc.column) < (call.loc.line, call.loc.column):
+                        for name in self.index.imported_modules(imp):
+                            loaded |= self.module_closure(name)
+                missing = [
+                    (cls_fq, cf, c) for cls_fq, cf, c in mapped
+                    if cf.module not in loaded or (cf.module == module and c.loc.line > call.loc.line)
+                ]
+                if not missing:
+                    continue
+                names = ", ".join(c.name for _, _, c in missing[:3]) + (" ..." if len(missing) > 3 else "")
+                message = (
+                    f"configure_mappers() runs before {names} {'is' if len(missing) == 1 else 'are'} "
+                    f"defined or imported, so it configures nothing; call it after every model module is imported"
+                )
+                self.add("FRK202", f, call.loc, "", None, (), message, None)
+
+    def module_closure(self, module: str) -> set[str]:
+        seen: set[str] = set()
+        queue = [module, *self.index.package_parents(module)]
+        while queue:
+            mod = queue.pop()
+            if mod in seen:
+                continue
+            seen.add(mod)
+            f = self.index.modules.get(mod)
+            if f is None:
+                continue
+            for imp in f.imports:
+                queue.extend(self.index.imported_modules(imp))
+        return seen
+
+    def frk3xx(self) -> None:
+        resets = bool(self.world.global_resets) or self.child_disposes()
+        for parent in self.world.parents:
+            if parent.model not in FORKING:
+                continue
+            jobs = [fq for fq, ps in self.world.job_parents.items() if parent in ps]
+            if not jobs:
+                continue
+            reset = resets or bool(parent.resets)
+            for site in parent.sites:
+                self.site_rules(parent, site, jobs, reset)
+
+    def child_disposes(self) -> bool:
+        """`engine.dispose(close=False)` on a job's path or in a horse-side method."""
+        for job in self.jobs:
+            for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=True):
+                for call, target in self.index.callees(fq):
+                    if self.catalog.dispose(target) and ("close", "False") in call.kwargs:
+                        return True
+        return False
+
+    def site_rules(self, parent: Parent, site: Site, jobs: list[str], reset: bool) -> None:
+        f = self.index.modules[site.module]
+        context = self.context_of(f, site.call)
+        name = _short(site.target)
+        where = parent.label
+        if not reset and self.is_query(site.target):
+            message = (
+                f"{name}() connects a pool in the worker parent ({where}) before it forks, and the children "
+                "share its sockets; reset it in every child with engine.dispose(close=False)"
+            )
+            fix = Fix(
+                "dispose of the inherited pool in every child (close=False keeps the parent's sockets open)",
+                "import os\n\nos.register_at_fork(after_in_child=lambda: engine.dispose(close=False))",
+            )
+            for job in jobs:
+                self.add("FRK301", f, site.call.loc, context, job, site.trace, message, fix)
+        thread = self.catalog.thread_start(site.target)
+        if thread is not None:
+            message = (
+                f"{name}() starts a {thread} in the worker parent ({where}) before it forks; the children "
+                "do not have it and may deadlock on its locks; start it after the fork"
+            )
+            fix = Fix("start the thread after the fork (an after-fork hook) or inside the job", "")
+            for job in jobs:
+                self.add("FRK302", f, site.call.loc, context, job, site.trace, message, fix)
+        client = self.catalog.fork_unsafe(site.target)
+        if client is not None and not reset:
+            message = (
+                f"{name}() creates a {client} in the worker parent ({where}) before it forks, and every "
+                "child shares its sockets; create it after the fork (in the job or a memoised getter)"
+            )
+            fix = Fix("create the client lazily in the child, e.g. in a functools.lru_cache getter",
+                      f"@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {name}(...)")
+            for job in jobs:
+                self.add("FRK303", f, site.call.loc, context, job, site.trace, message, fix)
+
+    def context_of(self, f: FileFacts, call: CallFact) -> str:
+        for fn in f.functions:
+            if any(c is call for c in fn.calls):
+                return fn.qualname
+        return ""
+
+    # --- fixes -------------------------------------------------------------------------------
+
+    def prefork_fix(self, parent: Parent, table: Prefork, what: str) -> Fix:
+        startup = parent.startup
+        if startup is not None and startup.function and startup.function != "__main__":
+            lines = [f"import {m}" for m in table.imports]
+            for entry in table.calls:
+                module, _, func = entry.partition(":")
+                lines.append(f"from {module} import {func.split('.')[0]}")
+            for entry in table.calls:
+                lines.append(f"{entry.partition(':')[2]}()")
+            summary = f"call {what} in {startup.relpath}:{startup.function}() before {startup.work_text}" \
+                if table.calls else f"import it in {startup.relpath}:{startup.function}() before {startup.work_text}"
+            if what.startswith("import "):
+                summary = f"{what} in {startup.relpath}:{startup.function}() before {startup.work_text}"
+            return Fix(summary, "\n".join(lines), prefork=table)
+        toml = ["[tool.forklint.prefork]"]
+        if table.imports:
+            toml.append("imports = [" + ", ".join(f'"{m}"' for m in table.imports) + "]")
+        if table.calls:
+            toml.append("calls = [" + ", ".join(f'"{c}"' for c in table.calls) + "]")
+        if parent.prefork_table or parent.framework != "rq":
+            summary = f"add {what} to [tool.forklint.prefork] so the worker parent does it before forking"
+            code = "\n".join(toml)
+        else:
+            summary = (
+                f"run `rq worker -w forklint.rq.PreforkWorker` with {what} in [tool.forklint.prefork] "
+                "so the parent does it before forking"
+            )
+            code = "\n".join(toml) + "\n\n# Procfile / command line\nrq worker -w forklint.rq.PreforkWorker"
+        return Fix(summary, code, prefork=table)
+
+
+def _has_module(loaded: set[str], imp: ImportFact) -> bool:
+    if imp.module in loaded:
+        return True
+    return bool(imp.name) and f"{imp.module}.{imp.name}" in loaded
+
+
+def _short(target: str) -> str:
+    """Readable callee: "joblib.load", "Session().query" without the module path of project names."""
+    return target.replace("()()", "()").removesuffix("()") if target else "call"
+
+
+def _job_names(jobs: list[str]) -> str:
+    return ", ".join(j.rpartition(".")[2] for j in jobs)
+
+
+def _memo_code(name: str) -> str:
+    return (
+        "@functools.lru_cache(maxsize=None)\n"
+        "def get_resource():\n"
+        f"    return {name}(...)\n\n"
+        "# and warm it before the fork: [tool.forklint.prefork] calls = [\"pkg.module:get_resource\"]"
+    )
+
+
+def to_findings(hits: list[Hit], rule_meta, sources: dict[str, list[str]]) -> list[Finding]:
+    out: list[Finding] = []
+    for hit in hits:
+        name, severity = rule_meta(hit.code)
+        line_text = source_line(hit.f.module, hit.loc.line)
+        message = hit.message
+        if len(hit.jobs) > 1 and hit.code in ("FRK103", "FRK104", "FRK105"):
+            message = message.replace(f"({_job_names(hit.jobs[:1])})", f"({_job_names(hit.jobs)})")
+        out.append(
+            Finding(
+                code=hit.code,
+                name=name,
+                severity=severity,
+                path=hit.f.relpath,
+                line=hit.loc.line,
+                column=hit.loc.column,
+                end_line=hit.loc.end_line,
+                end_column=hit.loc.end_column,
+                message=message,
+                jobs=tuple(hit.jobs),
+                trace=tuple(TraceStep(s.path, max(s.line, 1), max(s.column, 1), s.text) for s in hit.trace),
+                fix=hit.fix,
+                context=hit.context,
+                source_line=line_text.rstrip("\r\n"),
+            )
+        )
+    return out
+
+
+__all__ = ["Analysis", "to_findings", "FunctionFact"]

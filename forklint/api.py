@@ -1,0 +1,134 @@
+"""The one entry point: check(paths, config) -> Report, from files on disk to sorted, filtered findings."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from forklint import commands as worker_commands
+from forklint import ruledocs
+from forklint.analysis import Analysis, to_findings
+from forklint.catalog import CatalogError, load_catalog
+from forklint.config import Config, ConfigError, find_root, load_config
+from forklint.facts import FileFacts, extract
+from forklint.findings import FileError, Finding, Prefork, Report
+from forklint.index import Index
+from forklint.jobs import discover as discover_jobs
+from forklint.project import Project, SourceFile, discover
+from forklint.suppress import apply
+from forklint.world import build, set_sources
+
+# Below this many files a process pool costs more than it saves.
+_PARALLEL_MIN_FILES = 64
+
+
+def check(paths: Sequence[Path], config: Config | None = None, *, jobs: int | None = None) -> Report:
+    """Analyse the project holding `paths`; findings only in `paths`, analysis over the whole project.
+
+    The analysed code is parsed, never imported or run. `jobs` parses files in that many processes.
+    """
+    started = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    if config is None:
+        root = find_root(paths[0] if paths else Path.cwd())
+        config = load_config(root)
+    project = discover(paths, config)
+    try:
+        catalog = load_catalog(config)
+    except CatalogError as exc:
+        raise ConfigError(str(exc)) from None
+    facts = extract_all(project, jobs)
+    errors: list[FileError] = [f.error for f in project.files if f.error is not None]
+    errors += [ff.error for ff in facts if ff.error is not None]
+    syntax: list[Finding] = []
+    for ff in facts:
+        if ff.syntax_error is not None:
+            syntax.append(_syntax_finding(ff, project))
+
+    sources = {f.module: f.text.splitlines() for f in project.files if f.text is not None and f.module}
+    set_sources(sources)
+    index = Index(ff for ff in facts if ff.error is None and ff.syntax_error is None)
+    found_jobs = discover_jobs(index, catalog, config)
+    commands, command_errors = worker_commands.scan(project.root, config)
+    errors += command_errors
+    world = build(index, catalog, config, found_jobs, commands)
+    hits = Analysis(index, catalog, config, found_jobs, world).run()
+    findings = [f for f in to_findings(hits, _meta, sources) + syntax if f.path in project.targets]
+    findings = sorted(apply(findings, config), key=Finding.sort_key)
+    return Report(
+        root=str(project.root),
+        findings=tuple(findings),
+        errors=tuple(sorted(errors, key=lambda e: (e.path, e.line or 0))),
+        assumptions=tuple(world.assumptions),
+        files=len(project.files),
+        jobs=len(found_jobs),
+        seconds=round(time.perf_counter() - started, 3),
+        prefork=_prefork_table(findings),
+    )
+
+
+def _meta(code: str) -> tuple[str, str]:
+    rule = ruledocs.get_rule(code)
+    return rule.name, rule.severity
+
+
+def _extract_one(args: tuple[str, str, str, bool]) -> FileFacts:
+    text, module, relpath, is_package = args
+    return extract(text, module, relpath, is_package)
+
+
+def extract_all(project: Project, jobs: int | None = None) -> list[FileFacts]:
+    """Facts for every readable file, in the project's file order (optionally in several processes)."""
+    work = [(f.text, f.module, f.relpath, f.is_package) for f in project.files if f.text is not None]
+    workers = jobs if jobs is not None else 1
+    if workers > 1 and len(work) >= _PARALLEL_MIN_FILES:
+        workers = min(workers, os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(_extract_one, work, chunksize=max(1, len(work) // (workers * 8))))
+    return [_extract_one(w) for w in work]
+
+
+def _syntax_finding(ff: FileFacts, project: Project) -> Finding:
+    assert ff.syntax_error is not None
+    line, column, message = ff.syntax_error
+    text = _line_of(project, ff.relpath, line)
+    name, severity = _meta("FRK001")
+    return Finding(
+        code="FRK001",
+        name=name,
+        severity=severity,
+        path=ff.relpath,
+        line=line,
+        column=column,
+        end_line=line,
+        end_column=column + 1,
+        message=f"cannot parse {ff.relpath}: {message}; the rest of the project was analysed without it",
+        source_line=text,
+    )
+
+
+def _line_of(project: Project, relpath: str, line: int) -> str:
+    for f in project.files:
+        if f.relpath == relpath and f.text is not None:
+            lines = f.text.splitlines()
+            return lines[line - 1] if 0 < line <= len(lines) else ""
+    return ""
+
+
+def _prefork_table(findings: list[Finding]) -> Prefork:
+    """The table that fixes the FRK101/102/104/105 findings: imports first, configure_mappers before warm-ups."""
+    table = Prefork()
+    for finding in findings:
+        if finding.fix is not None and finding.fix.prefork is not None and finding.code in (
+            "FRK101", "FRK102", "FRK104", "FRK105"
+        ):
+            table = table.merge(finding.fix.prefork)
+    configure = [c for c in table.calls if c.endswith(":configure_mappers")]
+    others = [c for c in table.calls if not c.endswith(":configure_mappers")]
+    return Prefork(table.imports, tuple(configure + others), table.after_fork)
+
+
+__all__ = ["check", "extract_all", "SourceFile"]

@@ -1,0 +1,123 @@
+"""Job discovery: which project functions a worker runs, found through decorators, enqueue calls and config."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from forklint.catalog import Catalog
+from forklint.config import Config
+from forklint.facts import CallFact, FileFacts, FunctionFact, Loc
+from forklint.index import Index
+
+
+@dataclass(frozen=True)
+class Job:
+    fq: str  # "app.tasks.record_event"
+    module: str
+    qualname: str
+    framework: str  # "rq" | "celery" | "dramatiq" | "huey"
+    how: str  # how it was recognised: "@rq.decorators.job", "enqueued at app/views.py:12", ...
+    relpath: str
+    loc: Loc  # of the function's name
+
+
+def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
+    found: dict[str, Job] = {}
+
+    def add(fq: str, framework: str, how: str) -> None:
+        entry = index.functions.get(fq)
+        if entry is None or fq in found:
+            return
+        f, fn = entry
+        found[fq] = Job(fq, f.module, fn.qualname, framework, how, f.relpath, fn.loc)
+
+    for module, f in index.modules.items():
+        for fn in f.functions:
+            fq = f"{module}.{fn.qualname}"
+            for deco in fn.decorators:
+                framework = _decorator_framework(index, catalog, f, fn, deco.name)
+                if framework is not None:
+                    add(fq, framework, f"@{deco.name}")
+                    break
+    for module, f in index.modules.items():
+        scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [(None, f.calls), (None, f.main_calls)]
+        scopes += [(fn, fn.calls) for fn in f.functions]
+        for fn, calls in scopes:
+            for call in calls:
+                for target, kind in _enqueued(index, catalog, f, fn, call):
+                    add(target, "rq", f"{kind} at {f.relpath}:{call.loc.line}")
+    for cls_fq, (f, c) in index.classes.items():
+        if index.subclass_of(cls_fq, catalog.task_classes) and "run" in c.methods:
+            add(f"{cls_fq}.run", "celery", "celery Task.run")
+        if index.subclass_of(cls_fq, _worker_names(catalog)):
+            for name in c.methods:
+                if name in catalog.horse_methods:
+                    add(f"{cls_fq}.{name}", "rq", f"work-horse method {c.name}.{name}")
+    for entry in config.jobs:
+        add(entry.replace(":", "."), "rq", "[tool.forklint] jobs")
+    return tuple(found.values())
+
+
+def _worker_names(catalog: Catalog) -> frozenset[str]:
+    return frozenset(name for name, kind in catalog.worker_kind.entries if kind != "pool")
+
+
+def _decorator_framework(index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact, name: str) -> str | None:
+    fq = index.resolve(f.module, _enclosing(index, f, fn), name)
+    framework = catalog.job_decorator(fq)
+    if framework is not None:
+        return framework
+    # Celery apps built by a factory (`celery = make_celery(app)`) resolve to the factory's call.
+    last = fq.rpartition(".")[2]
+    if last in ("task", "shared_task") and "celery" in fq.lower():
+        return "celery"
+    if last == "actor" and "dramatiq" in fq:
+        return "dramatiq"
+    return None
+
+
+def _enclosing(index: Index, f: FileFacts, fn: FunctionFact) -> FunctionFact | None:
+    parent = fn.qualname.rpartition(".")[0]
+    if not parent or parent == fn.cls:
+        return None
+    entry = index.functions.get(f"{f.module}.{parent}")
+    return entry[1] if entry is not None else None
+
+
+def _enqueued(
+    index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact | None, call: CallFact
+) -> list[tuple[str, str]]:
+    """(job fq, how) for each project function this call hands to RQ."""
+    fq = index.resolve(f.module, fn, call.callee)
+    form = catalog.enqueue_form(fq)
+    method = call.callee.rpartition(".")[2]
+    if form is not None:
+        position, keywords = form.position, form.keywords
+    elif method in catalog.enqueue_methods and "." in call.callee:
+        position = 1 if method in catalog.enqueue_second else 0
+        keywords = ("f", "func")
+    else:
+        return []
+    values: list[str] = []
+    kwargs = dict(call.kwargs)
+    if len(call.args) > position:
+        values.append(call.args[position])
+    values += [kwargs[k] for k in keywords if k in kwargs]
+    values += [kwargs[k] for k in catalog.callback_keywords if k in kwargs]
+    out: list[tuple[str, str]] = []
+    for value in values:
+        target = _function_value(index, f, fn, value)
+        if target is not None:
+            out.append((target, method or call.callee))
+    return out
+
+
+def _function_value(index: Index, f: FileFacts, fn: FunctionFact | None, value: str) -> str | None:
+    if not value or value.endswith("()") or value.startswith("["):
+        return None
+    if value.startswith('"'):
+        fq = value.strip('"').replace(":", ".")
+        fq = index.canonical(fq)
+    else:
+        fq = index.resolve(f.module, fn, value)
+    return fq if fq in index.functions else None

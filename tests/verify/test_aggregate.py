@@ -1,0 +1,120 @@
+"""Per-run figures and finding statuses, from horse measurements shaped like the real ones."""
+
+from __future__ import annotations
+
+import pytest
+
+from forklint.findings import Finding, TraceStep
+from forklint.verify.aggregate import figures, finding_statuses, speedup
+from forklint.verify.horse import Measurement
+from forklint.verify.runner import Failure, RunResult
+
+
+def horse(
+    wall: float, modules: tuple[str, ...] = (), mappers: int = 0, **heavy: int
+) -> Measurement:
+    return Measurement(
+        job_id=f"j{wall}", pid=1, wall_ms=wall, cpu_ms=wall / 2, imports_after_fork=len(modules),
+        import_ms=wall / 4, modules=modules, mappers_configured=mappers, mapper_ms=mappers * 5.0,
+        heavy_calls={name.replace("__", "."): n for name, n in heavy.items()},
+    )  # fmt: skip
+
+
+def run(
+    *horses: Measurement, failures: tuple[Failure, ...] = (), seconds: float = 2.0
+) -> RunResult:
+    return RunResult(
+        worker="rq.Worker", prefork=None, jobs=len(horses) + len(failures), seconds=seconds,
+        prefork_seconds=None, measurements=horses, failures=failures,
+    )  # fmt: skip
+
+
+def finding(code: str, line: str = "", trace: tuple[str, ...] = ()) -> Finding:
+    return Finding(
+        code=code, name="x", severity="warning", path="app/tasks.py", line=3, column=5, end_line=3,
+        end_column=9, message="m", jobs=("app.tasks.job",), source_line=line,
+        trace=tuple(TraceStep("app/tasks.py", 4, 5, text) for text in trace),
+    )  # fmt: skip
+
+
+def test_figures_medians_p95_and_totals():
+    walls = [float(w) for w in range(1, 21)]  # 1..20 ms
+    result = figures(run(*(horse(w, ("a", "b"), 1, pickle__load=2) for w in walls), seconds=4.0))
+    assert result.wall_median == 10.5
+    assert result.wall_p95 == 19.0  # nearest rank: the 19th of 20
+    assert result.imports_median == 2
+    assert result.imports_max == 2
+    assert result.mappers_configured == 20
+    assert result.heavy_calls == {"pickle.load": 40}
+    assert result.jobs_per_second == 5.0
+
+
+def test_failed_jobs_are_counted_not_measured():
+    result = figures(run(horse(10.0), failures=(Failure("x", "ValueError: boom"),)))
+    assert (result.jobs_completed, result.jobs_failed, result.first_error) == (
+        1,
+        1,
+        "ValueError: boom",
+    )
+    empty = figures(run(failures=(Failure("x", "work horse killed by signal 9 (SIGKILL)"),)))
+    assert empty.wall_median is None and empty.imports_max is None
+
+
+def test_speedup_is_the_ratio_of_seconds():
+    assert (
+        speedup(figures(run(horse(1.0), seconds=3.0)), figures(run(horse(1.0), seconds=1.5))) == 2.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("found", "stock", "status"),
+    [
+        (finding("FRK101"), [horse(1, ("app", "app.tasks"))], "confirmed"),
+        (finding("FRK101"), [horse(1, ("app.other",))], "not observed"),
+        (finding("FRK102"), [horse(1, mappers=1), horse(1)], "confirmed"),
+        (finding("FRK102"), [horse(1), horse(1)], "not observed"),
+        (
+            finding("FRK104", "    import pandas as pd"),
+            [horse(1, ("pandas", "numpy"))],
+            "confirmed",
+        ),
+        (
+            finding("FRK104", "    from sklearn import svm"),
+            [horse(1, ("sklearn.svm",))],
+            "confirmed",
+        ),
+        (finding("FRK104", "    import pandas"), [horse(1, ("numpy",))], "not observed"),
+        (
+            finding("FRK103", "    model = joblib.load(path)"),
+            [horse(1, joblib__load=1)],
+            "confirmed",
+        ),
+        (
+            finding("FRK103", "    model = joblib.load(path)"),
+            [horse(1, joblib__load=0, pickle__load=3)],
+            "not observed",
+        ),
+        (
+            finding("FRK105", "    get_model()", ("return pickle.load(f)",)),
+            [horse(1, pickle__load=1)],
+            "confirmed",
+        ),
+    ],
+)
+def test_finding_statuses(found, stock, status):
+    (result,) = finding_statuses([found], run(*stock), "app.tasks")
+    assert result.status == status, result.evidence
+
+
+def test_unobservable_rules_get_no_status():
+    assert (
+        finding_statuses([finding("FRK301"), finding("FRK201")], run(horse(1)), "app.tasks") == ()
+    )
+
+
+def test_heavy_call_counted_under_another_name_of_the_same_function():
+    found = finding("FRK103", "    engine = sqlalchemy.create_engine(url)")
+    (result,) = finding_statuses(
+        [found], run(horse(1, sqlalchemy__engine__create_engine=1)), "app.tasks"
+    )
+    assert result.status == "confirmed"
