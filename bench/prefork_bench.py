@@ -21,7 +21,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -57,7 +57,7 @@ JOBS = {
         function="shop.tasks.send_notification",
         imports_only={"imports": ["shop.tasks"]},
         prefork={
-            "imports": ["shop.tasks", "shop.models", "jinja2"],
+            "imports": ["shop.tasks", "shop.notifications"],
             "calls": [
                 "sqlalchemy.orm:configure_mappers",
                 "shop.notifications:template_environment",
@@ -134,7 +134,7 @@ def example_env(database_url: str) -> dict[str, str]:
 
 
 def count_events(database: Path) -> int:
-    with sqlite3.connect(database) as connection:
+    with closing(sqlite3.connect(database)) as connection:
         return int(connection.execute("SELECT count(*) FROM events").fetchone()[0])
 
 

@@ -41,7 +41,9 @@ class Hit:
 
 
 class Analysis:
-    def __init__(self, index: Index, catalog: Catalog, config: Config, jobs: tuple[Job, ...], world: World) -> None:
+    def __init__(
+        self, index: Index, catalog: Catalog, config: Config, jobs: tuple[Job, ...], world: World
+    ) -> None:
         self.index = index
         self.catalog = catalog
         self.config = config
@@ -55,8 +57,17 @@ class Analysis:
 
     # --- shared helpers ----------------------------------------------------------------------
 
-    def add(self, code: str, f: FileFacts, loc: Loc, context: str, job: str | None, trace: tuple[Step, ...],
-            message: str, fix: Fix | None) -> None:
+    def add(
+        self,
+        code: str,
+        f: FileFacts,
+        loc: Loc,
+        context: str,
+        job: str | None,
+        trace: tuple[Step, ...],
+        message: str,
+        fix: Fix | None,
+    ) -> None:
         key = (code, f.relpath, loc.line, loc.column)
         hit = self.hits.get(key)
         if hit is None:
@@ -77,7 +88,8 @@ class Analysis:
         if cached is None:
             entry = self.index.functions.get(fq)
             cached = entry is not None and (
-                bool(entry[1].memo_globals) or any(d in MEMO_DECORATORS for d in self.decorators(fq))
+                bool(entry[1].memo_globals)
+                or any(d in MEMO_DECORATORS for d in self.decorators(fq))
             )
             self._memo[fq] = cached
         return cached
@@ -99,8 +111,10 @@ class Analysis:
                 if resolved in self.catalog.declarative_bases:
                     result = False  # this is the Base; its subclasses are mapped
                     break
-                if self.catalog.base_factory(resolved) or (resolved in self.index.classes and (
-                        self.is_mapped(resolved) or self.is_base(resolved))):
+                if self.catalog.base_factory(resolved) or (
+                    resolved in self.index.classes
+                    and (self.is_mapped(resolved) or self.is_base(resolved))
+                ):
                     result = not abstract
                 if resolved in self.catalog.table_bases and ("table", "True") in c.keywords:
                     result = True
@@ -115,7 +129,9 @@ class Analysis:
         if entry is None:
             return False
         f, c = entry
-        return any(self.index.resolve(f.module, None, b) in self.catalog.declarative_bases for b in c.bases)
+        return any(
+            self.index.resolve(f.module, None, b) in self.catalog.declarative_bases for b in c.bases
+        )
 
     def mapped_prefix(self, target: str) -> str | None:
         """The mapped class `target` starts with ("app.models.Event" for "app.models.Event.query.all")."""
@@ -192,19 +208,32 @@ class Analysis:
             if not reasons:
                 continue
             f, fn = self.index.functions[job.fq]
-            what, trace = reasons[0]
-            more = f" and {len(reasons) - 1} more" if len(reasons) > 1 else ""
+            trace = reasons[0][1]
+            shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])
             fix = self.prefork_fix(parent, Prefork(imports=(job.module,)), f"import {job.module}")
             message = (
-                f"{fn.name} imports {job.module} in every work horse ({what}{more}); "
-                f"{fix.summary}"
+                f"{fn.name} makes every work horse import {job.module}, which loads "
+                f"{', '.join(shown)}; {fix.summary}"
             )
-            self.add("FRK101", f, fn.loc, fn.qualname, job.fq, (self.job_step(job),) + trace, message, fix)
+            self.add(
+                "FRK101",
+                f,
+                fn.loc,
+                fn.qualname,
+                job.fq,
+                (self.job_step(job),) + trace,
+                message,
+                fix,
+            )
             return
 
     def heavy_closure(self, module: str, loaded: set[str]) -> list[tuple[str, tuple[Step, ...]]]:
-        """What makes importing `module` expensive, given what is already loaded: (reason, trace)."""
-        reasons: list[tuple[str, tuple[Step, ...]]] = []
+        """What makes importing `module` expensive, given what is already loaded: (reason, trace).
+
+        Heavy libraries first, then ORM models, then heavy module-level calls.
+        """
+        reasons: list[tuple[int, str, tuple[Step, ...]]] = []
+        libraries: set[str] = set()
         seen = set(loaded)
         queue: list[tuple[str, tuple[Step, ...]]] = [(module, ())]
         seen.add(module)
@@ -217,26 +246,38 @@ class Analysis:
             f = self.index.modules.get(mod)
             if f is None:
                 heavy = self.catalog.heavy_module(mod)
-                if heavy is not None:
-                    reasons.append((f"{heavy} is a heavy library", trace))
+                if heavy is not None and heavy not in libraries:
+                    libraries.add(heavy)
+                    reasons.append((0, heavy, trace))
                 continue
             for c in f.classes:
                 if self.is_mapped(f"{mod}.{c.qualname}"):
                     reasons.append(
-                        (f"{f.relpath} defines ORM models", trace + (self.step(f, c.loc, f"class {c.name}(...)"),))
+                        (
+                            1,
+                            f"the ORM models of {f.relpath}",
+                            trace + (self.step(f, c.loc, f"class {c.name}(...)"),),
+                        )
                     )
                     break
             for call, target in self.index.module_calls(mod):
                 what = self.catalog.heavy_call(target)
                 if what is not None:
-                    reasons.append((f"{f.relpath} {what} at import", trace + (self.step(f, call.loc, call_text(f, call)),)))
+                    reasons.append(
+                        (
+                            2,
+                            f"{_short(target)}() at import of {f.relpath}",
+                            trace + (self.step(f, call.loc, call_text(f, call)),),
+                        )
+                    )
             for imp in f.imports:
                 step = self.step(f, imp.loc, imp.text)
                 for name in self.index.imported_modules(imp):
                     if name not in seen:
                         seen.add(name)
                         queue.append((name, trace + (step,)))
-        return reasons
+        reasons.sort(key=lambda r: r[0])
+        return [(what, trace) for _, what, trace in reasons]
 
     def orm_use(self, job: Job) -> tuple[tuple[Step, ...], set[str]] | None:
         """How the job's path uses the ORM (trace to the first use) and the mapped classes' modules."""
@@ -252,7 +293,11 @@ class Analysis:
         for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=True):
             for call, target in self.index.callees(fq):
                 classes = [self.mapped_prefix(target)]
-                classes += [self.mapped_prefix(self.index.resolve(f.module, fn, a)) for a in call.args if a and not a.startswith('"')]
+                classes += [
+                    self.mapped_prefix(self.index.resolve(f.module, fn, a))
+                    for a in call.args
+                    if a and not a.startswith('"')
+                ]
                 for cls in classes:
                     if cls:
                         modules.add(cls.rpartition(".")[0])
@@ -272,7 +317,11 @@ class Analysis:
             if any(modules <= snapshot for snapshot in parent.configured):
                 continue
             imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
-            fix = self.prefork_fix(parent, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "configure_mappers()")
+            fix = self.prefork_fix(
+                parent,
+                Prefork(imports=imports, calls=(CONFIGURE_CALL,)),
+                "call configure_mappers()",
+            )
             message = f"{fn.name} configures SQLAlchemy mappers in every work horse; {fix.summary}"
             self.add("FRK102", f, fn.loc, fn.qualname, job.fq, trace, message, fix)
             return
@@ -291,8 +340,16 @@ class Analysis:
                     f"or in a memoised loader warmed in the worker parent"
                 )
                 site_trace = trace + (self.step(f, call.loc, call_text(f, call)),)
-                self.add("FRK103", f, call.loc, fn.qualname, job.fq, site_trace, message,
-                         Fix(f"load it once instead of in {fn.name}()", _memo_code(name)))
+                self.add(
+                    "FRK103",
+                    f,
+                    call.loc,
+                    fn.qualname,
+                    job.fq,
+                    site_trace,
+                    message,
+                    Fix(f"load it once instead of in {fn.name}()", _memo_code(name)),
+                )
 
     def frk104(self, job: Job, parents: list[Parent]) -> None:
         for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
@@ -303,10 +360,22 @@ class Analysis:
                 for parent in parents:
                     if _has_module(parent.modules, imp):
                         continue
-                    fix = self.prefork_fix(parent, Prefork(imports=(imp.module,)), f"import {imp.module}")
-                    message = f"`{imp.text}` runs in every work horse ({heavy} is heavy); {fix.summary}"
-                    self.add("FRK104", f, imp.loc, fn.qualname, job.fq,
-                             trace + (self.step(f, imp.loc, imp.text),), message, fix)
+                    fix = self.prefork_fix(
+                        parent, Prefork(imports=(imp.module,)), f"import {imp.module}"
+                    )
+                    message = (
+                        f"`{imp.text}` runs in every work horse ({heavy} is heavy); {fix.summary}"
+                    )
+                    self.add(
+                        "FRK104",
+                        f,
+                        imp.loc,
+                        fn.qualname,
+                        job.fq,
+                        trace + (self.step(f, imp.loc, imp.text),),
+                        message,
+                        fix,
+                    )
                     break
 
     def does_heavy_work(self, fq: str) -> bool:
@@ -317,7 +386,7 @@ class Analysis:
         result = False
         entry = self.index.functions.get(fq)
         if entry is not None:
-            f, fn = entry
+            fn = entry[1]
             if any(self.catalog.heavy_module(i.module) for i in fn.imports):
                 result = True
             for call, target in self.index.callees(fq):
@@ -335,7 +404,11 @@ class Analysis:
         for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
             for call, target in self.index.callees(fq):
                 callee = self.index.call_target(target)
-                if callee is None or not self.is_memoised(callee) or not self.does_heavy_work(callee):
+                if (
+                    callee is None
+                    or not self.is_memoised(callee)
+                    or not self.does_heavy_work(callee)
+                ):
                     continue
                 mf, mfn = self.index.functions[callee]
                 for parent in parents:
@@ -343,27 +416,36 @@ class Analysis:
                         continue
                     warm = f"{mf.module}:{mfn.qualname}"
                     required = [p for p, _ in mfn.params if p not in ("self", "cls")]
-                    table = Prefork(imports=(mf.module,), calls=(warm,) if not required and not mfn.cls else ())
-                    fix = self.prefork_fix(parent, table, f"{mfn.name}()")
+                    table = Prefork(
+                        imports=(mf.module,), calls=(warm,) if not required and not mfn.cls else ()
+                    )
+                    fix = self.prefork_fix(parent, table, f"call {mfn.name}()")
                     message = (
                         f"{mfn.name}() is memoised but first filled in every work horse, so every job pays for it; "
                         f"{fix.summary}"
                     )
-                    self.add("FRK105", f, call.loc, fn.qualname, job.fq,
-                             trace + (self.step(f, call.loc, call_text(f, call)),), message, fix)
+                    self.add(
+                        "FRK105",
+                        f,
+                        call.loc,
+                        fn.qualname,
+                        job.fq,
+                        trace + (self.step(f, call.loc, call_text(f, call)),),
+                        message,
+                        fix,
+                    )
                     break
 
     def is_query(self, target: str) -> bool:
         if self.catalog.engine_connect(target) or self.catalog.is_session_query(target):
             return True
-        base, _, method = target.rpartition(".")
-        cls = self.mapped_prefix(base)
-        if cls is not None and target.startswith(f"{cls}.query"):
-            return True
-        return False
+        cls = self.mapped_prefix(target.rpartition(".")[0])
+        return cls is not None and target.startswith(f"{cls}.query")
 
     def is_dbapi_connect(self, target: str) -> bool:
-        return self.catalog.fork_unsafe(target) == "database connection" and target.endswith("connect")
+        return self.catalog.fork_unsafe(target) == "database connection" and target.endswith(
+            "connect"
+        )
 
     def frk201(self) -> None:
         for module, f in self.index.modules.items():
@@ -396,12 +478,16 @@ class Analysis:
                         for name in self.index.imported_modules(imp):
                             loaded |= self.module_closure(name)
                 missing = [
-                    (cls_fq, cf, c) for cls_fq, cf, c in mapped
-                    if cf.module not in loaded or (cf.module == module and c.loc.line > call.loc.line)
+                    (cls_fq, cf, c)
+                    for cls_fq, cf, c in mapped
+                    if cf.module not in loaded
+                    or (cf.module == module and c.loc.line > call.loc.line)
                 ]
                 if not missing:
                     continue
-                names = ", ".join(c.name for _, _, c in missing[:3]) + (" ..." if len(missing) > 3 else "")
+                names = ", ".join(c.name for _, _, c in missing[:3]) + (
+                    " ..." if len(missing) > 3 else ""
+                )
                 message = (
                     f"configure_mappers() runs before {names} {'is' if len(missing) == 1 else 'are'} "
                     f"defined or imported, so it configures nothing; call it after every model module is imported"
@@ -475,8 +561,10 @@ class Analysis:
                 f"{name}() creates a {client} in the worker parent ({where}) before it forks, and every "
                 "child shares its sockets; create it after the fork (in the job or a memoised getter)"
             )
-            fix = Fix("create the client lazily in the child, e.g. in a functools.lru_cache getter",
-                      f"@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {name}(...)")
+            fix = Fix(
+                "create the client lazily in the child, e.g. in a functools.lru_cache getter",
+                f"@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {name}(...)",
+            )
             for job in jobs:
                 self.add("FRK303", f, site.call.loc, context, job, site.trace, message, fix)
 
@@ -488,35 +576,60 @@ class Analysis:
 
     # --- fixes -------------------------------------------------------------------------------
 
-    def prefork_fix(self, parent: Parent, table: Prefork, what: str) -> Fix:
+    def prefork_fix(self, parent: Parent, table: Prefork, action: str) -> Fix:
+        """The concrete change for this project: lines in the start-up function, a worker_init
+        handler for Celery, or the [tool.forklint.prefork] entries for PreforkWorker.
+
+        `action` is what the parent must do, as a verb phrase: "import app.tasks", "call get_model()".
+        """
+        lines = [f"import {m}" for m in table.imports if m not in parent.modules]
+        for entry in table.calls:
+            module, _, func = entry.partition(":")
+            lines.append(f"from {module} import {func.split('.')[0]}")
+        lines += [f"{entry.partition(':')[2]}()" for entry in table.calls]
         startup = parent.startup
         if startup is not None and startup.function and startup.function != "__main__":
-            lines = [f"import {m}" for m in table.imports]
-            for entry in table.calls:
-                module, _, func = entry.partition(":")
-                lines.append(f"from {module} import {func.split('.')[0]}")
-            for entry in table.calls:
-                lines.append(f"{entry.partition(':')[2]}()")
-            summary = f"call {what} in {startup.relpath}:{startup.function}() before {startup.work_text}" \
-                if table.calls else f"import it in {startup.relpath}:{startup.function}() before {startup.work_text}"
-            if what.startswith("import "):
-                summary = f"{what} in {startup.relpath}:{startup.function}() before {startup.work_text}"
-            return Fix(summary, "\n".join(lines), prefork=table)
-        toml = ["[tool.forklint.prefork]"]
-        if table.imports:
-            toml.append("imports = [" + ", ".join(f'"{m}"' for m in table.imports) + "]")
-        if table.calls:
-            toml.append("calls = [" + ", ".join(f'"{c}"' for c in table.calls) + "]")
-        if parent.prefork_table or parent.framework != "rq":
-            summary = f"add {what} to [tool.forklint.prefork] so the worker parent does it before forking"
-            code = "\n".join(toml)
-        else:
-            summary = (
-                f"run `rq worker -w forklint.rq.PreforkWorker` with {what} in [tool.forklint.prefork] "
-                "so the parent does it before forking"
+            where = f"{startup.relpath}:{startup.function}()"
+            return Fix(
+                f"{action} in {where} before {startup.work_text}", "\n".join(lines), prefork=table
             )
-            code = "\n".join(toml) + "\n\n# Procfile / command line\nrq worker -w forklint.rq.PreforkWorker"
-        return Fix(summary, code, prefork=table)
+        if startup is not None:
+            return Fix(
+                f"{action} in {startup.relpath} before {startup.work_text}",
+                "\n".join(lines),
+                prefork=table,
+            )
+        if parent.framework == "celery":
+            body = "\n".join(f"    {line}" for line in lines) or "    pass"
+            code = (
+                "from celery.signals import worker_init\n\n\n"
+                "@worker_init.connect\n"
+                f"def prefork(**kwargs):\n{body}"
+            )
+            return Fix(
+                f"{action} in a worker_init handler, which runs in the parent before the pool forks",
+                code,
+                prefork=table,
+            )
+        entries = []
+        if table.imports:
+            entries.append("imports = [" + ", ".join(f'"{m}"' for m in table.imports) + "]")
+        if table.calls:
+            entries.append("calls = [" + ", ".join(f'"{c}"' for c in table.calls) + "]")
+        toml = "\n".join(["[tool.forklint.prefork]", *entries])
+        if parent.prefork_table:
+            summary = f"{action} in the worker parent: add {'; '.join(entries)} to [tool.forklint.prefork]"
+            return Fix(summary, toml, prefork=table)
+        summary = (
+            f"{action} in the worker parent: run `rq worker -w forklint.rq.PreforkWorker` "
+            f"with [tool.forklint.prefork] {'; '.join(entries)}"
+        )
+        return Fix(
+            summary,
+            toml
+            + "\n\n# the worker command (Procfile, Dockerfile...)\nrq worker -w forklint.rq.PreforkWorker",
+            prefork=table,
+        )
 
 
 def _has_module(loaded: set[str], imp: ImportFact) -> bool:
@@ -539,7 +652,7 @@ def _memo_code(name: str) -> str:
         "@functools.lru_cache(maxsize=None)\n"
         "def get_resource():\n"
         f"    return {name}(...)\n\n"
-        "# and warm it before the fork: [tool.forklint.prefork] calls = [\"pkg.module:get_resource\"]"
+        '# and warm it before the fork: [tool.forklint.prefork] calls = ["pkg.module:get_resource"]'
     )
 
 
@@ -563,7 +676,9 @@ def to_findings(hits: list[Hit], rule_meta, sources: dict[str, list[str]]) -> li
                 end_column=hit.loc.end_column,
                 message=message,
                 jobs=tuple(hit.jobs),
-                trace=tuple(TraceStep(s.path, max(s.line, 1), max(s.column, 1), s.text) for s in hit.trace),
+                trace=tuple(
+                    TraceStep(s.path, max(s.line, 1), max(s.column, 1), s.text) for s in hit.trace
+                ),
                 fix=hit.fix,
                 context=hit.context,
                 source_line=line_text.rstrip("\r\n"),
@@ -572,4 +687,4 @@ def to_findings(hits: list[Hit], rule_meta, sources: dict[str, list[str]]) -> li
     return out
 
 
-__all__ = ["Analysis", "to_findings", "FunctionFact"]
+__all__ = ["Analysis", "FunctionFact", "to_findings"]

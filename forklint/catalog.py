@@ -31,7 +31,9 @@ class Matcher:
         self._globs: list[tuple[re.Pattern[str], str]] = []
         for glob, label in entries:
             if "*" in glob:
-                self._globs.append((re.compile(".*".join(map(re.escape, glob.split("*"))) + r"\Z"), label))
+                self._globs.append(
+                    (re.compile(".*".join(map(re.escape, glob.split("*"))) + r"\Z"), label)
+                )
             else:
                 self._exact.setdefault(glob, label)
         self._cache: dict[str, str | None] = {}
@@ -86,7 +88,11 @@ class Catalog:
         self.task_classes = frozenset(jobs["task-classes"]["names"])
         workers = jobs["workers"]
         self.worker_kind = Matcher(
-            [(n, kind) for kind in ("prefork", "simple", "spawn", "pool", "forking") for n in workers[kind]]
+            [
+                (n, kind)
+                for kind in ("prefork", "simple", "spawn", "pool", "forking")
+                for n in workers[kind]
+            ]
         )
         self.start_methods = frozenset(workers["start-methods"])
         self.worker_factories = frozenset(workers["worker-factories"])
@@ -123,10 +129,14 @@ class Catalog:
 
         for name in self.heavy_call.names():
             if self.fork_unsafe(name) or self.thread_start(name):
-                raise CatalogError(f"{name!r} is listed as both heavy and fork-unsafe; a call is one or the other")
+                raise CatalogError(
+                    f"{name!r} is listed as both heavy and fork-unsafe; a call is one or the other"
+                )
         for name in self.fork_unsafe.names():
             if self.heavy_call(name):
-                raise CatalogError(f"{name!r} is listed as both fork-unsafe and heavy; a call is one or the other")
+                raise CatalogError(
+                    f"{name!r} is listed as both fork-unsafe and heavy; a call is one or the other"
+                )
 
     def enqueue_form(self, fq: str) -> EnqueueForm | None:
         key = self.enqueue(fq)

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shlex
+import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -31,9 +32,7 @@ class WorkerCommand:
     line: int  # 1-based line where the command starts
     text: str  # the command as written (list forms joined shell-style)
     worker_class: str | None = None  # rq -w/--worker-class value (dotted)
-    config_module: str | None = (
-        None  # rq -c/--config value (the settings module, imported by the parent)
-    )
+    config_module: str | None = None  # rq -c/--config: a settings module the parent imports
     job_class: str | None = None  # rq -j/--job-class
     paths: tuple[str, ...] = ()  # rq --path/-P values
     queues: tuple[str, ...] = ()
@@ -63,8 +62,9 @@ def scan(root: Path, config: Config) -> tuple[tuple[WorkerCommand, ...], tuple[F
             continue
         try:
             commands.extend(reader(text, walked.relpath))
-        except (ValueError, tomllib.TOMLDecodeError) as exc:
-            errors.append(FileError(walked.relpath, f"cannot parse: {str(exc).splitlines()[0]}"))
+        except Exception as exc:  # noqa: BLE001 - one odd deployment file must not stop the run
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            errors.append(FileError(walked.relpath, f"cannot parse: {reason}"))
     commands.sort(key=lambda command: (command.path, command.line))
     errors.sort(key=lambda error: error.path)
     return tuple(commands), tuple(errors)
@@ -122,6 +122,8 @@ def _reader_for(walked: WalkedFile) -> _Reader | None:
 
 def _has_shell_shebang(path: Path) -> bool:
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # opening a FIFO would block the run
+            return False
         with open(path, "rb") as handle:
             first = handle.readline(200)
     except OSError:
@@ -248,7 +250,8 @@ def _fly_toml(text: str, relpath: str) -> Iterator[WorkerCommand]:
 
 def _logical_lines(text: str, escape: str, *, skip_comments: bool) -> Iterator[tuple[int, str]]:
     """Lines with `escape`-newline continuations joined, numbered by their first physical line."""
-    start, parts = 0, []  # type: int, list[str]
+    start = 0
+    parts: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
         if skip_comments and line.lstrip().startswith("#"):
             continue  # also inside a continued line, where Docker drops them

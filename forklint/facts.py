@@ -192,7 +192,9 @@ class _Locator:
         self.cursor = m.start() + 1
         return m.start(), m.end()
 
-    def find_name(self, dotted: str, paren: bool = False, strict: bool = False) -> tuple[int, int] | None:
+    def find_name(
+        self, dotted: str, paren: bool = False, strict: bool = False
+    ) -> tuple[int, int] | None:
         """The next occurrence of a dotted name (whitespace allowed around dots) in the current line.
 
         Plain string search: compiling a regex per name cost more than parsing the file.
@@ -642,32 +644,40 @@ class _Walker:
 
     # expressions
 
-    def expr(self, node: cst.CSTNode, scope: _Scope, cond: bool) -> None:
-        t = type(node)
-        if t in _LEAVES:
-            return
-        if t is cst.Call:
-            self.call(node, scope, cond)  # type: ignore[arg-type]
-            return
-        if t is cst.Lambda:
-            return  # runs later, when (and if) the lambda is called
-        if t is cst.BooleanOperation:
-            self.expr(node.left, scope, cond)  # type: ignore[attr-defined]
-            self.expr(node.right, scope, True)  # type: ignore[attr-defined]
-            return
-        if t is cst.IfExp:  # in source order: body, test, orelse
-            self.expr(node.body, scope, True)  # type: ignore[attr-defined]
-            self.expr(node.test, scope, cond)  # type: ignore[attr-defined]
-            self.expr(node.orelse, scope, True)  # type: ignore[attr-defined]
-            return
-        for f in _fields(t):
-            child = getattr(node, f)
-            if isinstance(child, cst.CSTNode):
-                self.expr(child, scope, cond)
-            elif type(child) is tuple or type(child) is list:
-                for c in child:
-                    if isinstance(c, cst.CSTNode):
-                        self.expr(c, scope, cond)
+    def expr(self, root: cst.CSTNode, scope: _Scope, cond: bool) -> None:
+        """Record the calls in an expression, in source order.
+
+        An explicit stack, not recursion: generated code nests thousands of deep (the implicit
+        concatenation in pydoc_data/topics.py, long `a + b + ...` chains).
+        """
+        stack: list[tuple[cst.CSTNode, bool]] = [(root, cond)]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node, c = pop()
+            t = type(node)
+            if t in _LEAVES or t is cst.Lambda:  # a lambda's body runs later, if ever
+                continue
+            if t is cst.Call:
+                self.call(node, scope, c)  # type: ignore[arg-type]
+                for arg in reversed(node.args):  # type: ignore[attr-defined]
+                    push((arg.value, c))
+                push((node.func, c))  # type: ignore[attr-defined]
+            elif t is cst.BooleanOperation:
+                push((node.right, True))  # type: ignore[attr-defined]
+                push((node.left, c))  # type: ignore[attr-defined]
+            elif t is cst.IfExp:  # in source order: body, test, orelse
+                push((node.orelse, True))  # type: ignore[attr-defined]
+                push((node.test, c))  # type: ignore[attr-defined]
+                push((node.body, True))  # type: ignore[attr-defined]
+            else:
+                children: list[tuple[cst.CSTNode, bool]] = []
+                for f in _fields(t):
+                    child = getattr(node, f)
+                    if isinstance(child, cst.CSTNode):
+                        children.append((child, c))
+                    elif type(child) is tuple or type(child) is list:
+                        children += [(x, c) for x in child if isinstance(x, cst.CSTNode)]
+                stack += reversed(children)
 
     def call(self, node: cst.Call, scope: _Scope, cond: bool) -> None:
         callee = dotted(node.func)
@@ -681,7 +691,9 @@ class _Walker:
             if pos is None:
                 if type(chain) is cst.SimpleString:
                     pos = self.locator.find_text(chain.value)  # type: ignore[attr-defined]
-                elif chain is node.func:  # a plain dotted callee: prefer the occurrence followed by "("
+                elif (
+                    chain is node.func
+                ):  # a plain dotted callee: prefer the occurrence followed by "("
                     pos = self.locator.find_name(callee, paren=True, strict=True)
                     if pos is None:
                         pos = self.locator.find_name(callee)
@@ -691,9 +703,6 @@ class _Walker:
             start, end = pos
         args, kwargs = _args(node.args)
         scope.calls.append((callee, start, end, args, kwargs, cond))
-        self.expr(node.func, scope, cond)
-        for arg in node.args:
-            self.expr(arg.value, scope, cond)
 
 
 def _args(args: tuple[cst.Arg, ...] | list) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -767,7 +776,7 @@ def extract(text: str, module: str, relpath: str, is_package: bool) -> FileFacts
         return FileFacts(
             module, relpath, is_package, error=FileError(relpath, "too deeply nested to parse")
         )
-    except Exception as exc:  # libcst raises assorted errors on exotic input; never crash the run
+    except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on exotic input; never crash the run
         return FileFacts(
             module,
             relpath,

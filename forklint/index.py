@@ -161,7 +161,9 @@ class Index:
             return self._bound(module, None, b, rest, depth)
         return name  # a builtin or an undefined global: keep it as written
 
-    def _bound(self, module: str, fn: FunctionFact | None, b: Binding, rest: str, depth: int) -> str:
+    def _bound(
+        self, module: str, fn: FunctionFact | None, b: Binding, rest: str, depth: int
+    ) -> str:
         if b.kind == "fq":
             return self.canonical(b.target + rest, depth + 1)
         if b.kind == "param":
@@ -201,7 +203,9 @@ class Index:
             head = _HEAD.match(sub)
             if head is None:
                 return fq
-            if f"{mod}.{head.group()}" in self.modules and head.group() not in self.module_bindings(mod):
+            if f"{mod}.{head.group()}" in self.modules and head.group() not in self.module_bindings(
+                mod
+            ):
                 continue
             bindings = self.module_bindings(mod)
             b = bindings.get(head.group())

@@ -40,7 +40,10 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                     add(fq, framework, f"@{deco.name}")
                     break
     for module, f in index.modules.items():
-        scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [(None, f.calls), (None, f.main_calls)]
+        scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [
+            (None, f.calls),
+            (None, f.main_calls),
+        ]
         scopes += [(fn, fn.calls) for fn in f.functions]
         for fn, calls in scopes:
             for call in calls:
@@ -62,7 +65,9 @@ def _worker_names(catalog: Catalog) -> frozenset[str]:
     return frozenset(name for name, kind in catalog.worker_kind.entries if kind != "pool")
 
 
-def _decorator_framework(index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact, name: str) -> str | None:
+def _decorator_framework(
+    index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact, name: str
+) -> str | None:
     fq = index.resolve(f.module, _enclosing(index, f, fn), name)
     framework = catalog.job_decorator(fq)
     if framework is not None:

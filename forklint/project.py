@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import errno
 import io
@@ -44,9 +45,9 @@ DEFAULT_EXCLUDE = (
     "*.egg-info",
 )
 
-# The largest file read. The biggest hand-written or generated module of the standard library
-# (pydoc_data/topics.py) is under 1 MB; libcst needs roughly 100x a file's size in memory while
-# parsing it, so a 10 MB generated blob would cost a gigabyte for nothing forklint can act on.
+# The largest file read. The biggest module of the standard library, the generated
+# pydoc_data/topics.py (738 KB), raises peak memory by 130 MB while libcst parses it (libcst 1.9);
+# at that rate a 10 MB generated blob costs ~2 GB for nothing forklint can act on.
 MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
@@ -78,13 +79,16 @@ class Excluder:
     def excluded(self, relpath: str, is_dir: bool) -> bool:
         """True when `relpath` or one of its parent directories matches a pattern."""
         parts = relpath.split("/")
-        for end in range(1, len(parts) + 1):
-            prefix = "/".join(parts[:end])
-            prefix_is_dir = is_dir or end < len(parts)
-            for regex, dir_only in self._rules:
-                if (prefix_is_dir or not dir_only) and regex.fullmatch(prefix):
-                    return True
-        return False
+        return any(
+            self.matches("/".join(parts[:end]), is_dir or end < len(parts))
+            for end in range(1, len(parts) + 1)
+        )
+
+    def matches(self, relpath: str, is_dir: bool) -> bool:
+        """True when `relpath` itself matches (the walk has already pruned excluded parents)."""
+        return any(
+            (is_dir or not dir_only) and regex.fullmatch(relpath) for regex, dir_only in self._rules
+        )
 
 
 def _compile_glob(pattern: str) -> tuple[re.Pattern[str], bool] | None:
@@ -92,12 +96,13 @@ def _compile_glob(pattern: str) -> tuple[re.Pattern[str], bool] | None:
     if not pattern or pattern.startswith("#"):
         return None
     dir_only = pattern.endswith("/")
-    pattern = pattern.strip("/")
+    pattern = pattern.rstrip("/")
+    anchored = "/" in pattern  # gitignore: a slash anywhere but at the end anchors to the root
+    pattern = pattern.lstrip("/")
     while pattern.startswith("./"):
         pattern = pattern[2:]
     if not pattern:
         return None
-    anchored = "/" in pattern
     regex = "" if anchored else "(?:.*/)?"
     i = 0
     while i < len(pattern):
@@ -201,7 +206,7 @@ def _walk_dir(
         except OSError:
             is_dir = False
         if is_dir:
-            if excluder.excluded(child_match, True) or os.path.exists(child / "pyvenv.cfg"):
+            if excluder.matches(child_match, True) or os.path.exists(child / "pyvenv.cfg"):
                 continue
             if entry.is_symlink():
                 deferred.append((child, child_rel, child_match, ancestors))
@@ -209,7 +214,7 @@ def _walk_dir(
                 yield from _walk_dir(
                     child, child_rel, child_match, excluder, ancestors, seen, deferred
                 )
-        elif not excluder.excluded(child_match, False):
+        elif not excluder.matches(child_match, False):
             if entry.is_symlink() and _symlink_loops(child):
                 yield WalkedFile(child, child_rel, FileError(child_rel, "symlink loop; skipped"))
             else:
@@ -399,7 +404,12 @@ def read_source(path: Path, relpath: str) -> tuple[str | None, FileError | None]
     data, error = read_bytes(path, relpath)
     if error is not None or data is None:
         return None, error
-    return decode_source(data, relpath)
+    text, error = decode_source(data, relpath)
+    if text is not None:
+        reason = beyond_parser_limits(text)
+        if reason is not None:
+            return None, FileError(relpath, reason)
+    return text, error
 
 
 def read_bytes(
@@ -466,3 +476,44 @@ def _byte_error(
         line_start = len(codecs.BOM_UTF8)
     before = data[line_start:offset].decode(encoding, errors="replace")
     return FileError(relpath, message, data.count(b"\n", 0, offset) + 1, len(before) + 1)
+
+
+# ---- what no parser should be given ---------------------------------------------------------
+
+_BRACKET_PAIR = re.compile(r"\(\)|\[\]|\{\}")
+_NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
+_SUSPICIOUS_DEPTH = 100  # CPython's tokenizer stops at 200 nested brackets
+_SUSPICIOUS_LINE = 5000  # characters: one expression long enough to nest thousands deep
+
+
+def beyond_parser_limits(text: str) -> str | None:
+    """Why CPython's own parser gives up on this source (so it can never be imported), else None.
+
+    libcst's native parser overflows its stack (killing the process) on a few thousand nested
+    brackets, unary operators or lambdas, and runs for minutes on long left-recursive chains
+    (`a.b.b.b...`, `1 + 1 + ...`). Such files are only checked with CPython's parser, which
+    fails cleanly, when a cheap scan finds them suspicious: deep brackets or a huge line.
+    """
+    if not _suspicious(text):
+        return None
+    try:
+        compile(text, "<forklint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (RecursionError, MemoryError):
+        return "nested too deeply for Python's own parser (it could never be imported); skipped"
+    except SyntaxError as exc:
+        if "too many nested" in str(exc.msg):
+            return f"{exc.msg} (Python refuses more than 200); skipped"
+    except ValueError:
+        pass  # source-level problems are the parser's to report as a syntax error
+    return None
+
+
+def _suspicious(text: str) -> bool:
+    if max(map(len, text.split("\n"))) > _SUSPICIOUS_LINE:
+        return True
+    brackets = _NOT_BRACKET.sub("", text)
+    for _ in range(_SUSPICIOUS_DEPTH):  # each pass removes the innermost level of pairs
+        brackets, removed = _BRACKET_PAIR.subn("", brackets)
+        if not removed:
+            return False
+    return True

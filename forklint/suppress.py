@@ -9,7 +9,9 @@ from fnmatch import fnmatchcase
 from forklint.config import Config
 from forklint.findings import Finding
 
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE)
+_NOQA = re.compile(
+    r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.IGNORECASE
+)
 _IGNORE = re.compile(r"#\s*forklint:\s*ignore(?:\[(?P<codes>[^\]]*)\])?", re.IGNORECASE)
 _ALL = "ALL"
 
@@ -61,7 +63,11 @@ def _glob_match(path: str, pattern: str) -> bool:
         return True
     if "/" not in pattern:  # a bare name matches at any depth, like ruff's per-file-ignores
         return fnmatchcase(path.rsplit("/", 1)[-1], pattern)
-    return path.startswith(pattern.rstrip("*").rstrip("/") + "/") if pattern.endswith(("/**", "/")) else False
+    return (
+        path.startswith(pattern.rstrip("*").rstrip("/") + "/")
+        if pattern.endswith(("/**", "/"))
+        else False
+    )
 
 
 def apply(findings: Iterable[Finding], config: Config) -> list[Finding]:

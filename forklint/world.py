@@ -49,7 +49,9 @@ class Parent:
     startup: Startup | None = None
     prefork_table: bool = False  # forklint.rq.PreforkWorker runs config.prefork
     modules: set[str] = field(default_factory=set)  # imported before the fork
-    configured: list[frozenset[str]] = field(default_factory=list)  # modules loaded at each configure_mappers()
+    configured: list[frozenset[str]] = field(
+        default_factory=list
+    )  # modules loaded at each configure_mappers()
     warmed: set[str] = field(default_factory=set)  # project functions called before the fork
     sites: list[Site] = field(default_factory=list)
     resets: list[str] = field(default_factory=list)  # after-fork resets this parent's children run
@@ -81,7 +83,9 @@ class _Run:
             if name in self.index.modules:
                 self.run_module(name, trace)
 
-    def run_module(self, module: str, trace: tuple[Step, ...], main: bool = False, until: int | None = None) -> None:
+    def run_module(
+        self, module: str, trace: tuple[Step, ...], main: bool = False, until: int | None = None
+    ) -> None:
         f = self.index.modules[module]
         imports = f.main_imports if main else f.imports
         calls = f.main_calls if main else f.calls
@@ -102,7 +106,9 @@ class _Run:
                 target = resolved.get(id(event)) or self.index.resolve(module, fn, event.callee)
                 self.call(f, event, target, trace)
 
-    def run_function(self, fq: str, trace: tuple[Step, ...], until: tuple[int, int] | None = None) -> None:
+    def run_function(
+        self, fq: str, trace: tuple[Step, ...], until: tuple[int, int] | None = None
+    ) -> None:
         if fq in self.functions_done and until is None:
             return
         self.functions_done.add(fq)
@@ -111,7 +117,7 @@ class _Run:
         if entry is None:
             return
         f, fn = entry
-        resolved = dict((id(c), t) for c, t in self.index.callees(fq))
+        resolved = {id(c): t for c, t in self.index.callees(fq)}
         events: list[tuple[int, int, object]] = [(i.loc.line, i.loc.column, i) for i in fn.imports]
         events += [(c.loc.line, c.loc.column, c) for c in fn.calls]
         events.sort(key=lambda e: (e[0], e[1]))
@@ -175,7 +181,13 @@ def _step(f: FileFacts, line: int, column: int, text: str) -> Step:
     return Step(f.relpath, line, column, text)
 
 
-def build(index: Index, catalog: Catalog, config: Config, jobs: tuple[Job, ...], commands: tuple[WorkerCommand, ...]) -> World:
+def build(
+    index: Index,
+    catalog: Catalog,
+    config: Config,
+    jobs: tuple[Job, ...],
+    commands: tuple[WorkerCommand, ...],
+) -> World:
     parents: list[Parent] = []
     assumptions: list[str] = []
     rq_jobs = [j for j in jobs if j.framework == "rq"]
@@ -186,18 +198,30 @@ def build(index: Index, catalog: Catalog, config: Config, jobs: tuple[Job, ...],
         module, _, name = config.worker.partition(":")
         fq = f"{module}.{name}".replace(":", ".")
         startup = _startup_in_function(index, catalog, fq)
-        parent = _parent_from_startup(index, catalog, config, fq, startup, f"[tool.forklint] worker = {config.worker}")
+        parent = _parent_from_startup(
+            index, catalog, config, fq, startup, f"[tool.forklint] worker = {config.worker}"
+        )
         if parent is not None:
             parents.append(parent)
     if config.worker_class:
-        parents.append(_parent_from_class(index, catalog, config, config.worker_class.replace(":", "."), None,
-                                          f"[tool.forklint] worker-class = {config.worker_class}"))
+        parents.append(
+            _parent_from_class(
+                index,
+                catalog,
+                config,
+                config.worker_class.replace(":", "."),
+                None,
+                f"[tool.forklint] worker-class = {config.worker_class}",
+            )
+        )
     for command in commands:
         if command.kind in ("rq", "rq-pool"):
             parents.append(_parent_from_command(index, catalog, config, command))
     if not config.worker:
         for fq, startup in _find_startups(index, catalog):
-            parent = _parent_from_startup(index, catalog, config, fq, startup, _startup_label(startup))
+            parent = _parent_from_startup(
+                index, catalog, config, fq, startup, _startup_label(startup)
+            )
             if parent is not None:
                 parents.append(parent)
     if rq_jobs and not any(p.framework == "rq" for p in parents):
@@ -253,23 +277,50 @@ def _find_startups(index: Index, catalog: Catalog) -> list[tuple[str | None, Sta
             fq = f"{module}.{fn.qualname}"
             for call, target in index.callees(fq):
                 if _is_work_call(index, catalog, module, fn, call, target):
-                    out.append((fq, Startup(module, f.relpath, fn.qualname, call.loc.line, _work_text(call))))
+                    out.append(
+                        (
+                            fq,
+                            Startup(
+                                module,
+                                f.relpath,
+                                fn.qualname,
+                                call.loc.line,
+                                _work_text(index, catalog, module, fn, call),
+                            ),
+                        )
+                    )
                     break
         for calls, main in ((f.calls, False), (f.main_calls, True)):
             for call in calls:
                 target = index.resolve(module, None, call.callee)
                 if _is_work_call(index, catalog, module, None, call, target):
-                    out.append((None, Startup(module, f.relpath, None if not main else "__main__", call.loc.line,
-                                              _work_text(call))))
+                    out.append(
+                        (
+                            None,
+                            Startup(
+                                module,
+                                f.relpath,
+                                None if not main else "__main__",
+                                call.loc.line,
+                                _work_text(index, catalog, module, None, call),
+                            ),
+                        )
+                    )
                     break
     return out
 
 
-def _work_text(call: CallFact) -> str:
-    return call.callee.rpartition(".")[2] + "()"
+def _work_text(
+    index: Index, catalog: Catalog, module: str, fn: FunctionFact | None, call: CallFact
+) -> str:
+    """ "Worker.work()", "MyWorker.work()", "WorkerPool.start()": how a fix names the start call."""
+    cls = worker_class_of(index, catalog, module, fn, call) or "Worker"
+    return f"{cls.rpartition('.')[2]}.{call.callee.rpartition('.')[2]}()"
 
 
-def worker_class_of(index: Index, catalog: Catalog, module: str, fn: FunctionFact | None, call: CallFact) -> str | None:
+def worker_class_of(
+    index: Index, catalog: Catalog, module: str, fn: FunctionFact | None, call: CallFact
+) -> str | None:
     """The worker class a `.work()`/`.start()` call runs: "rq.SimpleWorker", "app.worker.MyWorker"..."""
     receiver = call.callee.rpartition(".")[0]
     resolved = index.resolve(module, fn, receiver)
@@ -280,12 +331,21 @@ def worker_class_of(index: Index, catalog: Catalog, module: str, fn: FunctionFac
         return "rq.Worker"
     if catalog.worker_kind(cls) is not None:
         return cls
-    if cls in index.classes and index.subclass_of(cls, frozenset(n for n, _ in catalog.worker_kind.entries)):
+    if cls in index.classes and index.subclass_of(
+        cls, frozenset(n for n, _ in catalog.worker_kind.entries)
+    ):
         return cls
     return None
 
 
-def _is_work_call(index: Index, catalog: Catalog, module: str, fn: FunctionFact | None, call: CallFact, target: str) -> bool:
+def _is_work_call(
+    index: Index,
+    catalog: Catalog,
+    module: str,
+    fn: FunctionFact | None,
+    call: CallFact,
+    target: str,
+) -> bool:
     method = call.callee.rpartition(".")[2]
     if method not in catalog.start_methods:
         return False
@@ -297,12 +357,12 @@ def _is_work_call(index: Index, catalog: Catalog, module: str, fn: FunctionFact 
 
 
 def _class_kind(index: Index, catalog: Catalog, cls: str) -> str:
-    """"prefork" | "simple" | "spawn" | "pool" | "forking" for a worker class (project subclasses by their base)."""
+    """ "prefork" | "simple" | "spawn" | "pool" | "forking" for a worker class (project subclasses by their base)."""
     kind = catalog.worker_kind(cls)
     if kind is not None:
         return kind
     if cls in index.classes:
-        project, external = index.mro(cls)
+        external = index.mro(cls)[1]
         for e in external:
             k = catalog.worker_kind(e)
             if k is not None:
@@ -321,23 +381,41 @@ def _startup_in_function(index: Index, catalog: Catalog, fq: str) -> Startup | N
     f, fn = entry
     for call, target in index.callees(fq):
         if _is_work_call(index, catalog, f.module, fn, call, target):
-            return Startup(f.module, f.relpath, fn.qualname, call.loc.line, _work_text(call))
+            return Startup(
+                f.module,
+                f.relpath,
+                fn.qualname,
+                call.loc.line,
+                _work_text(index, catalog, f.module, fn, call),
+            )
     return Startup(f.module, f.relpath, fn.qualname, 10**9, "Worker.work()")
 
 
 def _startup_label(startup: Startup) -> str:
-    where = f"{startup.relpath}:{startup.function}()" if startup.function and startup.function != "__main__" else startup.relpath
+    where = (
+        f"{startup.relpath}:{startup.function}()"
+        if startup.function and startup.function != "__main__"
+        else startup.relpath
+    )
     return where
 
 
-def _parent_from_startup(index: Index, catalog: Catalog, config: Config, fq: str | None, startup: Startup | None,
-                         label: str) -> Parent | None:
+def _parent_from_startup(
+    index: Index,
+    catalog: Catalog,
+    config: Config,
+    fq: str | None,
+    startup: Startup | None,
+    label: str,
+) -> Parent | None:
     if startup is None:
         return None
     f = index.modules[startup.module]
     fn = index.functions[fq][1] if fq is not None and fq in index.functions else None
     work_call = _find_work_call(index, catalog, f, fn, startup)
-    cls = worker_class_of(index, catalog, f.module, fn, work_call) if work_call is not None else None
+    cls = (
+        worker_class_of(index, catalog, f.module, fn, work_call) if work_call is not None else None
+    )
     kind = _class_kind(index, catalog, cls) if cls else "forking"
     parent = Parent(label, "rq", _model_of_kind(kind), startup=startup)
     run = _Run(index, catalog, parent)
@@ -363,18 +441,28 @@ def _parent_from_startup(index: Index, catalog: Catalog, config: Config, fq: str
     return parent
 
 
-def _find_work_call(index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact | None, startup: Startup) -> CallFact | None:
-    calls = fn.calls if fn is not None else (f.main_calls if startup.function == "__main__" else f.calls)
+def _find_work_call(
+    index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact | None, startup: Startup
+) -> CallFact | None:
+    calls = (
+        fn.calls
+        if fn is not None
+        else (f.main_calls if startup.function == "__main__" else f.calls)
+    )
     for call in calls:
-        if call.loc.line == startup.work_line and call.callee.rpartition(".")[2] in catalog.start_methods:
+        if (
+            call.loc.line == startup.work_line
+            and call.callee.rpartition(".")[2] in catalog.start_methods
+        ):
             return call
     return None
 
 
-def _run_worker_class(index: Index, catalog: Catalog, run: _Run, cls: str, trace: tuple[Step, ...]) -> None:
+def _run_worker_class(
+    index: Index, catalog: Catalog, run: _Run, cls: str, trace: tuple[Step, ...]
+) -> None:
     """A project Worker subclass: its module is imported and its parent-side methods run before forking."""
-    f, c = index.classes[cls]
-    run.import_module(f.module, trace)
+    run.import_module(index.classes[cls][0].module, trace)
     for name in catalog.parent_methods:
         method = index.find_method(cls, name)
         if method is None:
@@ -387,12 +475,16 @@ def _run_worker_class(index: Index, catalog: Catalog, run: _Run, cls: str, trace
         run.run_function(method, trace, until=until)
 
 
-def _run_prefork_table(index: Index, catalog: Catalog, config: Config, run: _Run, trace: tuple[Step, ...]) -> None:
+def _run_prefork_table(
+    index: Index, catalog: Catalog, config: Config, run: _Run, trace: tuple[Step, ...]
+) -> None:
     table = config.prefork
     run.parent.prefork_table = bool(table)
     source = _config_path(config)
     for module in table.imports:
-        run.import_module(module, trace + (Step(source, 1, 1, f"[tool.forklint.prefork] imports {module}"),))
+        run.import_module(
+            module, trace + (Step(source, 1, 1, f"[tool.forklint.prefork] imports {module}"),)
+        )
     for entry in table.calls:
         fq = entry.replace(":", ".")
         fq = index.canonical(fq)
@@ -412,8 +504,14 @@ def _config_path(config: Config) -> str:
         return str(config.source)
 
 
-def _parent_from_class(index: Index, catalog: Catalog, config: Config, cls: str, command: WorkerCommand | None,
-                       label: str) -> Parent:
+def _parent_from_class(
+    index: Index,
+    catalog: Catalog,
+    config: Config,
+    cls: str,
+    command: WorkerCommand | None,
+    label: str,
+) -> Parent:
     kind = _class_kind(index, catalog, cls)
     parent = Parent(label, "rq", _model_of_kind(kind))
     parent.modules.update({"rq", "redis"})
@@ -435,7 +533,9 @@ def _parent_from_class(index: Index, catalog: Catalog, config: Config, cls: str,
     return parent
 
 
-def _parent_from_command(index: Index, catalog: Catalog, config: Config, command: WorkerCommand) -> Parent:
+def _parent_from_command(
+    index: Index, catalog: Catalog, config: Config, command: WorkerCommand
+) -> Parent:
     label = f"{command.path}:{command.line}"
     cls = (command.worker_class or config.worker_class or "rq.Worker").replace(":", ".")
     if command.kind == "rq-pool" and not command.worker_class:
@@ -444,8 +544,13 @@ def _parent_from_command(index: Index, catalog: Catalog, config: Config, command
     return _parent_from_class(index, catalog, config, cls, command, label)
 
 
-def _celery_parent(index: Index, catalog: Catalog, config: Config, command: WorkerCommand | None,
-                   celery_jobs: list[Job]) -> Parent:
+def _celery_parent(
+    index: Index,
+    catalog: Catalog,
+    config: Config,
+    command: WorkerCommand | None,
+    celery_jobs: list[Job],
+) -> Parent:
     label = f"{command.path}:{command.line}" if command is not None else "celery worker"
     app_modules = _celery_app_modules(index, catalog, command)
     max_per_child = command.max_tasks_per_child if command is not None else None
@@ -474,8 +579,13 @@ def _celery_parent(index: Index, catalog: Catalog, config: Config, command: Work
         run.import_module(job.module, here)
     for handler in _signal_handlers(index, catalog.celery_parent_signals):
         f, fn = index.functions[handler]
-        run.run_function(handler, here + (_step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),))
-    parent.resets += [f"worker_process_init handler {h}" for h in _signal_handlers(index, catalog.celery_child_signals)]
+        run.run_function(
+            handler, here + (_step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),)
+        )
+    parent.resets += [
+        f"worker_process_init handler {h}"
+        for h in _signal_handlers(index, catalog.celery_child_signals)
+    ]
     return parent
 
 
@@ -493,7 +603,10 @@ def _celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand |
     out = []
     for module, f in index.modules.items():
         for a in f.assigns:
-            if a.value.endswith("()") and index.resolve(module, None, a.value[:-2]) in catalog.celery_apps:
+            if (
+                a.value.endswith("()")
+                and index.resolve(module, None, a.value[:-2]) in catalog.celery_apps
+            ):
                 out.append(module)
                 break
     return out
@@ -534,11 +647,17 @@ def _signal_handlers(index: Index, signals: frozenset[str]) -> list[str]:
     for module, f in index.modules.items():
         for fn in f.functions:
             for deco in fn.decorators:
-                if deco.name.endswith(".connect") and index.resolve(module, None, deco.name[: -len(".connect")]) in signals:
+                if (
+                    deco.name.endswith(".connect")
+                    and index.resolve(module, None, deco.name[: -len(".connect")]) in signals
+                ):
                     out.append(f"{module}.{fn.qualname}")
         for call, target in index.module_calls(module):
-            if call.callee.endswith(".connect") and call.args and \
-                    index.resolve(module, None, call.callee[: -len(".connect")]) in signals:
+            if (
+                call.callee.endswith(".connect")
+                and call.args
+                and index.resolve(module, None, call.callee[: -len(".connect")]) in signals
+            ):
                 handler = index.resolve(module, None, call.args[0])
                 if handler in index.functions:
                     out.append(handler)
@@ -554,7 +673,8 @@ def _global_resets(index: Index, catalog: Catalog) -> list[str]:
             for call in calls:
                 if "register_at_fork" not in call.callee:
                     continue
-                if index.resolve(module, fn, call.callee) in catalog.after_fork_hooks and \
-                        any(k == "after_in_child" for k, _ in call.kwargs):
+                if index.resolve(module, fn, call.callee) in catalog.after_fork_hooks and any(
+                    k == "after_in_child" for k, _ in call.kwargs
+                ):
                     out.append(f"os.register_at_fork in {f.relpath}:{call.loc.line}")
     return out

@@ -41,6 +41,7 @@ def to_text(result: Verification) -> str:
         ("imports after fork, median / max", _pair(stock.imports_median, stock.imports_max, 0), _pair(prefork.imports_median, prefork.imports_max, 0)),
         ("import ms per job, median", _num(stock.import_ms_median), _num(prefork.import_ms_median)),
         ("mapper configurations (all jobs)", str(stock.mappers_configured), str(prefork.mappers_configured)),
+        ("mapper ms per job, median", _num(stock.mapper_ms_median), _num(prefork.mapper_ms_median)),
         ("heavy calls (all jobs)", str(stock.heavy_total), str(prefork.heavy_total)),
         *(
             (f"  {name}", str(stock.heavy_calls.get(name, 0)), str(prefork.heavy_calls.get(name, 0)))

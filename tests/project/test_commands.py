@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -9,6 +11,7 @@ import pytest
 
 from forklint.commands import WorkerCommand, scan
 from forklint.config import Config
+from forklint.findings import FileError
 
 
 def commands(root: Path, **config: object) -> tuple[WorkerCommand, ...]:
@@ -487,4 +490,22 @@ def test_bad_files_are_errors_not_crashes(write):
     assert [(c.path, c.kind, c.worker_class) for c in found] == [
         ("docker-compose.yml", "rq", None),
         ("start.sh", "rq", "'unclosed"),
+    ]
+
+
+def test_fifos_do_not_block_the_scan(write):
+    root = write({"Procfile": "w: rq worker\n"})
+    os.mkfifo(root / "control")  # no suffix: sniffed for a shebang only if it is a regular file
+    os.mkfifo(root / "Procfile.fifo")
+    result: list[tuple[tuple[WorkerCommand, ...], tuple[FileError, ...]]] = []
+    thread = threading.Thread(
+        target=lambda: result.append(scan(root, Config(root=root))), daemon=True
+    )
+    thread.start()
+    thread.join(timeout=30)
+    assert result, "scanning blocked on a FIFO"
+    found, errors = result[0]
+    assert [c.path for c in found] == ["Procfile"]
+    assert [str(e) for e in errors] == [
+        "Procfile.fifo: not a regular file (device, socket or FIFO); skipped"
     ]

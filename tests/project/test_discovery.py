@@ -323,3 +323,10 @@ def test_unreadable_directory_does_not_stop_the_walk(unprivileged):
         ("a.py", "a", "None"),
         ("locked", "", "locked: cannot read directory: permission denied"),
     ]
+
+
+def test_leading_slash_anchors_a_pattern_to_the_root(write):
+    root = write(
+        {"tests/t.py": "", "app/tests/t.py": "", "docs/conf.py": "", "app/docs/conf.py": ""}
+    )
+    assert sorted(modules(run(root, extend_exclude=("/tests", "docs/")))) == ["app/tests/t.py"]

@@ -9,6 +9,7 @@ from redis import Redis
 from rq import Queue
 from rq.job import Job
 
+from shop.db import init_db
 from shop.tasks import record_event, send_notification
 
 
@@ -40,6 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--url", default=os.environ.get("REDIS_URL", "redis://localhost:6379/0"))
     parser.add_argument("--queue", default="default")
     args = parser.parse_args(argv)
+    init_db()  # the web app creates missing tables at start-up, before any job can need them
     queue = Queue(args.queue, connection=Redis.from_url(args.url))
     events = enqueue_events(queue, args.jobs)
     mails = enqueue_notifications(queue, args.notifications)

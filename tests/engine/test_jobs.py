@@ -1,0 +1,344 @@
+"""Job discovery: every form of the spec's "Job discovery", names resolved through imports and aliases."""
+
+from __future__ import annotations
+
+import pytest
+
+RQ_FORMS = {
+    "decorator": """
+        from rq.decorators import job
+
+        @job("default")
+        def work(): pass
+    """,
+    "decorator-module-alias": """
+        from rq import decorators as d
+
+        @d.job("default")
+        def work(): pass
+    """,
+    "decorator-import-alias": """
+        import rq.decorators as _dec
+
+        @_dec.job("default")
+        def work(): pass
+    """,
+    "partial-wrapper": """
+        from functools import partial
+        from rq.decorators import job
+
+        background = partial(job, "default")
+
+        @background()
+        def work(): pass
+    """,
+    "enqueue-function": """
+        from redis import Redis
+        from rq import Queue
+
+        def work(): pass
+
+        def view():
+            Queue(connection=Redis()).enqueue(work, 1)
+    """,
+    "enqueue-string": """
+        import rq
+
+        def work(): pass
+
+        q = rq.Queue("default")
+        q.enqueue("app.tasks.work")
+    """,
+    "enqueue-call-keyword": """
+        from rq import Queue
+
+        def work(): pass
+
+        def view(q: Queue):
+            q.enqueue_call(func=work)
+    """,
+    "enqueue-at": """
+        from datetime import datetime
+        from rq import Queue
+
+        def work(): pass
+
+        def view():
+            Queue().enqueue_at(datetime(2030, 1, 1), work)
+    """,
+    "enqueue-in-unresolved-queue": """
+        from datetime import timedelta
+        from app.queues import get_queue
+
+        def work(): pass
+
+        def view():
+            get_queue().enqueue_in(timedelta(seconds=5), work)
+    """,
+    "enqueue-many-prepare-data": """
+        from rq import Queue
+
+        def work(): pass
+
+        def view(q):
+            q.enqueue_many([Queue.prepare_data(work, (1,))])
+    """,
+    "job-create": """
+        from rq.job import Job
+
+        def work(): pass
+
+        def view(redis):
+            Job.create(func=work, connection=redis)
+    """,
+    "callback": """
+        from rq import Callback, Queue
+
+        def report(job, connection, result): pass
+
+        def view():
+            Queue().enqueue(print, on_success=Callback(report))
+    """,
+    "on-failure-function": """
+        from rq import Queue
+
+        def work(job, connection, *exc_info): pass
+
+        def view():
+            Queue().enqueue(print, on_failure=work)
+    """,
+    "rq-scheduler": """
+        from datetime import datetime
+        from rq_scheduler import Scheduler
+
+        def work(): pass
+
+        scheduler = Scheduler(connection=None)
+        scheduler.schedule(scheduled_time=datetime.utcnow(), func=work, interval=60)
+    """,
+    "rq-scheduler-cron": """
+        from rq_scheduler import Scheduler
+
+        def work(): pass
+
+        Scheduler().cron("0 9 * * *", func=work)
+    """,
+    "rq-cron": """
+        from rq import cron
+
+        def work(): pass
+
+        cron.register(work, queue_name="default", cron="0 9 * * *")
+    """,
+    "django-rq-decorator": """
+        import django_rq
+
+        @django_rq.job
+        def work(): pass
+    """,
+    "django-rq-get-queue": """
+        import django_rq
+
+        def work(): pass
+
+        def view():
+            django_rq.get_queue("default").enqueue(work)
+    """,
+    "flask-rq2": """
+        from flask import Flask
+        from flask_rq2 import RQ
+
+        rq = RQ(Flask(__name__))
+
+        @rq.job
+        def work(): pass
+    """,
+}
+
+
+@pytest.mark.parametrize("form", sorted(RQ_FORMS))
+def test_rq_job_forms(model, form):
+    m = model({"app/__init__.py": "", "app/tasks.py": RQ_FORMS[form]})
+    names = {fq for fq, framework in m.job_names if framework == "rq"}
+    assert any(fq in names for fq in ("app.tasks.work", "app.tasks.report")), m.job_names
+
+
+OTHER_FORMS = {
+    "celery-app-task": (
+        "celery",
+        """
+        from celery import Celery
+
+        app = Celery("app")
+
+        @app.task
+        def work(): pass
+    """,
+    ),
+    "celery-app-task-called": (
+        "celery",
+        """
+        from celery import Celery
+
+        celery = Celery("app")
+
+        @celery.task(bind=True)
+        def work(self): pass
+    """,
+    ),
+    "celery-shared-task": (
+        "celery",
+        """
+        from celery import shared_task
+
+        @shared_task
+        def work(): pass
+    """,
+    ),
+    "celery-task-class": (
+        "celery",
+        """
+        from celery import Task
+
+        class Work(Task):
+            def run(self): pass
+    """,
+    ),
+    "dramatiq": (
+        "dramatiq",
+        """
+        import dramatiq
+
+        @dramatiq.actor
+        def work(): pass
+    """,
+    ),
+    "dramatiq-from-import": (
+        "dramatiq",
+        """
+        from dramatiq import actor
+
+        @actor(queue_name="q")
+        def work(): pass
+    """,
+    ),
+    "huey-task": (
+        "huey",
+        """
+        from huey import RedisHuey
+
+        huey = RedisHuey("app")
+
+        @huey.task()
+        def work(): pass
+    """,
+    ),
+    "huey-periodic": (
+        "huey",
+        """
+        from huey import RedisHuey, crontab
+
+        huey = RedisHuey("app")
+
+        @huey.periodic_task(crontab(minute="0"))
+        def work(): pass
+    """,
+    ),
+    "huey-django": (
+        "huey",
+        """
+        from huey.contrib.djhuey import db_task
+
+        @db_task()
+        def work(): pass
+    """,
+    ),
+}
+
+
+@pytest.mark.parametrize("form", sorted(OTHER_FORMS))
+def test_other_framework_forms(model, form):
+    framework, source = OTHER_FORMS[form]
+    m = model({"app/__init__.py": "", "app/tasks.py": source})
+    assert {framework} == {fw for _, fw in m.job_names}
+    assert {fq for fq, _ in m.job_names} <= {"app.tasks.work", "app.tasks.Work.run"}
+
+
+def test_reexport_through_package_init(model):
+    m = model(
+        {
+            "app/__init__.py": "from .tasks import work as public_work\n",
+            "app/tasks.py": "def work(): pass\n",
+            "app/views.py": """
+            from rq import Queue
+            from app import public_work
+
+            def view():
+                Queue().enqueue(public_work)
+        """,
+        }
+    )
+    assert m.job_names == {("app.tasks.work", "rq")}
+
+
+def test_horse_side_worker_methods_are_on_every_jobs_path(model):
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/worker.py": """
+            from rq import Worker
+
+            class AuditWorker(Worker):
+                def perform_job(self, job, queue):
+                    return super().perform_job(job, queue)
+
+                def work(self, *args, **kwargs):
+                    return super().work(*args, **kwargs)
+        """,
+        }
+    )
+    assert m.job_names == {("app.worker.AuditWorker.perform_job", "rq")}
+
+
+def test_config_job_decorators_and_jobs(model):
+    m = model(
+        {
+            "pyproject.toml": """
+            [tool.forklint]
+            job-decorators = ["app.bg:background"]
+            jobs = ["app.tasks:plain"]
+        """,
+            "app/__init__.py": "",
+            "app/bg.py": "def background(f):\n    return f\n",
+            "app/tasks.py": """
+            from app.bg import background
+
+            @background
+            def decorated(): pass
+
+            def plain(): pass
+
+            def other(): pass
+        """,
+        }
+    )
+    assert {fq for fq, _ in m.job_names} == {"app.tasks.decorated", "app.tasks.plain"}
+
+
+def test_a_plain_function_is_not_a_job(model):
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+            import functools
+
+            @functools.lru_cache
+            def helper(): pass
+
+            def enqueue(f): pass
+
+            enqueue(helper)
+        """,
+        }
+    )
+    assert m.job_names == set()
