@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from forklint.catalog import Catalog
 from forklint.config import Config
-from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact, Loc
+from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, Loc
 from forklint.findings import Finding, Fix, Prefork, TraceStep
 from forklint.index import Index, Step
 from forklint.jobs import Job
@@ -54,6 +54,7 @@ class Analysis:
         self._heavy_memo: dict[str, bool] = {}
         self._mapped: dict[str, bool] = {}
         self._resolved_decorators: dict[str, tuple[str, ...]] = {}
+        self._disposers: list[str] | None = None
 
     # --- shared helpers ----------------------------------------------------------------------
 
@@ -189,12 +190,11 @@ class Analysis:
             self.frk103(job)
             if model in PER_JOB:
                 parents = [p for p in self.world.job_parents.get(job.fq, []) if p.model in PER_JOB]
-                if not parents:
-                    continue
-                self.frk101(job, parents)
-                self.frk102(job, parents)
-                self.frk104(job, parents)
-                self.frk105(job, parents)
+                if parents:
+                    self.frk101(job, parents)
+                    self.frk102(job, parents)
+                    self.frk104(job, parents)
+                    self.frk105(job, parents)
         self.frk201()
         self.frk202()
         self.frk3xx()
@@ -266,7 +266,7 @@ class Analysis:
                     reasons.append(
                         (
                             2,
-                            f"{_short(target)}() at import of {f.relpath}",
+                            f"{_callee(call, target)}() at import of {f.relpath}",
                             trace + (self.step(f, call.loc, call_text(f, call)),),
                         )
                     )
@@ -334,9 +334,9 @@ class Analysis:
                 what = self.catalog.heavy_call(target)
                 if what is None:
                     continue
-                name = _short(target)
+                name = _callee(call, target)
                 message = (
-                    f"{name}() {what} on every job ({_job_names([job.fq])}); do it once: at module level, "
+                    f"{name}() {what} on every run of {{jobs}}; do it once: at module level, "
                     f"or in a memoised loader warmed in the worker parent"
                 )
                 site_trace = trace + (self.step(f, call.loc, call_text(f, call)),)
@@ -357,14 +357,15 @@ class Analysis:
                 heavy = self.catalog.heavy_module(imp.module)
                 if heavy is None:
                     continue
+                # `from matplotlib import pyplot`: pyplot is the heavy part when the catalog says so
+                sub = f"{imp.module}.{imp.name}" if imp.name else ""
+                module = sub if sub in self.catalog.heavy_module_names else imp.module
                 for parent in parents:
-                    if _has_module(parent.modules, imp):
+                    if module in parent.modules:
                         continue
-                    fix = self.prefork_fix(
-                        parent, Prefork(imports=(imp.module,)), f"import {imp.module}"
-                    )
+                    fix = self.prefork_fix(parent, Prefork(imports=(module,)), f"import {module}")
                     message = (
-                        f"`{imp.text}` runs in every work horse ({heavy} is heavy); {fix.summary}"
+                        f"`{imp.text}` loads {heavy} in every work horse of {{jobs}}; {fix.summary}"
                     )
                     self.add(
                         "FRK104",
@@ -379,24 +380,29 @@ class Analysis:
                     break
 
     def does_heavy_work(self, fq: str) -> bool:
+        """Whether calling `fq` reaches a heavy call or a heavy import (iterative: call chains run deep)."""
         cached = self._heavy_memo.get(fq)
         if cached is not None:
             return cached
-        self._heavy_memo[fq] = False
+        seen = {fq}
+        stack = [fq]
         result = False
-        entry = self.index.functions.get(fq)
-        if entry is not None:
-            fn = entry[1]
-            if any(self.catalog.heavy_module(i.module) for i in fn.imports):
+        while stack and not result:
+            current = stack.pop()
+            entry = self.index.functions.get(current)
+            if entry is None:
+                continue
+            if any(self.catalog.heavy_module(i.module) for i in entry[1].imports):
                 result = True
-            for call, target in self.index.callees(fq):
-                if result:
-                    break
+                break
+            for _, target in self.index.callees(current):
                 if self.catalog.heavy_call(target):
                     result = True
+                    break
                 callee = self.index.call_target(target)
-                if callee is not None and self.does_heavy_work(callee):
-                    result = True
+                if callee is not None and callee not in seen:
+                    seen.add(callee)
+                    stack.append(callee)
         self._heavy_memo[fq] = result
         return result
 
@@ -421,7 +427,7 @@ class Analysis:
                     )
                     fix = self.prefork_fix(parent, table, f"call {mfn.name}()")
                     message = (
-                        f"{mfn.name}() is memoised but first filled in every work horse, so every job pays for it; "
+                        f"{mfn.name}() is memoised, but the cache is filled in every work horse, so every run of {{jobs}} pays for it; "
                         f"{fix.summary}"
                     )
                     self.add(
@@ -440,7 +446,18 @@ class Analysis:
         if self.catalog.engine_connect(target) or self.catalog.is_session_query(target):
             return True
         cls = self.mapped_prefix(target.rpartition(".")[0])
-        return cls is not None and target.startswith(f"{cls}.query")
+        if cls is not None and target.startswith(f"{cls}.query"):
+            return True
+        return self.django_query(target)
+
+    def django_query(self, target: str) -> bool:
+        """`Model.objects....` on a Django model: every manager call that reaches the database."""
+        head, sep, _ = target.partition(".objects.")
+        return (
+            bool(sep)
+            and head in self.index.classes
+            and bool(self.index.subclass_of(head, self.catalog.django_models))
+        )
 
     def is_dbapi_connect(self, target: str) -> bool:
         return self.catalog.fork_unsafe(target) == "database connection" and target.endswith(
@@ -452,7 +469,7 @@ class Analysis:
             for call, target in self.index.module_calls(module):
                 if self.is_query(target) or self.is_dbapi_connect(target):
                     message = (
-                        f"{_short(target)}() talks to the database while {f.relpath} is imported; "
+                        f"{_callee(call, target)}() talks to the database while {f.relpath} is imported; "
                         "move it into a function that runs when the value is needed"
                     )
                     self.add("FRK201", f, call.loc, "", None, (), message, None)
@@ -533,17 +550,27 @@ class Analysis:
     def site_rules(self, parent: Parent, site: Site, jobs: list[str], reset: bool) -> None:
         f = self.index.modules[site.module]
         context = self.context_of(f, site.call)
-        name = _short(site.target)
+        name = _callee(site.call, site.target)
         where = parent.label
         if not reset and self.is_query(site.target):
+            engine = _receiver(site.call.callee) or "engine"
             message = (
-                f"{name}() connects a pool in the worker parent ({where}) before it forks, and the children "
-                "share its sockets; reset it in every child with engine.dispose(close=False)"
+                f"{name}() connects a pool in the worker parent ({where}) before it forks, and every child "
+                f"inherits its open sockets; reset it in each child with {engine}.dispose(close=False)"
             )
-            fix = Fix(
-                "dispose of the inherited pool in every child (close=False keeps the parent's sockets open)",
-                "import os\n\nos.register_at_fork(after_in_child=lambda: engine.dispose(close=False))",
-            )
+            resets = self.dispose_functions()
+            if resets:
+                fix = Fix(
+                    f"call {resets[0].partition(':')[2]}() in every work horse: "
+                    f'[tool.forklint.prefork] after-fork = ["{resets[0]}"]',
+                    f'[tool.forklint.prefork]\nafter-fork = ["{resets[0]}"]',
+                    prefork=Prefork(after_fork=(resets[0],)),
+                )
+            else:
+                fix = Fix(
+                    "drop the inherited pool in every child (close=False leaves the parent's connections alone)",
+                    f"import os\n\nos.register_at_fork(after_in_child=lambda: {engine}.dispose(close=False))",
+                )
             for job in jobs:
                 self.add("FRK301", f, site.call.loc, context, job, site.trace, message, fix)
         thread = self.catalog.thread_start(site.target)
@@ -567,6 +594,19 @@ class Analysis:
             )
             for job in jobs:
                 self.add("FRK303", f, site.call.loc, context, job, site.trace, message, fix)
+
+    def dispose_functions(self) -> list[str]:
+        """Project functions without parameters that dispose of a pool with close=False: after-fork candidates."""
+        if self._disposers is None:
+            self._disposers = []
+            for fq, (f, fn) in self.index.functions.items():
+                if fn.cls or fn.params or "." in fn.qualname:
+                    continue
+                for call, target in self.index.callees(fq):
+                    if self.catalog.dispose(target) and ("close", "False") in call.kwargs:
+                        self._disposers.append(f"{f.module}:{fn.qualname}")
+                        break
+        return self._disposers
 
     def context_of(self, f: FileFacts, call: CallFact) -> str:
         for fn in f.functions:
@@ -632,15 +672,15 @@ class Analysis:
         )
 
 
-def _has_module(loaded: set[str], imp: ImportFact) -> bool:
-    if imp.module in loaded:
-        return True
-    return bool(imp.name) and f"{imp.module}.{imp.name}" in loaded
+def _receiver(callee: str) -> str:
+    """ "engine" for "engine.connect", "" when the receiver is not a plain name."""
+    receiver = callee.rpartition(".")[0]
+    return receiver if receiver and "(" not in receiver and "[" not in receiver else ""
 
 
-def _short(target: str) -> str:
-    """Readable callee: "joblib.load", "Session().query" without the module path of project names."""
-    return target.replace("()()", "()").removesuffix("()") if target else "call"
+def _callee(call: CallFact, target: str) -> str:
+    """The callee as written ("engine.connect"), else as resolved."""
+    return call.callee or target.removesuffix("()") or "call"
 
 
 def _job_names(jobs: list[str]) -> str:
@@ -661,9 +701,7 @@ def to_findings(hits: list[Hit], rule_meta, sources: dict[str, list[str]]) -> li
     for hit in hits:
         name, severity = rule_meta(hit.code)
         line_text = source_line(hit.f.module, hit.loc.line)
-        message = hit.message
-        if len(hit.jobs) > 1 and hit.code in ("FRK103", "FRK104", "FRK105"):
-            message = message.replace(f"({_job_names(hit.jobs[:1])})", f"({_job_names(hit.jobs)})")
+        message = hit.message.replace("{jobs}", _job_names(hit.jobs))
         out.append(
             Finding(
                 code=hit.code,

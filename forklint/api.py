@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import os
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -61,8 +62,9 @@ def check(
     found_jobs = discover_jobs(index, catalog, config)
     commands, command_errors = worker_commands.scan(project.root, config)
     errors += command_errors
-    world = build(index, catalog, config, found_jobs, commands)
-    hits = Analysis(index, catalog, config, found_jobs, world).run()
+    with _deep_stack():  # import chains and call chains of big projects nest deeply
+        world = build(index, catalog, config, found_jobs, commands)
+        hits = Analysis(index, catalog, config, found_jobs, world).run()
     findings = [f for f in to_findings(hits, _meta, sources) + syntax if f.path in project.targets]
     findings = sorted(apply(findings, config), key=Finding.sort_key)
     return Report(
@@ -99,6 +101,17 @@ def extract_all(project: Project, jobs: int | None = None) -> list[FileFacts]:
             return list(pool.map(_extract_one, work, chunksize=max(1, len(work) // (workers * 8))))
     with _fewer_collections():
         return [_extract_one(w) for w in work]
+
+
+@contextmanager
+def _deep_stack() -> Iterator[None]:
+    """Python 3.11+ runs Python-to-Python calls without growing the C stack, so a higher limit is safe."""
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(old, 20_000 if sys.version_info >= (3, 11) else 4_000))
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(old)
 
 
 def _worker_init() -> None:
@@ -146,14 +159,11 @@ def _line_of(project: Project, relpath: str, line: int) -> str:
 
 
 def _prefork_table(findings: list[Finding]) -> Prefork:
-    """The table that fixes the FRK101/102/104/105 findings: imports first, configure_mappers before warm-ups."""
+    """The table that fixes the FRK101/102/104/105 findings (imports first, configure_mappers before
+    warm-ups), plus the after-fork resets the FRK3xx findings name."""
     table = Prefork()
     for finding in findings:
-        if (
-            finding.fix is not None
-            and finding.fix.prefork is not None
-            and finding.code in ("FRK101", "FRK102", "FRK104", "FRK105")
-        ):
+        if finding.fix is not None and finding.fix.prefork is not None:
             table = table.merge(finding.fix.prefork)
     configure = [c for c in table.calls if c.endswith(":configure_mappers")]
     others = [c for c in table.calls if not c.endswith(":configure_mappers")]

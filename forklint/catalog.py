@@ -124,6 +124,7 @@ class Catalog:
         self.session = Matcher([(n, "session") for n in orm["sessions"]])
         self.session_queries = frozenset(orm["session-queries"])
         self.class_queries = frozenset(orm["class-queries"])
+        self.django_models = frozenset(orm["django-models"])
         self.dispose = Matcher([(n, "dispose") for n in orm["disposes"]])
         self.after_fork_hooks = frozenset(orm["after-fork-hooks"])
 

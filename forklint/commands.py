@@ -148,20 +148,32 @@ def _dockerfile(text: str, relpath: str) -> Iterator[WorkerCommand]:
         escape = directive.group(1)
     entrypoint: tuple[int, str | list[str]] | None = None
     cmd: tuple[int, str | list[str]] | None = None
+    env: dict[str, str] = {}
     for number, logical in _logical_lines(text, escape, skip_comments=True):
         match = re.match(r"\s*([A-Za-z]+)\s*(.*)$", logical, re.DOTALL)
         if not match:
             continue
         instruction, argument = match.group(1).upper(), match.group(2).strip()
         if instruction == "FROM":
-            yield from _combined(entrypoint, cmd, relpath)
+            yield from _combined(entrypoint, cmd, relpath, env)
             entrypoint = cmd = None
+            env = {}
+        elif instruction == "ENV":
+            env.update(_docker_env(argument))
         elif instruction == "ENTRYPOINT":
             entrypoint = (number, _docker_form(argument))
         elif instruction == "CMD":
             cmd = (number, _docker_form(argument))
     # Docker appends CMD to an exec-form ENTRYPOINT (`ENTRYPOINT ["rq"]` + `CMD ["worker"]`).
-    yield from _combined(entrypoint, cmd, relpath)
+    yield from _combined(entrypoint, cmd, relpath, env)
+
+
+def _docker_env(argument: str) -> dict[str, str]:
+    """`ENV A=1 B="two words"` or the legacy `ENV A one value`."""
+    words = _words(argument)
+    if words and "=" not in words[0]:
+        return {words[0]: " ".join(words[1:])}
+    return dict(word.partition("=")[::2] for word in words if "=" in word)
 
 
 def _docker_form(argument: str) -> str | list[str]:
@@ -180,11 +192,12 @@ def _combined(
     first: tuple[int, str | list[str]] | None,
     second: tuple[int, str | list[str]] | None,
     relpath: str,
+    env: dict[str, str],
 ) -> Iterator[WorkerCommand]:
     """The program (`first`) with its arguments (`second`); else each on its own (`exec "$@"` scripts)."""
     if first is not None and second is not None and isinstance(first[1], list):
         rest = second[1] if isinstance(second[1], list) else ["/bin/sh", "-c", second[1]]
-        found = list(_from_argv([*first[1], *rest], relpath, first[0]))
+        found = list(_from_argv([*first[1], *rest], relpath, first[0], env=env))
         if found:
             yield from found
             return
@@ -192,9 +205,9 @@ def _combined(
         if part is not None:
             number, value = part
             if isinstance(value, list):
-                yield from _from_argv(value, relpath, number)
+                yield from _from_argv(value, relpath, number, env=env)
             else:
-                yield from _from_shell(value, relpath, number)
+                yield from _from_shell(value, relpath, number, env=env)
 
 
 def _supervisord(text: str, relpath: str) -> Iterator[WorkerCommand]:
@@ -271,7 +284,7 @@ def _logical_lines(text: str, escape: str, *, skip_comments: bool) -> Iterator[t
 # ---- YAML: docker compose, Kubernetes, heroku.yml ------------------------------------------
 
 _YAML_KEY = re.compile(r"([A-Za-z_][\w.-]*|\"[^\"]*\"|'[^']*')\s*:(?:\s+|$)(.*)$")
-_YAML_KEYS = ("command", "args", "entrypoint")
+_YAML_KEYS = ("command", "args", "entrypoint", "environment")
 
 
 def _yaml(text: str, relpath: str) -> Iterator[WorkerCommand]:
@@ -283,6 +296,7 @@ def _yaml(text: str, relpath: str) -> Iterator[WorkerCommand]:
     """
     lines = text.splitlines()
     groups: dict[int, dict[str, tuple[int, str | list[str]]]] = {}
+    environments: dict[int, dict[str, str]] = {}  # compose `environment:` (RQ_WORKER_CLASS...)
     stack: list[tuple[int, int]] = []  # (indent, mapping id)
     next_id = 0
     index = 0
@@ -312,10 +326,14 @@ def _yaml(text: str, relpath: str) -> Iterator[WorkerCommand]:
         if key not in _YAML_KEYS:
             continue
         key_line = index
+        if key == "environment":
+            variables, index = _yaml_environment(match.group(2), indent, lines, index)
+            environments[stack[-1][1]] = variables
+            continue
         value, index = _yaml_value(match.group(2), indent, lines, index)
         if value is not None:
             groups.setdefault(stack[-1][1], {})[key] = (key_line, value)
-    for group in groups.values():
+    for group_id, group in groups.items():
         # compose: entrypoint + command; Kubernetes: command + args (both as Docker combines them).
         first = group.get("entrypoint") or (group.get("command") if "args" in group else None)
         second = (
@@ -329,7 +347,7 @@ def _yaml(text: str, relpath: str) -> Iterator[WorkerCommand]:
             # Compose and Kubernetes split string values into words; no shell runs them.
             first = (first[0], _words(first[1]))
             second = (second[0], _words(second[1]))
-        yield from _combined(first, second, relpath)
+        yield from _combined(first, second, relpath, environments.get(group_id, {}))
 
 
 def _words(command: str | list[str]) -> list[str]:
@@ -382,6 +400,30 @@ def _yaml_value(
         else:
             items.append(_yaml_scalar(item))
     return (items if items else None), index
+
+
+def _yaml_environment(
+    rest: str, indent: int, lines: list[str], index: int
+) -> tuple[dict[str, str], int]:
+    """Compose's `environment:` as a mapping (`KEY: value`) or a list (`- KEY=value`)."""
+    rest = _strip_yaml_comment(rest).strip()
+    if rest.startswith("{"):
+        pairs = [item.partition(":") for item in rest.strip("{}").split(",")]
+        return {k.strip(): _yaml_scalar(v) for k, _, v in pairs if k.strip()}, index
+    value, next_index = _yaml_value(rest, indent, lines, index)
+    if isinstance(value, list):
+        return dict(_yaml_scalar(item).partition("=")[::2] for item in value), next_index
+    variables: dict[str, str] = {}
+    while index < len(lines):
+        line = lines[index]
+        content = line.lstrip(" ")
+        if content.strip() and not content.startswith("#"):
+            if len(line) - len(content) <= indent:
+                break
+            key, _, value = _strip_yaml_comment(content).partition(":")
+            variables[key.strip().strip("\"'")] = _yaml_scalar(value)
+        index += 1
+    return variables, index
 
 
 def _yaml_block(lines: list[str], index: int, indent: int) -> tuple[str, int]:
@@ -448,11 +490,11 @@ def _strip_yaml_comment(value: str) -> str:
 
 
 def _from_shell(
-    command: str, relpath: str, line: int, text: str | None = None
+    command: str, relpath: str, line: int, env: dict[str, str] | None = None
 ) -> Iterator[WorkerCommand]:
     """Worker commands in a shell command line: `&&`, `;`, pipes, `sh -c "..."`, env prefixes."""
     for argv in _simple_commands(command):
-        yield from _from_argv(argv, relpath, line, text or command)
+        yield from _from_argv(argv, relpath, line, command, env)
 
 
 _MAKE_VARIABLE = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
@@ -564,7 +606,7 @@ def _from_argv(
     env: dict[str, str] | None = None,
 ) -> Iterator[WorkerCommand]:
     shown = text if text is not None else shlex.join(argv)
-    shown = "; ".join(line.strip() for line in shown.strip().splitlines() if line.strip())
+    shown = "; ".join(part.strip() for part in shown.splitlines() if part.strip())
     env = dict(env or {})
     args = list(argv)
     while args and _ASSIGNMENT.match(args[0]):

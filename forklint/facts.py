@@ -521,6 +521,7 @@ class _Walker:
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
             ann = describe(param.annotation.annotation) if param.annotation is not None else ""
+            ann = ann.strip('"')  # a string annotation names the class all the same
             if not ann and param.annotation is not None:
                 s = _string(param.annotation.annotation)
                 ann = s or ""

@@ -11,7 +11,7 @@ import re
 import stat
 import tokenize
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from forklint.config import Config
@@ -144,6 +144,7 @@ class WalkedFile:
     path: Path  # absolute, not resolved (symlinks kept, so relpaths stay as the user sees them)
     relpath: str
     error: FileError | None = None
+    outside: bool = False  # given on the command line from outside the root: relpath as given
 
 
 def walk(
@@ -284,21 +285,19 @@ def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]
             is_dir = False
         if excluder.excluded(match, is_dir):
             return
+    outside = inside is None
     if is_dir:
-        for walked in walk(
-            absolute, relpath, excluder, match_prefix=match if inside is None else relpath
-        ):
+        for walked in walk(absolute, relpath, excluder, match_prefix=match):
             if walked.error is not None or _is_python(walked.relpath):
-                yield walked
+                yield replace(walked, outside=outside)
         return
+    error = None
     if not os.path.lexists(absolute):
-        yield WalkedFile(absolute, relpath, FileError(relpath, "no such file or directory"))
-        return
+        error = FileError(relpath, "no such file or directory")
+    elif _symlink_loops(absolute):
+        error = FileError(relpath, "symlink loop; skipped")
     # A file named on the command line is analysed whatever its suffix (scripts without .py).
-    if _symlink_loops(absolute):
-        yield WalkedFile(absolute, relpath, FileError(relpath, "symlink loop; skipped"))
-        return
-    yield WalkedFile(absolute, relpath)
+    yield WalkedFile(absolute, relpath, error, outside)
 
 
 def _relative_to(path: Path, root: Path) -> str | None:
@@ -321,8 +320,8 @@ def _source_roots(root: Path, config: Config, found: dict[str, WalkedFile]) -> t
     """Configured roots (`src`), else the root, `src/` and every folder that holds a top-level package."""
     package_dirs = frozenset(
         rel.rpartition("/")[0]
-        for rel in found
-        if rel.rpartition("/")[2] in ("__init__.py", "__init__.pyi")
+        for rel, walked in found.items()
+        if rel.rpartition("/")[2] in ("__init__.py", "__init__.pyi") and not walked.outside
     )
     roots: set[str] = {""}
     if config.src:
@@ -332,11 +331,7 @@ def _source_roots(root: Path, config: Config, found: dict[str, WalkedFile]) -> t
             roots.add("src")
         for directory in package_dirs:
             parent = directory.rpartition("/")[0] if "/" in directory else ""
-            if (
-                parent not in package_dirs
-                and not directory.startswith("../")
-                and not os.path.isabs(directory)
-            ):
+            if parent not in package_dirs:
                 roots.add(parent)
     return tuple(sorted(roots, key=lambda r: (r.count("/") if r else -1, r)))
 
@@ -382,7 +377,7 @@ def _outside_module_name(path: Path) -> tuple[str, bool]:
 
 
 def _load(walked: WalkedFile, root: Path, source_roots: Sequence[str]) -> SourceFile:
-    if _relative_to(walked.path, root) is None:
+    if walked.outside:
         module, is_package = _outside_module_name(walked.path)
     else:
         module, is_package = module_name(walked.relpath, source_roots)

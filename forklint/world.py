@@ -11,6 +11,8 @@ from forklint.facts import CallFact, FileFacts, FunctionFact, ImportFact
 from forklint.index import Index, Step
 from forklint.jobs import Job
 
+# Deeper than this, a start-up's call chain is not followed (and Python's stack stays safe).
+_MAX_CALL_DEPTH = 60
 STOCK_ASSUMPTION = "no worker start-up found: assumed stock `rq worker`"
 # Models where the work horse (or pool child) starts from a fork of the parent.
 FORKING = frozenset({"rq", "celery", "celery-per-task"})
@@ -137,7 +139,7 @@ class _Run:
         self.parent.sites.append(Site(f.module, call, target, trace + (step,)))
         self.external_call(target)
         project = self.index.call_target(target)
-        if project is not None:
+        if project is not None and len(trace) < _MAX_CALL_DEPTH:
             self.run_function(project, trace + (step,))
 
     def external_call(self, target: str) -> None:
@@ -203,6 +205,10 @@ def build(
         )
         if parent is not None:
             parents.append(parent)
+        else:
+            assumptions.append(
+                f"[tool.forklint] worker = {config.worker!r} is not a function of the project"
+            )
     if config.worker_class:
         parents.append(
             _parent_from_class(
@@ -630,15 +636,23 @@ def _celery_includes(index: Index, catalog: Catalog, module: str) -> list[str]:
     return out
 
 
-def _celery_setting(index: Index, module: str, key: str) -> str | None:
+def _celery_setting(index: Index, module: str, key: str, depth: int = 0) -> str | None:
+    """A setting of the Celery app defined in `module`: `app.conf.KEY = ...`, `Celery(KEY=...)`,
+    `app.conf.update(KEY=...)`, or a module named by `app.config_from_object("settings")`."""
     f = index.modules[module]
     for a in f.assigns:
-        if a.target.endswith(f".{key}"):
+        if a.target.endswith(f".{key}") or (depth and a.target == key):
             return a.value
     for call in f.calls:
         for k, v in call.kwargs:
             if k == key:
                 return v
+        if call.callee.endswith(".config_from_object") and call.args and depth < 2:
+            source = call.args[0].strip('"').split(":")[0]
+            if source in index.modules:
+                value = _celery_setting(index, source, key, depth + 1)
+                if value is not None:
+                    return value
     return None
 
 

@@ -197,11 +197,22 @@ def _failures(enqueued: Sequence[Any], connection: Redis) -> tuple[Failure, ...]
 
 def _describe(exc_string: str) -> str:
     lines = [line.strip() for line in exc_string.strip().splitlines() if line.strip()]
-    last = lines[-1] if lines else "unknown error"
+    last = _exception_line(exc_string) or (lines[-1] if lines else "unknown error")
     if "Work-horse terminated unexpectedly" in last and "(signal " in last:
         number = int(last.split("(signal ")[1].split(")")[0])
         return f"work horse killed by signal {number} ({signal.Signals(number).name})"
     return last
+
+
+def _exception_line(exc_string: str) -> str | None:
+    """The `Type: message` line after the last frame: SQLAlchemy and others append hint lines."""
+    raw = exc_string.rstrip().splitlines()
+    frames = [i for i, line in enumerate(raw) if line.startswith("  File ")]
+    start = frames[-1] + 1 if frames else 0
+    for line in raw[start:]:
+        if line.strip() and not line[0].isspace() and not line.startswith("Traceback"):
+            return line.strip()
+    return None
 
 
 def _result(job: Any) -> Any:

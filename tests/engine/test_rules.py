@@ -829,3 +829,48 @@ def test_syntax_error_does_not_stop_the_run(project):
     codes = {(f.code, f.path, f.line) for f in report.findings}
     assert ("FRK001", "app/broken.py", 1) in codes
     assert ("FRK103", "app/tasks.py", 7) in codes
+
+
+def test_celery_prefork_pool_shares_clients_created_at_import(project):
+    files = {
+        "app/__init__.py": "",
+        "app/celeryconfig.py": "broker_url = 'redis://'\n",
+        "app/celery_app.py": "from celery import Celery\n\napp = Celery('app')\napp.config_from_object('app.celeryconfig')\n",
+        "app/tasks.py": """
+            from kafka import KafkaProducer
+
+            from app.celery_app import app
+
+            producer = KafkaProducer(bootstrap_servers="kafka:9092")  # FRK303:12
+
+
+            @app.task
+            def publish(value):
+                producer.send("events", value)
+        """,
+    }
+    project.assert_expected(files, codes={"FRK303"})
+    files["app/celeryconfig.py"] += "worker_pool = 'prefork'\nworker_max_tasks_per_child = 1\n"
+    files["app/tasks.py"] += (
+        "\n\nfrom celery.signals import worker_process_init\n\n\n@worker_process_init.connect\ndef reconnect(**kwargs):\n    pass\n"
+    )
+    files["app/tasks.py"] = files["app/tasks.py"].replace("  # FRK303:12", "")
+    project.assert_expected(files, codes={"FRK303"})
+
+
+def test_django_queries_at_import_and_before_the_fork(project):
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": "from django.db import models\n\n\nclass Price(models.Model):\n    amount = models.IntegerField()\n",
+        "shop/rates.py": """
+            from django.db import connection
+
+            from shop.models import Price
+
+            DEFAULT = Price.objects.first()  # FRK201:11 FRK301:11
+            cursor = connection.cursor()  # FRK201:10 FRK301:10
+        """,
+        "shop/tasks.py": "from rq.decorators import job\n\nfrom shop.rates import DEFAULT\n\n\n@job('q')\ndef reprice():\n    return DEFAULT\n",
+        "worker.py": "from rq import Worker\n\nimport shop.tasks\n\nWorker(['q']).work()\n",
+    }
+    project.assert_expected(files, codes={"FRK201", "FRK301"})

@@ -509,3 +509,44 @@ def test_fifos_do_not_block_the_scan(write):
     assert [str(e) for e in errors] == [
         "Procfile.fifo: not a regular file (device, socket or FIFO); skipped"
     ]
+
+
+def test_rq_environment_variables_from_dockerfile_and_compose(write):
+    # rq's click options read RQ_WORKER_CLASS / RQ_CONFIG / RQ_JOB_CLASS when the flag is absent.
+    root = write(
+        {
+            "Dockerfile": (
+                "FROM python AS base\nENV RQ_WORKER_CLASS=stage.Dropped\n"
+                "FROM python AS worker\n"
+                'ENV RQ_WORKER_CLASS=app.Env RQ_CONFIG="app.settings"\n'
+                "ENV RQ_JOB_CLASS app.jobs.Job\n"
+                'CMD ["rq", "worker", "-c", "cli.settings"]\n'
+            ),
+            "docker-compose.yml": """\
+services:
+  mapping:
+    environment:
+      RQ_WORKER_CLASS: app.Mapped  # from the mapping form
+      OTHER: "x"
+    command: rq worker
+  listed:
+    command: ["rq", "worker"]
+    environment:
+      - RQ_WORKER_CLASS=app.Listed
+  flow:
+    environment: {RQ_CONFIG: app.flow_settings}
+    command: rq worker
+  none:
+    command: rq worker
+""",
+        }
+    )
+    assert [
+        (c.path, c.line, c.worker_class, c.config_module, c.job_class) for c in commands(root)
+    ] == [
+        ("Dockerfile", 6, "app.Env", "cli.settings", "app.jobs.Job"),
+        ("docker-compose.yml", 6, "app.Mapped", None, None),
+        ("docker-compose.yml", 8, "app.Listed", None, None),
+        ("docker-compose.yml", 13, None, "app.flow_settings", None),
+        ("docker-compose.yml", 15, None, None, None),
+    ]

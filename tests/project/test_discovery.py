@@ -330,3 +330,14 @@ def test_leading_slash_anchors_a_pattern_to_the_root(write):
         {"tests/t.py": "", "app/tests/t.py": "", "docs/conf.py": "", "app/docs/conf.py": ""}
     )
     assert sorted(modules(run(root, extend_exclude=("/tests", "docs/")))) == ["app/tests/t.py"]
+
+
+def test_relative_path_outside_the_root_adds_no_source_root(write, tmp_path, monkeypatch):
+    root = write({"other/mod.py": ""})
+    (tmp_path / "other/pkg").mkdir(parents=True)
+    (tmp_path / "other/pkg/__init__.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    project = run(root, Path("other/pkg/__init__.py"))
+    assert project.source_roots == ("",)
+    assert modules(project) == {"other/mod.py": "other.mod", "other/pkg/__init__.py": "pkg"}
+    assert project.targets == {"other/pkg/__init__.py"}
