@@ -10,7 +10,16 @@ from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, Loc
 from forklint.findings import Finding, Fix, Prefork, TraceStep
 from forklint.index import Index, Step
 from forklint.jobs import Job
-from forklint.world import FORKING, PER_JOB, Parent, Site, World, call_text, source_line
+from forklint.world import (
+    FORKING,
+    PER_JOB,
+    Parent,
+    Site,
+    World,
+    call_text,
+    is_test_module,
+    source_line,
+)
 
 MEMO_DECORATORS = frozenset(
     {
@@ -277,6 +286,14 @@ class Analysis:
                         seen.add(name)
                         queue.append((name, trace + (step,)))
         reasons.sort(key=lambda r: r[0])
+        models = [r for r in reasons if r[0] == 1]
+        if (
+            len(models) > 1
+        ):  # one entry for all model modules: "the ORM models of app/a.py and 9 more modules"
+            first = models[0]
+            merged = (1, f"{first[1]} and {len(models) - 1} more modules", first[2])
+            reasons = [r for r in reasons if r[0] != 1]
+            reasons.insert(sum(1 for r in reasons if r[0] == 0), merged)
         return [(what, trace) for _, what, trace in reasons]
 
     def orm_use(self, job: Job) -> tuple[tuple[Step, ...], set[str]] | None:
@@ -475,9 +492,10 @@ class Analysis:
                     self.add("FRK201", f, call.loc, "", None, (), message, None)
 
     def mapped_classes(self) -> list[tuple[str, FileFacts, ClassFact]]:
+        """The application's mapped classes (test modules' throw-away models are not the app's)."""
         out = []
         for cls_fq, (f, c) in self.index.classes.items():
-            if self.is_mapped(cls_fq):
+            if not is_test_module(f.relpath) and self.is_mapped(cls_fq):
                 out.append((cls_fq, f, c))
         return out
 

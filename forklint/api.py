@@ -20,7 +20,7 @@ from forklint.facts import FileFacts, extract
 from forklint.findings import FileError, Finding, Prefork, Report
 from forklint.index import Index
 from forklint.jobs import discover as discover_jobs
-from forklint.project import Project, SourceFile, discover
+from forklint.project import Project, discover
 from forklint.suppress import apply
 from forklint.world import build, set_sources
 
@@ -170,4 +170,4 @@ def _prefork_table(findings: list[Finding]) -> Prefork:
     return Prefork(table.imports, tuple(configure + others), table.after_fork)
 
 
-__all__ = ["SourceFile", "check", "extract_all"]
+__all__ = ["check", "extract_all"]

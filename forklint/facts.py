@@ -29,13 +29,6 @@ class ImportFact:
     conditional: bool  # under if/try/except: may not run every time
     text: str  # "import numpy as np"
 
-    @property
-    def target(self) -> str:
-        """The dotted name the bound name stands for."""
-        if self.name is None:
-            return self.module if self.bound != self.module.split(".")[0] else self.bound
-        return f"{self.module}.{self.name}" if self.module else self.name
-
 
 @dataclass(frozen=True)
 class CallFact:

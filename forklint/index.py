@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from forklint.facts import AssignFact, CallFact, ClassFact, FileFacts, FunctionFact, ImportFact
+from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact
 
 _HEAD = re.compile(r"[A-Za-z_]\w*")
 _MAX_DEPTH = 24
@@ -16,8 +16,6 @@ _MAX_DEPTH = 24
 class Binding:
     kind: str  # "fq" (a def, class or import: `target` is a dotted name), "value" (an assignment), "param"
     target: str
-    assign: AssignFact | None = None
-    imp: ImportFact | None = None
 
 
 @dataclass(frozen=True)
@@ -66,13 +64,13 @@ class Index:
         f = self.modules.get(module)
         if f is not None:
             for a in (*f.assigns, *f.main_assigns):
-                out.setdefault(a.target, Binding("value", a.value, assign=a))
+                out.setdefault(a.target, Binding("value", a.value))
             for imp in (*f.imports, *f.main_imports):
                 if imp.name == "*":
                     for name, b in self._star(imp.module).items():
                         out[name] = b
                     continue
-                out[imp.bound] = Binding("fq", _import_target(imp), imp=imp)
+                out[imp.bound] = Binding("fq", _import_target(imp))
             for c in f.classes:
                 if "." not in c.qualname:
                     out[c.name] = Binding("fq", f"{module}.{c.qualname}")
@@ -103,10 +101,10 @@ class Index:
             if a.target in fn.memo_globals:
                 continue
             if "." not in a.target and _head(a.value) != a.target:
-                out.setdefault(a.target, Binding("value", a.value, assign=a))
+                out.setdefault(a.target, Binding("value", a.value))
         for imp in fn.imports:
             if imp.name != "*":
-                out[imp.bound] = Binding("fq", _import_target(imp), imp=imp)
+                out[imp.bound] = Binding("fq", _import_target(imp))
         for name in self._nested.get(key, ()):
             out[name] = Binding("fq", f"{key}.{name}")
         self._local[key] = out

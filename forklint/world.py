@@ -279,6 +279,8 @@ def _find_startups(index: Index, catalog: Catalog) -> list[tuple[str | None, Sta
     """Functions and scripts that call `.work()` on an RQ worker (or `.start()` on a pool)."""
     out: list[tuple[str | None, Startup]] = []
     for module, f in index.modules.items():
+        if is_test_module(f.relpath):  # a test's burst worker is not how the app runs its jobs
+            continue
         for fn in f.functions:
             fq = f"{module}.{fn.qualname}"
             for call, target in index.callees(fq):
@@ -314,6 +316,17 @@ def _find_startups(index: Index, catalog: Catalog) -> list[tuple[str | None, Sta
                     )
                     break
     return out
+
+
+def is_test_module(relpath: str) -> bool:
+    parts = relpath.split("/")
+    name = parts[-1]
+    return (
+        any(p in ("test", "tests", "testing") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
 
 
 def _work_text(

@@ -11,7 +11,6 @@ import pytest
 
 from forklint.api import check
 from forklint.config import Config
-from forklint.findings import Report
 
 STDLIB = Path(sysconfig.get_paths()["stdlib"])
 SKIP_DIRS = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__"})
@@ -65,9 +64,9 @@ def sample(files: list[str]) -> list[str]:
     return sorted(chosen)
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
-    root = tmp_path_factory.mktemp("stdlib-sweep")
+@pytest.fixture
+def corpus(tmp_path: Path) -> tuple[Path, list[str]]:
+    root = tmp_path / "stdlib-sweep"
     chosen = sample(stdlib_files())
     for relpath in chosen:
         (root / relpath).parent.mkdir(parents=True, exist_ok=True)
@@ -76,13 +75,6 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
         (root / relpath).parent.mkdir(parents=True, exist_ok=True)
         (root / relpath).write_bytes(data)
     return root, chosen
-
-
-@pytest.fixture(scope="module")
-def report(corpus: tuple[Path, list[str]]) -> Report:
-    root, _ = corpus
-    # The stdlib has packages named like folders skipped by default (venv, ...): analyse them all.
-    return check([root], Config(root=root, exclude=("__pycache__",)))
 
 
 def test_sample_is_large_and_stable():
@@ -94,8 +86,11 @@ def test_sample_is_large_and_stable():
     assert chosen == sample(sorted(files, reverse=True))  # deterministic whatever the walk order
 
 
-def test_every_file_is_analysed_or_one_line_error(corpus, report):
-    _, chosen = corpus
+def test_every_file_is_analysed_or_one_line_error(corpus):
+    root, chosen = corpus
+    # The stdlib has packages named like folders skipped by default (venv, ...): analyse them all.
+    config = Config(root=root, exclude=("__pycache__",))
+    report = check([root], config)
 
     assert report.files == len(chosen) + len(HOSTILE)
     errors = {error.path: str(error) for error in report.errors}
@@ -108,10 +103,8 @@ def test_every_file_is_analysed_or_one_line_error(corpus, report):
         assert finding.path in chosen or finding.path in HOSTILE
         assert 1 <= finding.line and 1 <= finding.column
 
-
-def test_parallel_parse_gives_the_same_report(corpus, report):
-    root, _ = corpus
-    parallel = check([root], Config(root=root, exclude=("__pycache__",)), jobs=2)
+    # One test, not two: pytest-xdist would run a shared fixture once per worker.
+    parallel = check([root], config, jobs=2)
     assert (parallel.files, parallel.errors, parallel.findings, parallel.jobs) == (
         report.files,
         report.errors,

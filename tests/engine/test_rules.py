@@ -874,3 +874,58 @@ def test_django_queries_at_import_and_before_the_fork(project):
         "worker.py": "from rq import Worker\n\nimport shop.tasks\n\nWorker(['q']).work()\n",
     }
     project.assert_expected(files, codes={"FRK201", "FRK301"})
+
+
+MAPPED_FORMS = {
+    "declarative_base": (
+        "from sqlalchemy.orm import declarative_base\n\nBase = declarative_base()\n",
+        "class Thing(Base):\n    __tablename__ = 't'\n",
+    ),
+    "registry-generate-base": (
+        "from sqlalchemy.orm import registry\n\nreg = registry()\nBase = reg.generate_base()\n",
+        "class Thing(Base):\n    __tablename__ = 't'\n",
+    ),
+    "registry-mapped-decorator": (
+        "from sqlalchemy.orm import registry\n\nreg = registry()\n",
+        "@reg.mapped\nclass Thing:\n    __tablename__ = 't'\n",
+    ),
+    "flask-sqlalchemy": (
+        "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\nBase = db.Model\n",
+        "class Thing(Base):\n    pass\n",
+    ),
+    "sqlmodel": (
+        "from sqlmodel import SQLModel\n\nBase = SQLModel\n",
+        "class Thing(Base, table=True):\n    pass\n",
+    ),
+}
+
+
+def test_mapped_class_forms(project):
+    for name, (base, model) in MAPPED_FORMS.items():
+        files = {
+            "app/__init__.py": "",
+            "app/base.py": base,
+            "app/models.py": "from app.base import *\n\n\n" + model,
+            "app/tasks.py": "from rq.decorators import job\n\nfrom app.models import Thing\n\n\n@job('q')\ndef make():  # FRK102:5\n    return Thing()\n",
+        }
+        assert project.found(files, {"FRK102"}) == {("FRK102", "app/tasks.py", 7, 5)}, name
+
+
+def test_abstract_and_plain_classes_are_not_mapped(project):
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": MODELS
+        + "\n\nclass Mixin(Base):\n    __abstract__ = True\n\n\nclass Plain:\n    pass\n",
+        "app/tasks.py": "from rq.decorators import job\n\nfrom app.models import Mixin, Plain\n\n\n@job('q')\ndef make():\n    return Plain(), Mixin\n",
+    }
+    project.assert_expected(files, codes={"FRK102"})
+
+
+def test_frk202_ignores_test_modules_models(project):
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": MODELS
+        + "\n\nfrom sqlalchemy.orm import configure_mappers\n\nconfigure_mappers()\n",
+        "tests/test_models.py": "from app.models import Base\n\n\nclass Fake(Base):\n    __tablename__ = 'fake'\n",
+    }
+    project.assert_expected(files, codes={"FRK202"})

@@ -113,9 +113,37 @@ def test_long_import_and_call_chains(project, model):
     files = {"app/__init__.py": ""}
     for i in range(depth):
         nxt = f"import app.m{i + 1}\n" if i + 1 < depth else "import pandas\n"
-        files[f"app/m{i}.py"] = nxt + f"\n\ndef f{i}():\n    return {f'app.m{i + 1}.f{i + 1}()' if i + 1 < depth else '1'}\n"
-    files["app/tasks.py"] = "from rq.decorators import job\n\nimport app.m0\n\n\n@job('q')\ndef go():\n    return app.m0.f0()\n"
-    files["worker.py"] = "from rq import Worker\n\nimport app.m0\n\n\ndef main():\n    app.m0.f0()\n    Worker(['q']).work()\n"
+        files[f"app/m{i}.py"] = (
+            nxt
+            + f"\n\ndef f{i}():\n    return {f'app.m{i + 1}.f{i + 1}()' if i + 1 < depth else '1'}\n"
+        )
+    files["app/tasks.py"] = (
+        "from rq.decorators import job\n\nimport app.m0\n\n\n@job('q')\ndef go():\n    return app.m0.f0()\n"
+    )
+    files["worker.py"] = (
+        "from rq import Worker\n\nimport app.m0\n\n\ndef main():\n    app.m0.f0()\n    Worker(['q']).work()\n"
+    )
     project.assert_expected(files, codes={"FRK101"})  # the heavy end of the chain is preloaded
     (parent,) = model(files).world.parents
     assert "pandas" in parent.modules and "app.m50.f50" in parent.warmed
+
+
+def test_burst_workers_in_tests_are_not_the_apps_startup(project):
+    files = {
+        "app/__init__.py": "",
+        "app/tasks.py": tasks("FRK101:5"),
+        "tests/test_tasks.py": "import app.tasks\nfrom rq import SimpleWorker\n\n\ndef test_it():\n    SimpleWorker(['q']).work(burst=True)\n",
+    }
+    report = project.assert_expected(files, codes={"FRK101"})
+    assert report.assumptions == ("no worker start-up found: assumed stock `rq worker`",)
+
+
+def test_parallel_extraction_gives_the_same_facts(tmp_path):
+    from forklint.api import extract_all
+    from forklint.config import Config
+    from forklint.project import discover
+
+    for i in range(70):
+        (tmp_path / f"m{i}.py").write_text(f"import os\n\n\ndef f{i}():\n    return os.getcwd()\n")
+    project = discover([tmp_path], Config(root=tmp_path))
+    assert extract_all(project, jobs=2) == extract_all(project)
