@@ -3,15 +3,18 @@
     python bench/static_bench.py PATH [--jobs N] [--json]
     python bench/static_bench.py --stdlib [--keep DIR] [--jobs N]   # CPython's stdlib without its tests
 
-Prints files, lines, seconds of (a) parsing every file with libcst and (b) `forklint.api.check`
-on the same corpus (nothing is cached between runs: check has no cache), the ratio b/a,
-files/s, lines/s and peak RSS. (a) runs first, so (b) also profits from a warm libcst import:
-the figure is the analysis cost, not interpreter start-up.
+Prints files, lines, seconds (wall and CPU) of (a) parsing every file with libcst, (a0) the
+same with the cyclic GC off (the parser alone), and (b) `forklint.api.check` on the same corpus
+(nothing is cached between runs: check has no cache); the ratios b/a and b/a0, files/s,
+lines/s and peak RSS. (a) runs first, so (b) profits from a warm libcst import: the figure is
+the analysis cost, not interpreter start-up. Wall times are only fair on an idle machine; the
+load average is printed with them.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import resource
@@ -25,7 +28,7 @@ from pathlib import Path
 import libcst
 
 from forklint.config import Config
-from forklint.project import discover
+from forklint.project import SourceFile, discover
 
 # Folders of the stdlib that are its own test suites (and lib2to3's deliberately broken data).
 STDLIB_SKIP = frozenset({"test", "tests", "idle_test", "site-packages", "__pycache__"})
@@ -71,6 +74,17 @@ def _timing(seconds: float, cpu: float, files: int, lines: int) -> dict[str, flo
     }
 
 
+def _parse_all(sources: list[SourceFile], lines: int) -> tuple[dict[str, float], int]:
+    refused = 0
+    started, cpu = time.perf_counter(), cpu_seconds()
+    for source in sources:
+        try:
+            libcst.parse_module(source.text)  # type: ignore[arg-type]
+        except Exception:  # noqa: BLE001 - a file libcst refuses still counts as parsed work
+            refused += 1
+    return _timing(time.perf_counter() - started, cpu_seconds() - cpu, len(sources), lines), refused
+
+
 def bench(corpus: Path, jobs: int) -> dict[str, object]:
     corpus = corpus.resolve()
     config = Config(root=corpus)
@@ -78,14 +92,12 @@ def bench(corpus: Path, jobs: int) -> dict[str, object]:
     readable = [f for f in project.files if f.text is not None]
     lines = sum(f.text.count("\n") + (not f.text.endswith("\n")) for f in readable if f.text)
 
-    parse_errors = 0
-    started, cpu = time.perf_counter(), cpu_seconds()
-    for source in readable:
-        try:
-            libcst.parse_module(source.text)  # type: ignore[arg-type]
-        except Exception:  # noqa: BLE001 - a file libcst refuses still counts as parsed work
-            parse_errors += 1
-    parse = _timing(time.perf_counter() - started, cpu_seconds() - cpu, len(readable), lines)
+    parse, parse_errors = _parse_all(readable, lines)
+    gc.disable()  # the parser alone: no time in the cyclic collector (libcst trees are acyclic)
+    try:
+        bare, _ = _parse_all(readable, lines)
+    finally:
+        gc.enable()
     rss_after_parse = peak_rss_mb()
 
     from forklint.api import check  # imported outside the timing: start-up is not analysis
@@ -103,6 +115,7 @@ def bench(corpus: Path, jobs: int) -> dict[str, object]:
         "lines": lines,
         "file_errors": len([f for f in project.files if f.error is not None]),
         "a_libcst_parse": {**parse, "parse_errors": parse_errors},
+        "a0_libcst_parse_gc_off": bare,
         "b_forklint_check": {
             **full,
             "findings": len(report.findings),
@@ -111,6 +124,7 @@ def bench(corpus: Path, jobs: int) -> dict[str, object]:
         },
         "ratio_b_over_a": round(full["seconds"] / parse["seconds"], 2),
         "cpu_ratio_b_over_a": round(full["cpu_seconds"] / parse["cpu_seconds"], 2),
+        "cpu_ratio_b_over_a0": round(full["cpu_seconds"] / bare["cpu_seconds"], 2),
         "load_average": round(os.getloadavg()[0], 2),
         "peak_rss_mb": {"after_a": rss_after_parse[0], "after_b": own, "children": children},
         "python": sys.version.split()[0],
@@ -129,9 +143,15 @@ def _version(distribution: str) -> str:
 
 def render(result: dict[str, object]) -> str:
     a = result["a_libcst_parse"]
+    a0 = result["a0_libcst_parse_gc_off"]
     b = result["b_forklint_check"]
     rss = result["peak_rss_mb"]
-    assert isinstance(a, dict) and isinstance(b, dict) and isinstance(rss, dict)
+    assert (
+        isinstance(a, dict)
+        and isinstance(a0, dict)
+        and isinstance(b, dict)
+        and isinstance(rss, dict)
+    )
     rows = [
         f"corpus   {result['corpus']}",
         f"files    {result['files']} ({result['files_parsed']} decoded, {result['file_errors']} file errors)",
@@ -141,10 +161,13 @@ def render(result: dict[str, object]) -> str:
         "                          wall s     CPU s    files/s    lines/s",
         f"(a) libcst.parse_module {a['seconds']:>8.2f}  {a['cpu_seconds']:>8.2f}  "
         + f"{a['files_per_s']:>9.1f}  {a['lines_per_s']:>9}   ({a['parse_errors']} refused)",
+        f"(a0) same, cyclic GC off{a0['seconds']:>8.2f}  {a0['cpu_seconds']:>8.2f}  "
+        + f"{a0['files_per_s']:>9.1f}  {a0['lines_per_s']:>9}",
         f"(b) forklint check, cold{b['seconds']:>8.2f}  {b['cpu_seconds']:>8.2f}  "
         + f"{b['files_per_s']:>9.1f}  {b['lines_per_s']:>9}   ({b['findings']} findings, "
         + f"{b['errors']} errors, {b['jobs_found']} jobs)",
         f"ratio b/a               {result['ratio_b_over_a']:>8.2f}  {result['cpu_ratio_b_over_a']:>8.2f}",
+        f"ratio b/a0 (CPU)                  {result['cpu_ratio_b_over_a0']:>8.2f}",
         f"load average (1 min)    {result['load_average']:>8.2f}   (wall times are only fair when low)",
         f"peak RSS                {rss['after_b']:.1f} MB (after a: {rss['after_a']:.1f} MB; "
         + f"children: {rss['children']:.1f} MB)",

@@ -425,45 +425,70 @@ class Analysis:
 
     def frk105(self, job: Job, parents: list[Parent]) -> None:
         for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
-            for call, target in self.index.callees(fq):
-                callee = self.index.call_target(target)
-                if (
-                    callee is None
-                    or not self.is_memoised(callee)
-                    or not self.does_heavy_work(callee)
-                ):
+            fills = [
+                (call, self.index.call_target(target), True)
+                for call, target in self.index.callees(fq)
+            ]
+            reads = list(fn.reads)
+            # `SCORER.model.predict(x)` reads SCORER.model on the way to the call
+            reads += [
+                CallFact(c.callee.rpartition(".")[0], c.loc, (), (), c.conditional)
+                for c in fn.calls
+                if c.callee.count(".") >= 2 and "(" not in c.callee and "[" not in c.callee
+            ]
+            fills += [
+                (read, self.index.resolve(f.module, fn, read.callee), False) for read in reads
+            ]
+            for site, callee, called in fills:
+                if callee is None or callee not in self.index.functions:
+                    continue
+                if not (self.is_memoised(callee) if called else self.is_cached_property(callee)):
+                    continue
+                if not self.does_heavy_work(callee):
                     continue
                 mf, mfn = self.index.functions[callee]
                 for parent in parents:
                     if callee in parent.warmed:
                         continue
-                    warm = f"{mf.module}:{mfn.qualname}"
                     required = [p for p, _ in mfn.params if p not in ("self", "cls")]
-                    table = Prefork(
-                        imports=(mf.module,), calls=(warm,) if not required and not mfn.cls else ()
-                    )
-                    fix = self.prefork_fix(parent, table, f"call {mfn.name}()")
+                    if called and not required and not mfn.cls:
+                        table = Prefork(
+                            imports=(mf.module,), calls=(f"{mf.module}:{mfn.qualname}",)
+                        )
+                        fix = self.prefork_fix(parent, table, f"call {mfn.name}()")
+                    else:
+                        what = f"{site.callee}()" if called else site.callee
+                        fix = self.prefork_fix(
+                            parent, Prefork(imports=(mf.module,)), f"fill {what}"
+                        )
+                    kind = "memoised" if called else "a cached_property"
                     message = (
-                        f"{mfn.name}() is memoised, but the cache is filled in every work horse, so every run of {{jobs}} pays for it; "
-                        f"{fix.summary}"
+                        f"{mfn.name} is {kind}, but the cache is filled in every work horse, so every run "
+                        f"of {{jobs}} pays for it; {fix.summary}"
                     )
+                    text = call_text(f, site) if called else site.callee
                     self.add(
                         "FRK105",
                         f,
-                        call.loc,
+                        site.loc,
                         fn.qualname,
                         job.fq,
-                        trace + (self.step(f, call.loc, call_text(f, call)),),
+                        trace + (self.step(f, site.loc, text),),
                         message,
                         fix,
                     )
                     break
 
+    def is_cached_property(self, fq: str) -> bool:
+        return any(d.endswith("cached_property") for d in self.decorators(fq))
+
     def is_query(self, target: str) -> bool:
         if self.catalog.engine_connect(target) or self.catalog.is_session_query(target):
             return True
         cls = self.mapped_prefix(target.rpartition(".")[0])
-        if cls is not None and target.startswith(f"{cls}.query"):
+        if cls is not None and any(
+            target.startswith(f"{cls}.{q}.") for q in self.catalog.class_queries
+        ):
             return True
         return self.django_query(target)
 

@@ -16,6 +16,7 @@ from forklint import ruledocs
 from forklint.analysis import Analysis, to_findings
 from forklint.catalog import CatalogError, load_catalog
 from forklint.config import Config, ConfigError, find_root, load_config
+from forklint.factcache import FactCache
 from forklint.facts import FileFacts, extract
 from forklint.findings import FileError, Finding, Prefork, Report
 from forklint.index import Index
@@ -30,11 +31,16 @@ _THRESHOLDS = (100_000, 50, 100)
 
 
 def check(
-    paths: Sequence[Path], config: Config | None = None, *, jobs: int | None = None
+    paths: Sequence[Path],
+    config: Config | None = None,
+    *,
+    jobs: int | None = None,
+    cache: bool = False,
 ) -> Report:
     """Analyse the project holding `paths`; findings only in `paths`, analysis over the whole project.
 
-    The analysed code is parsed, never imported or run. `jobs` parses files in that many processes.
+    The analysed code is parsed, never imported or run. `jobs` parses files in that many processes;
+    `cache` reuses the per-file facts of unchanged files (kept in the user's cache folder).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
@@ -46,7 +52,7 @@ def check(
         catalog = load_catalog(config)
     except CatalogError as exc:
         raise ConfigError(str(exc)) from None
-    facts = extract_all(project, jobs)
+    facts = extract_all(project, jobs, FactCache() if cache else None)
     errors: list[FileError] = [f.error for f in project.files if f.error is not None]
     errors += [ff.error for ff in facts if ff.error is not None]
     syntax: list[Finding] = []
@@ -89,18 +95,29 @@ def _extract_one(args: tuple[str, str, str, bool]) -> FileFacts:
     return extract(text, module, relpath, is_package)
 
 
-def extract_all(project: Project, jobs: int | None = None) -> list[FileFacts]:
+def extract_all(
+    project: Project, jobs: int | None = None, cache: FactCache | None = None
+) -> list[FileFacts]:
     """Facts for every readable file, in the project's file order (optionally in several processes)."""
     work = [
         (f.text, f.module, f.relpath, f.is_package) for f in project.files if f.text is not None
     ]
+    found: list[FileFacts | None] = [cache.get(*w) if cache is not None else None for w in work]
+    missing = [w for w, facts in zip(work, found) if facts is None]
     workers = jobs if jobs is not None else 1
-    if workers > 1 and len(work) >= _PARALLEL_MIN_FILES:
+    if workers > 1 and len(missing) >= _PARALLEL_MIN_FILES:
         workers = min(workers, os.cpu_count() or 1)
+        chunk = max(1, len(missing) // (workers * 8))
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-            return list(pool.map(_extract_one, work, chunksize=max(1, len(work) // (workers * 8))))
-    with _fewer_collections():
-        return [_extract_one(w) for w in work]
+            fresh = list(pool.map(_extract_one, missing, chunksize=chunk))
+    else:
+        with _fewer_collections():
+            fresh = [_extract_one(w) for w in missing]
+    if cache is not None:
+        for w, facts in zip(missing, fresh):
+            cache.put(*w, facts)
+    made = iter(fresh)
+    return [facts if facts is not None else next(made) for facts in found]
 
 
 @contextmanager

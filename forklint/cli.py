@@ -130,7 +130,10 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
     "--write-baseline", type=_FILE, help="Record the current findings as the baseline and exit."
 )
 @click.option(
-    "--no-cache", is_flag=True, help="Accepted for ruff compatibility; forklint keeps no cache yet."
+    "--no-cache",
+    is_flag=True,
+    help="Parse every file again instead of reusing the per-file facts cached by content "
+    "(in $FORKLINT_CACHE_DIR, else ~/.cache/forklint).",
 )
 @click.option("--jobs", type=click.IntRange(min=1), help="Parse files in N processes.")
 @_CONFIG
@@ -166,7 +169,7 @@ def check(
         return
     fmt = config.format
     targets = paths or (Path.cwd(),)
-    report = _analyse(targets, config, jobs)
+    report = _analyse(targets, config, jobs, cache=not no_cache)
     _print_errors(report, fmt)
     if write_baseline is not None:
         try:
@@ -261,12 +264,14 @@ def _config(paths: Sequence[Path], config_file: Path | None) -> Config:
         raise Failure(str(exc)) from None
 
 
-def _analyse(paths: Sequence[Path], config: Config, jobs: int | None = None) -> Report:
+def _analyse(
+    paths: Sequence[Path], config: Config, jobs: int | None = None, cache: bool = True
+) -> Report:
     # Imported here so that `forklint rule` and `--help` do not load the analysis engine.
     from forklint import api
 
     try:
-        return api.check(list(paths), config, jobs=jobs)
+        return api.check(list(paths), config, jobs=jobs, cache=cache)
     except ConfigError as exc:  # e.g. a catalog extension in [tool.forklint] that does not parse
         raise Failure(str(exc)) from None
 

@@ -554,45 +554,12 @@ _ASSIGNMENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _PYTHON = re.compile(r"(?:python|pypy)(?:\d+(?:\.\d+)*)?(?:\.exe)?$")
 # Commands that run another command found later on their line (process managers, tracers, runners).
 _WRAPPERS = frozenset(
-    [
-        "exec",
-        "nohup",
-        "time",
-        "command",
-        "env",
-        "sudo",
-        "gosu",
-        "su-exec",
-        "tini",
-        "dumb-init",
-        "chpst",
-        "setuidgid",
-        "nice",
-        "ionice",
-        "stdbuf",
-        "timeout",
-        "watchmedo",
-        "newrelic-admin",
-        "ddtrace-run",
-        "opentelemetry-instrument",
-        "poetry",
-        "pipenv",
-        "uv",
-        "pdm",
-        "hatch",
-        "rye",
-        "doppler",
-        "honcho",
-        "scout-apm",
-        "infisical",
-        "op",
-        "aws-vault",
-        "dotenv",
-        "wait-for-it",
-        "wait-for-it.sh",
-        "xvfb-run",
-        "coverage",
-    ]
+    _words(
+        """exec nohup time command env sudo gosu su-exec tini dumb-init chpst setuidgid nice
+        ionice stdbuf timeout watchmedo newrelic-admin ddtrace-run opentelemetry-instrument
+        poetry pipenv uv pdm hatch rye doppler honcho scout-apm infisical op aws-vault dotenv
+        wait-for-it wait-for-it.sh xvfb-run coverage"""
+    )
 )
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash"})
 _RQ_ENV = {"RQ_WORKER_CLASS": "worker_class", "RQ_CONFIG": "config", "RQ_JOB_CLASS": "job_class"}
@@ -741,69 +708,35 @@ _RQ_SHARED_VALUE = {
     **dict.fromkeys(("--worker-class", "-w"), "worker_class"),
     **dict.fromkeys(("--job-class", "-j"), "job_class"),
     **dict.fromkeys(("--path", "-P"), "path"),
-    **dict.fromkeys(
-        ["--url", "-u", "--queue-class", "--connection-class", "--serializer", "-S"], "other"
-    ),
+    **dict.fromkeys(_words("--url -u --queue-class --connection-class --serializer -S"), "other"),
 }
 _RQ_WORKER_VALUE = {
     **_RQ_SHARED_VALUE,
     **dict.fromkeys(
-        [
-            "--logging_level",
-            "--logging-level",
-            "--log-format",
-            "--date-format",
-            "--name",
-            "-n",
-            "--results-ttl",
-            "--worker-ttl",
-            "--maintenance-interval",
-            "--job-monitoring-interval",
-            "--exception-handler",
-            "--pid",
-            "--max-jobs",
-            "--max-idle-time",
-            "--dequeue-strategy",
-            "-ds",
-            "--sentry-dsn",
-            "--sentry-ca-certs",
-        ],
+        _words(
+            """--logging_level --logging-level --log-format --date-format --name -n --results-ttl
+            --worker-ttl --maintenance-interval --job-monitoring-interval --exception-handler
+            --pid --max-jobs --max-idle-time --dequeue-strategy -ds --sentry-dsn --sentry-ca-certs"""
+        ),
         "other",
     ),
 }
 _RQ_WORKER_FLAGS = frozenset(
-    [
-        "--burst",
-        "-b",
-        "--disable-job-desc-logging",
-        "--verbose",
-        "-v",
-        "--quiet",
-        "-q",
-        "--disable-default-exception-handler",
-        "-d",
-        "--with-scheduler",
-        "-s",
-        "--sentry-debug",
-        "--help",
-    ]
+    _words(
+        """--burst -b --disable-job-desc-logging --verbose -v --quiet -q
+        --disable-default-exception-handler -d --with-scheduler -s --sentry-debug --help"""
+    )
 )
 _RQ_POOL_VALUE = {
     **_RQ_SHARED_VALUE,
     **dict.fromkeys(
-        [
-            "--logging-level",
-            "-l",
-            "--exception-handler",
-            "--log-format",
-            "--date-format",
-            "--num-workers",
-            "-n",
-        ],
+        _words(
+            "--logging-level -l --exception-handler --log-format --date-format --num-workers -n"
+        ),
         "other",
     ),
 }
-_RQ_POOL_FLAGS = frozenset(["--burst", "-b", "--verbose", "-v", "--quiet", "-q", "--help"])
+_RQ_POOL_FLAGS = frozenset(_words("--burst -b --verbose -v --quiet -q --help"))
 
 # Celery 5's global options (before the subcommand) and `celery worker`'s, with Celery 3/4 spellings.
 _CELERY_VALUE = {
@@ -812,71 +745,22 @@ _CELERY_VALUE = {
     **dict.fromkeys(("-Q", "--queues"), "queues"),
     **dict.fromkeys(("--max-tasks-per-child", "--maxtasksperchild"), "max_tasks_per_child"),
     **dict.fromkeys(
-        [
-            "-b",
-            "--broker",
-            "--result-backend",
-            "--loader",
-            "--config",
-            "--workdir",
-            "-n",
-            "--hostname",
-            "-S",
-            "--statedb",
-            "-l",
-            "--loglevel",
-            "-O",
-            "--prefetch-multiplier",
-            "-c",
-            "--concurrency",
-            "--time-limit",
-            "--soft-time-limit",
-            "--max-memory-per-child",
-            "--maxmemperchild",
-            "-X",
-            "--exclude-queues",
-            "-I",
-            "--include",
-            "--heartbeat-interval",
-            "--autoscale",
-            "-s",
-            "--schedule-filename",
-            "--schedule",
-            "--scheduler",
-            "-f",
-            "--logfile",
-            "--pidfile",
-            "--uid",
-            "--gid",
-            "--umask",
-            "--executable",
-        ],
+        _words(
+            """-b --broker --result-backend --loader --config --workdir -n --hostname -S --statedb
+            -l --loglevel -O --prefetch-multiplier -c --concurrency --time-limit --soft-time-limit
+            --max-memory-per-child --maxmemperchild -X --exclude-queues -I --include
+            --heartbeat-interval --autoscale -s --schedule-filename --schedule --scheduler -f
+            --logfile --pidfile --uid --gid --umask --executable"""
+        ),
         "other",
     ),
 }
 _CELERY_FLAGS = frozenset(
-    [
-        "-C",
-        "--no-color",
-        "-q",
-        "--quiet",
-        "--skip-checks",
-        "--version",
-        "--help",
-        "-E",
-        "--task-events",
-        "--events",
-        "--purge",
-        "--discard",
-        "--without-gossip",
-        "--without-mingle",
-        "--without-heartbeat",
-        "-B",
-        "--beat",
-        "-D",
-        "--detach",
-        "--autoreload",
-    ]
+    _words(
+        """-C --no-color -q --quiet --skip-checks --version --help -E --task-events --events
+        --purge --discard --without-gossip --without-mingle --without-heartbeat -B --beat -D
+        --detach --autoreload"""
+    )
 )
 
 

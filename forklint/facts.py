@@ -70,6 +70,9 @@ class FunctionFact:
     imports: tuple[ImportFact, ...]  # function-level imports
     assigns: tuple[AssignFact, ...]
     memo_globals: tuple[str, ...]  # globals filled by the "global X; if X is None: X = ..." pattern
+    reads: tuple[
+        CallFact, ...
+    ] = ()  # attribute reads ("self.model", "SERVICE.client"): cached_property fills
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ class FileFacts:
     main_calls: tuple[CallFact, ...] = ()  # under `if __name__ == "__main__":`
     main_imports: tuple[ImportFact, ...] = ()
     main_assigns: tuple[AssignFact, ...] = ()
+    reads: tuple[CallFact, ...] = ()  # module-level attribute reads
     functions: tuple[FunctionFact, ...] = ()
     classes: tuple[ClassFact, ...] = ()
     syntax_error: tuple[int, int, str] | None = None  # (line, column, message)
@@ -374,6 +378,7 @@ class _Scope:
         self.assigns: list[tuple] = []
         self.globals: set[str] = set()
         self.memo: list[str] = []
+        self.reads: list[tuple[str, int, int, bool]] = []
 
 
 class _Walker:
@@ -655,7 +660,16 @@ class _Walker:
                 self.call(node, scope, c)  # type: ignore[arg-type]
                 for arg in reversed(node.args):  # type: ignore[attr-defined]
                     push((arg.value, c))
-                push((node.func, c))  # type: ignore[attr-defined]
+                func = node.func  # type: ignore[attr-defined]
+                if not _is_plain(dotted(func)):  # a plain callee holds no call and is no read
+                    push((func, c))
+            elif t is cst.Attribute:
+                name = dotted(node)
+                if _is_plain(name):
+                    start, end = self.locator.find_name(name)  # type: ignore[misc]
+                    scope.reads.append((name, start, end, c))
+                else:
+                    push((node.value, c))  # type: ignore[attr-defined]
             elif t is cst.BooleanOperation:
                 push((node.right, True))  # type: ignore[attr-defined]
                 push((node.left, c))  # type: ignore[attr-defined]
@@ -851,6 +865,9 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
             CallFact(c, lines.loc(s, e), a, k, cond) for c, s, e, a, k, cond in scope.calls
         )
 
+    def reads(scope: _Scope) -> tuple[CallFact, ...]:
+        return tuple(CallFact(r, lines.loc(s, e), (), (), cond) for r, s, e, cond in scope.reads)
+
     def imports(scope: _Scope) -> tuple[ImportFact, ...]:
         return tuple(
             ImportFact(m, n, b, lines.loc(s, e), cond, text)
@@ -875,6 +892,7 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
             imports(sc),
             assigns(sc),
             tuple(dict.fromkeys(sc.memo)),
+            reads(sc),
         )
         for q, n, s, e, cls, d, params, sc in walker.functions
     )
@@ -893,6 +911,7 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
         main_calls=calls(main),
         main_imports=imports(main),
         main_assigns=assigns(main),
+        reads=reads(ms),
         functions=functions,
         classes=classes,
     )

@@ -280,6 +280,9 @@ class Index:
         name, after = m.group(1), tail[m.end() :]
         method = self.find_method(cls_fq, name)
         if method is not None:
+            if after.startswith("()") and self._is_factory(method) and depth < _MAX_DEPTH:
+                # `Service.build().load()`: a classmethod factory returns an instance of its class
+                return self.member(cls_fq, after, depth + 1)
             return method + after
         if instance:
             value = self._instance_attribute(cls_fq, name, depth)
@@ -289,6 +292,10 @@ class Index:
             if external:
                 return f"{external[0]}(){tail}"
         return cls_fq + rest
+
+    def _is_factory(self, method_fq: str) -> bool:
+        entry = self.functions.get(method_fq)
+        return entry is not None and any(d.name == "classmethod" for d in entry[1].decorators)
 
     def super_member(self, cls_fq: str, rest: str, depth: int = 0) -> str:
         m = re.match(r"\.([A-Za-z_]\w*)", rest)

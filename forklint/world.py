@@ -107,6 +107,10 @@ class _Run:
                 assert isinstance(event, CallFact)
                 target = resolved.get(id(event)) or self.index.resolve(module, fn, event.callee)
                 self.call(f, event, target, trace)
+        if not main:
+            for read in f.reads:
+                if until is None or read.loc.line < until:
+                    self.read(f, None, read, trace)
 
     def run_function(
         self, fq: str, trace: tuple[Step, ...], until: tuple[int, int] | None = None
@@ -133,6 +137,27 @@ class _Run:
             else:
                 assert isinstance(event, CallFact)
                 self.call(f, event, resolved.get(id(event), ""), trace)
+        receivers = [  # `SERVICE.model.warm()` reads SERVICE.model on the way
+            CallFact(c.callee.rpartition(".")[0], c.loc, (), (), c.conditional)
+            for c in fn.calls
+            if c.callee.count(".") >= 2 and "(" not in c.callee and "[" not in c.callee
+        ]
+        for read in (
+            *fn.reads,
+            *receivers,
+        ):  # `SERVICE.model` in the parent fills a cached_property there
+            if until is None or (read.loc.line, read.loc.column) < until:
+                self.read(f, fn, read, trace)
+
+    def read(
+        self, f: FileFacts, fn: FunctionFact | None, read: CallFact, trace: tuple[Step, ...]
+    ) -> None:
+        target = self.index.resolve(f.module, fn, read.callee)
+        entry = self.index.functions.get(target)
+        if entry is not None and any(d.name.endswith("property") for d in entry[1].decorators):
+            step = _step(f, read.loc.line, read.loc.column, read.callee)
+            if len(trace) < _MAX_CALL_DEPTH:
+                self.run_function(target, trace + (step,))
 
     def call(self, f: FileFacts, call: CallFact, target: str, trace: tuple[Step, ...]) -> None:
         step = _step(f, call.loc.line, call.loc.column, call_text(f, call))

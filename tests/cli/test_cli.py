@@ -24,7 +24,10 @@ class FakeEngine:
         self.calls: list[tuple[list[Path], Config]] = []
         self.jobs: list[int | None] = []
 
-    def __call__(self, paths: Sequence[Path], config: Config, jobs: int | None = None) -> Report:
+    def __call__(
+        self, paths: Sequence[Path], config: Config, jobs: int | None = None, cache: bool = True
+    ) -> Report:
+        self.cache = cache
         self.calls.append((list(paths), config))
         self.jobs.append(jobs)
         return replace(self.report, root=str(config.root))
@@ -116,7 +119,9 @@ def test_invalid_toml_is_a_config_error(
 
 
 def test_internal_error_is_one_line_exit_2(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(paths: Sequence[Path], config: Config, jobs: int | None = None) -> Report:
+    def broken(
+        paths: Sequence[Path], config: Config, jobs: int | None = None, cache: bool = True
+    ) -> Report:
         raise ValueError("engine exploded")
 
     monkeypatch.setattr(cli, "_analyse", broken)
@@ -163,6 +168,9 @@ def test_jobs_reach_the_engine(project: Path, engine: Callable[[Report], FakeEng
     fake = engine(make_report())
     run("app", "--jobs", "3", "--no-cache")
     assert fake.jobs == [3]
+    assert fake.cache is False
+    run("app")
+    assert fake.cache is True
     assert run("app", "--jobs", "0").exit_code == 2
 
 

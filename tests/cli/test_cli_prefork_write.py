@@ -138,7 +138,9 @@ def test_layouts_it_cannot_edit_are_refused() -> None:
 
 
 def _install(monkeypatch: pytest.MonkeyPatch, table: Prefork) -> None:
-    def fake(paths: object, config: Config, jobs: int | None = None) -> Report:
+    def fake(
+        paths: object, config: Config, jobs: int | None = None, cache: bool = True
+    ) -> Report:
         return replace(make_report(), root=str(config.root), prefork=table)
 
     monkeypatch.setattr(cli, "_analyse", fake)

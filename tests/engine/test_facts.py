@@ -193,3 +193,38 @@ def test_odd_layouts_keep_positions_in_step():
     assert g.loc.line == 8 and [(c.callee, c.loc.line, c.loc.column) for c in g.calls] == [
         ("call_c", 9, 5)
     ]
+
+
+def test_libcst_positions_fallback_agrees_with_the_fast_path():
+    import libcst
+
+    from forklint.facts import _extract_with_libcst_positions
+
+    source = textwrap.dedent("""
+        import os
+
+
+        @deco(
+            1,
+        )
+        def f(a, b=(
+            2)):
+            x = g(a) if a else h(
+                b)
+            try:
+                pass
+            except ValueError:
+                k = os.path.join("a", "b")
+            else:
+                m()
+            finally:
+                n()
+            return x
+
+
+        class C(object):
+            def meth(self): return self.other()
+    """).lstrip("\\n")
+    fast = extract(source, "m", "m.py", False)
+    slow = _extract_with_libcst_positions(libcst.parse_module(source), source, "m", "m.py", False)
+    assert fast == slow

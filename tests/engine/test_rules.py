@@ -929,3 +929,103 @@ def test_frk202_ignores_test_modules_models(project):
         "tests/test_models.py": "from app.models import Base\n\n\nclass Fake(Base):\n    __tablename__ = 'fake'\n",
     }
     project.assert_expected(files, codes={"FRK202"})
+
+
+def test_call_graph_follows_methods_classmethods_partials_and_decorators(project):
+    files = {
+        "app/__init__.py": "",
+        "app/service.py": """
+            import functools
+            import pickle
+
+            import torch
+
+
+            def traced(func):
+                @functools.wraps(func)
+                def wrapper(*args, **kwargs):
+                    return func(*args, **kwargs)
+
+                return wrapper
+
+
+            class Base:
+                def load(self):
+                    return self._read()
+
+                def _read(self):
+                    return torch.load("weights.pt")  # FRK103:16
+
+
+            class Service(Base):
+                @classmethod
+                def build(cls):
+                    return cls()
+
+                @staticmethod
+                def unpickle(blob):
+                    return pickle.loads(blob)  # FRK103:16
+
+
+            @traced
+            def decorated(path):
+                return open(path).read()
+
+
+            read_weights = functools.partial(torch.load, "other.pt")
+        """,
+        "app/tasks.py": """
+            from rq.decorators import job
+
+            from app.service import Service, decorated, read_weights
+
+
+            @job("q")
+            def run(blob):
+                svc = Service.build()
+                svc.load()
+                Service.unpickle(blob)
+                read_weights()  # FRK103:5
+                return decorated("x")
+        """,
+    }
+    project.assert_expected(files, codes={"FRK103"})
+
+
+def test_cached_property_filled_in_the_horse_or_warmed_in_the_parent(project):
+    service = """
+        from functools import cached_property
+
+        import joblib
+
+
+        class Scorer:
+            @cached_property
+            def model(self):
+                return joblib.load("m.joblib")
+
+            @cached_property
+            def name(self):
+                return "scorer"
+
+
+        SCORER = Scorer()
+    """
+    tasks = """
+        from rq.decorators import job
+
+        from app.service import SCORER
+
+
+        @job("q")
+        def score(x):
+            return SCORER.model.predict(x), SCORER.name  # FRK105:12
+    """
+    files = {"app/__init__.py": "", "app/service.py": service, "app/tasks.py": tasks}
+    project.assert_expected(files, codes={"FRK105", "FRK103"})
+    files["worker.py"] = (
+        "from rq import Worker\n\nimport app.tasks\nfrom app.service import SCORER\n\n\n"
+        "def main():\n    SCORER.model\n    Worker(['q']).work()\n"
+    )
+    files["app/tasks.py"] = tasks.replace("  # FRK105:12", "")
+    project.assert_expected(files, codes={"FRK105", "FRK103"})
