@@ -369,7 +369,7 @@ class Analysis:
                 )
 
     def frk104(self, job: Job, parents: list[Parent]) -> None:
-        for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
+        for _fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
             for imp in fn.imports:
                 heavy = self.catalog.heavy_module(imp.module)
                 if heavy is None:
@@ -584,7 +584,7 @@ class Analysis:
     def child_disposes(self) -> bool:
         """`engine.dispose(close=False)` on a job's path or in a horse-side method."""
         for job in self.jobs:
-            for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=True):
+            for fq, _f, _fn, _trace in self.walk(job, unconditional=False, into_memo=True):
                 for call, target in self.index.callees(fq):
                     if self.catalog.dispose(target) and ("close", "False") in call.kwargs:
                         return True

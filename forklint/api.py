@@ -103,7 +103,7 @@ def extract_all(
         (f.text, f.module, f.relpath, f.is_package) for f in project.files if f.text is not None
     ]
     found: list[FileFacts | None] = [cache.get(*w) if cache is not None else None for w in work]
-    missing = [w for w, facts in zip(work, found) if facts is None]
+    missing = [w for w, facts in zip(work, found, strict=True) if facts is None]
     workers = jobs if jobs is not None else 1
     if workers > 1 and len(missing) >= _PARALLEL_MIN_FILES:
         workers = min(workers, os.cpu_count() or 1)
@@ -114,7 +114,7 @@ def extract_all(
         with _fewer_collections():
             fresh = [_extract_one(w) for w in missing]
     if cache is not None:
-        for w, facts in zip(missing, fresh):
+        for w, facts in zip(missing, fresh, strict=True):
             cache.put(*w, facts)
     made = iter(fresh)
     return [facts if facts is not None else next(made) for facts in found]

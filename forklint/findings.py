@@ -93,7 +93,7 @@ _SPACE = re.compile(r"\s+")
 def fingerprint(code: str, path: str, context: str, source_line: str) -> str:
     """Stable across unrelated line moves: rule, path, enclosing name, normalised anchor line."""
     normalised = _SPACE.sub(" ", source_line).strip()
-    digest = hashlib.sha256("\0".join((code, path, context, normalised)).encode("utf-8"))
+    digest = hashlib.sha256(f"{code}\0{path}\0{context}\0{normalised}".encode())
     return digest.hexdigest()[:16]
 
 

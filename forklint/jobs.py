@@ -39,7 +39,7 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                 if framework is not None:
                     add(fq, framework, f"@{deco.name}")
                     break
-    for module, f in index.modules.items():
+    for f in index.modules.values():
         scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [
             (None, f.calls),
             (None, f.main_calls),
@@ -49,7 +49,7 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
             for call in calls:
                 for target, kind in _enqueued(index, catalog, f, fn, call):
                     add(target, "rq", f"{kind} at {f.relpath}:{call.loc.line}")
-    for cls_fq, (f, c) in index.classes.items():
+    for cls_fq, (_f, c) in index.classes.items():
         if index.subclass_of(cls_fq, catalog.task_classes) and "run" in c.methods:
             add(f"{cls_fq}.run", "celery", "celery Task.run")
         if index.subclass_of(cls_fq, _worker_names(catalog)):

@@ -512,7 +512,7 @@ def _run_worker_class(
         if method is None:
             continue
         until = None
-        for call, target in index.callees(method):
+        for call, _target in index.callees(method):
             if call.callee.startswith("super()"):
                 until = (call.loc.line, call.loc.column)
                 break
@@ -704,7 +704,7 @@ def _signal_handlers(index: Index, signals: frozenset[str]) -> list[str]:
                     and index.resolve(module, None, deco.name[: -len(".connect")]) in signals
                 ):
                     out.append(f"{module}.{fn.qualname}")
-        for call, target in index.module_calls(module):
+        for call, _target in index.module_calls(module):
             if (
                 call.callee.endswith(".connect")
                 and call.args
