@@ -14,15 +14,21 @@ from typing import Any
 import click
 
 from forklint import __version__, baseline, ruledocs
-from forklint.config import FORMATS, Config, ConfigError, find_root, load_config
+from forklint.config import (
+    FORMATS,
+    Config,
+    ConfigError,
+    find_root,
+    is_known_code,
+    load_config,
+)
 from forklint.findings import Report
 from forklint.pyproject_edit import EditError, render_table, write_prefork
 from forklint.report import render, statistics
-from forklint.report.common import printable
+from forklint.report.common import printable, relative_to
 from forklint.report.github import error_annotation, step_summary
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-_CODE = re.compile(r"FRK\d{0,3}")
 _PATHS = click.Path(exists=True, path_type=Path)
 _FILE = click.Path(dir_okay=False, path_type=Path)
 _CONFIG = click.option(
@@ -83,11 +89,10 @@ def main() -> None:
 
 def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     """Comma lists (the option may repeat) of codes or prefixes such as FRK1, checked against the rules."""
-    known = tuple(ruledocs.all_rules())
     codes = []
     for value in values:
         for code in filter(None, (part.strip().upper() for part in value.split(","))):
-            if not _CODE.fullmatch(code) or not any(k.startswith(code) for k in known):
+            if not is_known_code(code):
                 raise click.BadParameter(
                     f"unknown rule code or prefix {code!r}; codes look like FRK102, prefixes like FRK1 "
                     "(`forklint rule --all` lists them)"
@@ -183,6 +188,12 @@ def check(
         return
     if baseline_file is not None:
         report = _apply_baseline(report, baseline_file, targets, quiet)
+    if fmt in ("text", "concise"):
+        report = relative_to(report, Path.cwd().resolve())
+    if fmt == "concise" and not quiet and not show_statistics:
+        # Notes go to stderr so that stdout stays one `path:line:col: CODE message` per line.
+        for assumption in report.assumptions:
+            click.echo(f"note: {printable(assumption)}", err=True)
     color = _colour(output_file)
     if show_statistics:
         text = statistics.render(report, fmt)
@@ -259,7 +270,7 @@ else:
 def _config(paths: Sequence[Path], config_file: Path | None) -> Config:
     root = find_root(paths[0] if paths else Path.cwd())
     try:
-        return load_config(root, config_file)
+        return load_config(root, config_file, check_codes=True)
     except ConfigError as exc:
         raise Failure(str(exc)) from None
 
@@ -276,33 +287,59 @@ def _analyse(
         raise Failure(str(exc)) from None
 
 
+PREFORK_WORKER = "forklint.rq.PreforkWorker"
+_STOCK_WORKERS = ("rq.Worker", "rq.worker.Worker")
+# An explicit stock worker class: `-w rq.Worker`, `--worker-class=rq.Worker`, RQ_WORKER_CLASS=rq.Worker.
+_STOCK_OPTION = re.compile(
+    r"(?<!\S)(?P<option>--worker-class(?:=|\s+)|-w\s*|RQ_WORKER_CLASS=)"
+    r"(?P<quote>['\"]?)rq(?:\.worker)?\.Worker(?P=quote)(?![\w.])"
+)
+# The worker subcommand, after which the option goes: `rq worker`, `python -m rq.cli worker-pool`,
+# `flask rq worker`, and django-rq's `manage.py rqworker`, which has only the long spelling.
+_SUBCOMMAND = re.compile(
+    r"(?<![\w.-])(?:rq(?:\.cli)?\s+(?P<rq>worker(?:-pool)?)|(?P<django>rqworker(?:-pool)?))(?![\w-])"
+)
+
+
 def _worker_hints(config: Config) -> list[str]:
     """How to run each `rq worker` command line found in the project with the pre-fork hook."""
     from forklint.commands import scan
 
     hints = []
     for command in scan(config.root, config)[0]:
-        if command.kind == "celery":
+        if command.kind == "celery" or command.worker_class == PREFORK_WORKER:
             continue
-        where = f"{command.path}:{command.line}"
-        if command.worker_class in (None, "rq.Worker", "rq.worker.Worker"):
-            verb = "worker-pool" if command.kind == "rq-pool" else "worker"
-            queues = " ".join(command.queues) or "default"
-            hints.append(f"rq {verb} -w forklint.rq.PreforkWorker {queues}    ({where})")
-        elif command.worker_class != "forklint.rq.PreforkWorker":
+        where = f"({command.path}:{command.line})"
+        if command.worker_class in (None, *_STOCK_WORKERS):
+            hints.append(f"{with_prefork_worker(command.text)}    {where}")
+        else:
             hints.append(
                 f"class YourWorker(forklint.rq.PreforkMixin, {command.worker_class}), "
-                f"passed to -w    ({where})"
+                f"passed to --worker-class    {where}"
             )
-    return hints or ["rq worker -w forklint.rq.PreforkWorker <queues>"]
+    return hints or [f"rq worker -w {PREFORK_WORKER} <queues>"]
+
+
+def with_prefork_worker(text: str) -> str:
+    """The worker command line `text` with every flag, queue and wrapper kept, running PreforkWorker."""
+    stock = _STOCK_OPTION.search(text)
+    if stock is not None:
+        return f"{text[: stock.start()]}{stock['option']}{PREFORK_WORKER}{text[stock.end() :]}"
+    subcommand = _SUBCOMMAND.search(text)
+    if subcommand is None:  # a shape the scanner knows but this edit does not: say what to add
+        return f"{text}    (add --worker-class {PREFORK_WORKER})"
+    option = "--worker-class" if subcommand["django"] else "-w"
+    end = subcommand.end()
+    return f"{text[:end]} {option} {PREFORK_WORKER}{text[end:]}"
 
 
 def _print_errors(report: Report, fmt: str) -> None:
-    for error in report.errors:
-        if fmt == "github":
+    if fmt == "github":  # annotations name files relative to the repository, as GitHub needs
+        for error in report.errors:
             click.echo(error_annotation(report.root, error), err=True)
-        else:
-            click.echo(f"error: {printable(str(error))}", err=True)
+        return
+    for error in relative_to(report, Path.cwd().resolve()).errors:
+        click.echo(f"error: {printable(str(error))}", err=True)
 
 
 def _apply_baseline(report: Report, path: Path, paths: Sequence[Path], quiet: bool) -> Report:

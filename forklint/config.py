@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -14,6 +16,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
+_CODE_SHAPE = re.compile(r"FRK\d{0,3}")
 FORMATS = ("text", "concise", "json", "sarif", "github", "gitlab")
 FORK_MODELS = ("auto", "rq", "rq-spawn", "rq-simple", "celery", "celery-per-task", "dramatiq")
 
@@ -84,10 +87,24 @@ def find_root(start: Path) -> Path:
     return base
 
 
-def load_config(root: Path, config_file: Path | None = None) -> Config:
+def is_known_code(code: str) -> bool:
+    """True when `code` is a rule code (FRK102) or a prefix (FRK1) that matches at least one rule."""
+    # Imported here: the rule docs are read only when codes are checked, never at worker start-up.
+    from forklint import ruledocs
+
+    return bool(_CODE_SHAPE.fullmatch(code)) and any(
+        known.startswith(code) for known in ruledocs.all_rules()
+    )
+
+
+def load_config(
+    root: Path, config_file: Path | None = None, *, check_codes: bool = False
+) -> Config:
     """Read `[tool.forklint]` from `config_file` or from `root/pyproject.toml` (a missing file is fine).
 
-    A file named other than pyproject.toml (e.g. forklint.toml) holds the keys at its top level.
+    A file named other than pyproject.toml (e.g. forklint.toml) holds either a `[tool.forklint]`
+    table or the keys at its top level. `check_codes` also checks the rule codes of select,
+    ignore, extend-select and per-file-ignores (the command line does; a worker does not care).
     """
     root = root.resolve()
     path = config_file if config_file is not None else root / "pyproject.toml"
@@ -104,12 +121,25 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
     if path.name == "pyproject.toml":
         table = data.get("tool", {}).get("forklint", {})
         prefix = "tool.forklint"
+    elif "tool" in data:
+        # A pyproject-shaped file under another name (alt.toml, pyproject.ci.toml).
+        tool = data["tool"]
+        if not isinstance(tool, dict) or "forklint" not in tool:
+            raise ConfigError(f"{path}: no [tool.forklint] table (nor forklint keys at top level)")
+        table, prefix = tool["forklint"], "tool.forklint"
     else:
         table, prefix = data, ""
-    return parse_table(table, root=root, source=path, prefix=prefix)
+    return parse_table(table, root=root, source=path, prefix=prefix, check_codes=check_codes)
 
 
-def parse_table(table: Any, *, root: Path, source: Path | None = None, prefix: str = "tool.forklint") -> Config:
+def parse_table(
+    table: Any,
+    *,
+    root: Path,
+    source: Path | None = None,
+    prefix: str = "tool.forklint",
+    check_codes: bool = False,
+) -> Config:
     where = str(source) if source else "config"
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: `{prefix}` must be a table")
@@ -128,7 +158,26 @@ def parse_table(table: Any, *, root: Path, source: Path | None = None, prefix: s
     for key in ("worker", "worker_class"):
         if key in values and ":" not in values[key]:
             raise ConfigError(f"{where}: `{prefix}.{key.replace('_', '-')}` must look like \"pkg.module:name\"")
+    if check_codes:
+        _check_codes(values, prefix, where)
     return Config(root=root, source=source, **values)
+
+
+def _check_codes(values: dict[str, Any], prefix: str, where: str) -> None:
+    lists = [
+        (key, values.get(key.replace("-", "_"), ()))
+        for key in ("select", "ignore", "extend-select")
+    ]
+    for glob, codes in values.get("per_file_ignores", ()):
+        lists.append((f"per-file-ignores.{json.dumps(glob)}", codes))
+    for key, codes in lists:
+        for code in codes:
+            if not is_known_code(code):
+                name = f"{prefix}.{key}" if prefix else key
+                raise ConfigError(
+                    f"{where}: `{name}` has unknown rule code or prefix {code!r}; codes look like "
+                    "FRK102, prefixes like FRK1 (`forklint rule --all` lists them)"
+                )
 
 
 def _convert(value: Any, kind: str, name: str, where: str) -> Any:

@@ -13,10 +13,12 @@ FORKLINT_PREFORK (JSON: {"imports": [...], "calls": [...], "after-fork": [...]})
 Once in the worker parent, before its first fork: the cwd goes on sys.path (as `rq worker
 --path .` does), each module of `imports` is imported and each "pkg.mod:func" of `calls` is
 called, in order. A failing entry stops the worker at start-up with one line naming the
-entry: `rq worker` exits 1 instead of failing the same way in every horse.
+entry: `rq worker` exits 1 instead of failing the same way in every horse. The `after-fork`
+entries are resolved there too (module imported, function found and callable, nothing called),
+so a misspelt one stops the worker at start-up as well.
 
-In every work horse, right after the fork and before the job runs, each "pkg.mod:func" of
-`after-fork` is called once; a failing one fails that job with a message naming the entry.
+In every work horse, right after the fork and before the job runs, each resolved `after-fork`
+function is called once; one that raises fails that job with a message naming the entry.
 
 Worker kinds:
 - `Worker` and its subclasses (HerokuWorker...): as above. `rq worker-pool` runs the table in
@@ -94,6 +96,8 @@ class PreforkMixin:
     # Set on the instance by bootstrap() in the parent; a forked horse inherits them.
     _forklint_table: Prefork | None = None
     _forklint_source: str = ""
+    # (entry, function) pairs resolved in the parent at start-up; the horses call them.
+    _forklint_after_fork: tuple[tuple[str, Callable[[], Any]], ...] = ()
     _forklint_prefork_done: bool = False
     _forklint_after_fork_done: bool = False
     _forklint_warned_spawn: ClassVar[bool] = False
@@ -133,6 +137,8 @@ class PreforkMixin:
             return
         try:
             self.run_prefork()
+            if _forks(self):
+                self.resolve_after_fork()
         except PreforkError as exc:
             # SystemExit, not an Exception: `rq worker` logs any Exception from work() with a
             # traceback, while an uncaught SystemExit prints its one line and exits 1.
@@ -157,42 +163,51 @@ class PreforkMixin:
             self.log.info("forklint prefork: imported %s (%.1f ms)", module, _ms(step))
         for entry in table.calls:
             step = time.perf_counter()
-            _call(entry, "calls", where)
+            _call(_resolve(entry, "calls", where), entry, "calls", where)
             self.log.info("forklint prefork: called %s (%.1f ms)", entry, _ms(step))
         self.log.info(
             "forklint prefork: %d imports, %d calls from %s in %.1f ms; %d after-fork per job",
             len(table.imports), len(table.calls), where, _ms(started), len(table.after_fork),
         )  # fmt: skip
-        if table.after_fork and not isinstance(self, Worker):
+        if table.after_fork and not _forks(self):
             self.log.info(
                 "forklint: %s does not fork, so after-fork entries are not called",
                 type(self).__qualname__,
             )
 
+    def resolve_after_fork(self) -> None:
+        """In the worker parent, at start-up: find every `after-fork` function without calling it."""
+        table = self.prefork_table()
+        if table.after_fork:
+            _ensure_cwd_on_path()
+        self._forklint_after_fork = tuple(
+            (entry, _resolve(entry, "after-fork", self._forklint_source))
+            for entry in table.after_fork
+        )
+
     def run_after_fork(self) -> None:
         """In a work horse, before its job: call each `after-fork` function once."""
-        table = self.prefork_table()
-        for entry in table.after_fork:
+        for entry, function in self._forklint_after_fork:
             step = time.perf_counter()
-            _call(entry, "after-fork", self._forklint_source)
+            _call(function, entry, "after-fork", self._forklint_source)
             self.log.debug("forklint after-fork: called %s (%.1f ms)", entry, _ms(step))
 
     def prepare_job_execution(self, job: Any, *args: Any, **kwargs: Any) -> None:
         # RQ calls this in the horse inside perform_job's try block, before job.perform():
         # an after-fork failure therefore fails this job, with the message in its exc_info.
         super().prepare_job_execution(job, *args, **kwargs)  # type: ignore[misc]
-        if (
-            self.is_horse
-            and isinstance(self, Worker)
-            and not isinstance(self, SpawnWorker)
-            and not self._forklint_after_fork_done
-        ):
+        if self.is_horse and _forks(self) and not self._forklint_after_fork_done:
             self._forklint_after_fork_done = True
             self.run_after_fork()
 
 
 class PreforkWorker(PreforkMixin, Worker):
     """`rq.Worker` with the pre-fork table: `rq worker -w forklint.rq.PreforkWorker`."""
+
+
+def _forks(worker: object) -> bool:
+    """Does this worker run each job in a horse forked from itself (not SimpleWorker, SpawnWorker)?"""
+    return isinstance(worker, Worker) and not isinstance(worker, SpawnWorker)
 
 
 def _ms(since: float) -> float:
@@ -214,7 +229,8 @@ def _is_dotted(name: str) -> bool:
     return bool(name) and all(part.isidentifier() for part in name.split("."))
 
 
-def _import_module(module: str, key: str, where: str) -> Any:
+def _import_module(module: str, key: str, where: str, entry: str | None = None) -> Any:
+    """Import `module`; a failure names the whole entry it came from ("app.db:reset", not "app.db")."""
     if not _is_dotted(module):
         raise PreforkError(
             f'`{key}` entry {module!r} in {where} is not a dotted module name like "app.tasks"'
@@ -222,8 +238,10 @@ def _import_module(module: str, key: str, where: str) -> Any:
     try:
         return importlib.import_module(module)
     except Exception as exc:
+        what = "it" if entry is None else module
+        named = module if entry is None else entry
         raise PreforkError(
-            f"`{key}` entry {module!r} in {where}: cannot import it ({_cause(exc)})"
+            f"`{key}` entry {named!r} in {where}: cannot import {what} ({_cause(exc)})"
         ) from exc
 
 
@@ -233,7 +251,7 @@ def _resolve(entry: str, key: str, where: str) -> Callable[[], Any]:
         raise PreforkError(
             f'`{key}` entry {entry!r} in {where} must look like "pkg.module:function"'
         )
-    target = _import_module(module_name, key, where)
+    target = _import_module(module_name, key, where, entry)
     for part in attribute.split("."):
         try:
             target = getattr(target, part)
@@ -246,8 +264,7 @@ def _resolve(entry: str, key: str, where: str) -> Callable[[], Any]:
     return target
 
 
-def _call(entry: str, key: str, where: str) -> None:
-    function = _resolve(entry, key, where)
+def _call(function: Callable[[], Any], entry: str, key: str, where: str) -> None:
     try:
         function()
     except Exception as exc:

@@ -1,12 +1,14 @@
-"""Helpers the renderers share: importance order, one-line text, repository-relative paths."""
+"""Helpers the renderers share: importance order, one-line text, repository- and cwd-relative paths."""
 
 from __future__ import annotations
 
+import os
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from forklint.findings import Finding
+from forklint.findings import Finding, Report
 
 # Higher first: what GitHub shows when it truncates annotations, and the order of tables.
 # Errors break correctness; then the costs measured largest per job (mappers, module
@@ -63,6 +65,34 @@ def repo_path(root: str, path: str) -> str:
         return path
     prefix = Path(root).relative_to(repo_root(root)).as_posix()
     return path if prefix == "." else f"{prefix}/{path}"
+
+
+def relative_to(report: Report, directory: Path) -> Report:
+    """`report` with its paths relative to `directory` when that is inside the project root.
+
+    What people read (text, concise, stderr) names files as ruff does, from where they stand:
+    `tasks.py` when run in `app/`, `../worker.py` for a file beside it. Machine formats keep
+    root-relative paths (spec) and are rendered from the unchanged report.
+    """
+    root = Path(report.root)
+    if directory == root or not directory.is_relative_to(root):
+        return report
+
+    def moved(path: str) -> str:
+        if Path(path).is_absolute():
+            return path
+        return Path(os.path.relpath(root / path, directory)).as_posix()
+
+    findings = tuple(
+        replace(
+            finding,
+            path=moved(finding.path),
+            trace=tuple(replace(step, path=moved(step.path)) for step in finding.trace),
+        )
+        for finding in report.findings
+    )
+    errors = tuple(replace(error, path=moved(error.path)) for error in report.errors)
+    return replace(report, findings=findings, errors=errors)
 
 
 SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "blue"}

@@ -21,4 +21,9 @@ def headline(finding: Finding, paint: Painter) -> str:
 
 
 def summary_line(report: Report) -> str:
-    return f"Found {plural(len(report.findings), 'finding')}.\n"
+    """`Found 2 findings.`, saying also how many files could not be analysed (they fail the run too)."""
+    line = f"Found {plural(len(report.findings), 'finding')}"
+    broken = len({error.path for error in report.errors})
+    if broken:
+        line += f"; {plural(broken, 'file')} could not be analysed"
+    return line + ".\n"

@@ -35,14 +35,14 @@ call configure_mappers() in worker.py:main() before Worker.work()
        calls = ["sqlalchemy.orm:configure_mappers"]
 
 note: no worker start-up found: assumed stock `rq worker`
-Found 2 findings.
+Found 2 findings; 1 file could not be analysed.
 """
 
 CONCISE = """\
 app/db.py:3:1: FRK301 the engine's pool connects at import time and is shared by every work horse
 app/tasks.py:12:5: FRK102 record_event configures SQLAlchemy mappers in every work horse; \
 call configure_mappers() in worker.py:main() before Worker.work()
-Found 2 findings.
+Found 2 findings; 1 file could not be analysed.
 """
 
 GITHUB = """\

@@ -147,8 +147,32 @@ def test_table_from_environment_variable(
             ),
         ),
         ('imports = "app.tasks"\n', "`tool.forklint.prefork.imports` must be a list of strings"),
+        (
+            'imports = ["app.tasks"]\nafter-fork = ["nope:x"]\n',
+            (
+                "`after-fork` entry 'nope:x' in [tool.forklint.prefork] in {root}/pyproject.toml: "
+                "cannot import nope (ModuleNotFoundError: No module named 'nope')"
+            ),
+        ),
+        (
+            'after-fork = ["app.db:dispose_pool", "app.db:missing"]\n',
+            (
+                "`after-fork` entry 'app.db:missing' in [tool.forklint.prefork] in "
+                "{root}/pyproject.toml: app.db has no attribute 'missing'"
+            ),
+        ),
+        (
+            'after-fork = ["app.db:engine"]\n',
+            (
+                "`after-fork` entry 'app.db:engine' in [tool.forklint.prefork] in "
+                "{root}/pyproject.toml is not callable"
+            ),
+        ),
     ],
-    ids=["missing-module", "missing-function", "raising-call", "malformed-entry", "wrong-type"],
+    ids=[
+        "missing-module", "missing-function", "raising-call", "malformed-entry", "wrong-type",
+        "after-fork-missing-module", "after-fork-missing-function", "after-fork-not-callable",
+    ],  # fmt: skip
 )
 def test_bad_entry_stops_the_worker_at_start_up(
     app: App, redis_conn: Redis, redis_server, run_worker, table: str, message: str
@@ -169,6 +193,28 @@ def test_bad_entry_stops_the_worker_at_start_up(
     assert q.count == JOBS
     assert q.failed_job_registry.count == 0
     assert redis_conn.smembers("rq:workers") == set()  # the worker never registered
+
+
+def test_broken_after_fork_from_environment_stops_the_worker(
+    app: App, redis_conn: Redis, redis_server, run_worker
+) -> None:
+    q = enqueue(app, redis_conn, count=2)
+
+    run = run_worker(
+        app,
+        redis_server.url,
+        "forklint.rq.PreforkWorker",
+        env={"FORKLINT_PREFORK": '{"after-fork": ["nope:x"]}'},
+    )
+
+    assert run.returncode == 1
+    assert run.stderr.strip().splitlines() == [
+        "forklint: `after-fork` entry 'nope:x' in FORKLINT_PREFORK: cannot import nope "
+        "(ModuleNotFoundError: No module named 'nope'); the worker did not start"
+    ]
+    assert app.records() == []  # nothing imported, no horse, no job
+    assert q.count == 2
+    assert q.failed_job_registry.count == 0
 
 
 def test_failing_after_fork_fails_each_job_with_the_entry_named(
