@@ -79,10 +79,9 @@ def _read_text(walked: WalkedFile) -> tuple[str | None, FileError | None]:
         return None, error
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    try:
-        return data.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        return None, FileError(walked.relpath, f"cannot decode as utf-8 at byte {exc.start}")
+    # Only the worker command lines matter: a Makefile or manifest with a stray non-UTF-8 byte
+    # (or a script with a binary payload) is still read, never an error on a clean project.
+    return data.decode("utf-8", errors="replace"), None
 
 
 # ---- which file is which ------------------------------------------------------------------

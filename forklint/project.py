@@ -10,6 +10,7 @@ import os
 import re
 import stat
 import tokenize
+import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -296,8 +297,22 @@ def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]
         error = FileError(relpath, "no such file or directory")
     elif _symlink_loops(absolute):
         error = FileError(relpath, "symlink loop; skipped")
-    # A file named on the command line is analysed whatever its suffix (scripts without .py).
+    elif not _is_python(relpath) and not _python_script(absolute):
+        return  # README.md, Procfile...: `forklint *` in a project root checks only Python
+    # A script named on the command line (`bin/worker`, a python shebang) is analysed too.
     yield WalkedFile(absolute, relpath, error, outside)
+
+
+def _python_script(path: str | Path) -> bool:
+    """An extension-less file whose shebang runs Python."""
+    if os.path.splitext(str(path))[1]:
+        return False
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(200)
+    except OSError:
+        return True  # let the reader report why it cannot be read
+    return first.startswith(b"#!") and b"python" in first
 
 
 def _relative_to(path: Path, root: Path) -> str | None:
@@ -492,7 +507,9 @@ def beyond_parser_limits(text: str) -> str | None:
     if not _suspicious(text):
         return None
     try:
-        compile(text, "<forklint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarnings are the analysed code's, not ours
+            compile(text, "<forklint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except (RecursionError, MemoryError):
         return "nested too deeply for Python's own parser (it could never be imported); skipped"
     except SyntaxError as exc:

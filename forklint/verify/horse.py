@@ -34,8 +34,13 @@ class Measurement:
     modules: tuple[str, ...]  # the modules imported after the fork, in import order
     mappers_configured: int  # SQLAlchemy configure runs (after_configured events)
     mapper_ms: float
+    # Outermost calls only: yaml.safe_load calling yaml.load is one heavy call, not two.
     heavy_calls: dict[str, int] = field(default_factory=dict)
     exception: str | None = None  # last line of the job's exception, if it raised
+    # The project functions a static finding names ("shop.notifications:email_templates"): how
+    # often the job called each, and the heavy calls made while it ran.
+    watched_calls: dict[str, int] = field(default_factory=dict)
+    watched_heavy: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -55,10 +60,15 @@ class Probe:
     pre-fork import binds the counting wrapper too, and the horse inherits it with the fork.
     """
 
-    def __init__(self, heavy_calls: Sequence[str] = ()) -> None:
+    def __init__(self, heavy_calls: Sequence[str] = (), watch: Sequence[str] = ()) -> None:
         self.heavy_calls = tuple(dict.fromkeys(heavy_calls))
         self.wrapped: dict[str, int] = {}  # callable -> calls seen in the current window
         self._resolved: set[str] = set()  # catalog entries found (and wrapped)
+        self.watch = tuple(dict.fromkeys(watch))  # "pkg.mod:qualname"
+        self.watched_calls: dict[str, int] = {}
+        self.watched_heavy: dict[str, dict[str, int]] = {}
+        self._active: list[str] = []  # watched functions running now, outermost first
+        self._heavy_depth = 0  # counted heavy calls running now
         self.counting = False
         self._depth = 0
         self._import_seconds = 0.0
@@ -89,6 +99,10 @@ class Probe:
         self._mapper_runs = 0
         self._mapper_seconds = 0.0
         self.wrapped = dict.fromkeys(self.wrapped, 0)
+        self.watched_calls = dict.fromkeys(self.watched_calls, 0)
+        self.watched_heavy = {name: {} for name in self.watched_calls}
+        self._active = []
+        self._heavy_depth = 0
         self.counting = True
         self._window = (time.perf_counter(), time.process_time(), dict.fromkeys(sys.modules))
 
@@ -111,6 +125,8 @@ class Probe:
             mapper_ms=self._mapper_seconds * 1000,
             heavy_calls=dict(self.wrapped),
             exception=exception,
+            watched_calls=dict(self.watched_calls),
+            watched_heavy={name: dict(calls) for name, calls in self.watched_heavy.items()},
         )
 
     # -- imports -----------------------------------------------------------------------------------
@@ -136,6 +152,9 @@ class Probe:
         for entry in self.heavy_calls:
             if entry not in self._resolved and entry.startswith(name + "."):
                 self._wrap_entry(entry, name)
+        for entry in self.watch:
+            if entry.partition(":")[0] == name and entry not in self.watched_calls:
+                self._watch_entry(entry, sys.modules[name])
 
     def _listen_to_mappers(self) -> None:
         # Only ever called once sqlalchemy.orm is loaded: verify never imports SQLAlchemy itself,
@@ -205,15 +224,70 @@ class Probe:
 
         @functools.wraps(function)
         def counted(*args: Any, **kwargs: Any) -> Any:
+            # Only the outermost counted call of a call stack: yaml.safe_load calls yaml.load.
+            if not self.counting or self._heavy_depth:
+                return function(*args, **kwargs)
             # RQ resolves every job with import_module and unpickles its data: that is the
-            # worker's own work, not the job's, so only calls from other code count.
+            # worker's own work, not the job's, so only calls from other code count (and a
+            # job's module imported that way still has its own heavy calls counted).
             caller = sys._getframe(1).f_globals.get("__name__", "")
-            if self.counting and not caller.startswith(_OWN):
-                self.wrapped[label[0]] += 1
-            return function(*args, **kwargs)
+            if caller.startswith(_OWN):
+                return function(*args, **kwargs)
+            self.wrapped[label[0]] += 1
+            for name in dict.fromkeys(self._active):
+                inside = self.watched_heavy[name]
+                inside[label[0]] = inside.get(label[0], 0) + 1
+            self._heavy_depth += 1
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._heavy_depth -= 1
 
         setattr(counted, _COUNTED, label)
         return counted
+
+    # -- the functions the findings name -----------------------------------------------------------
+
+    def _watch_entry(self, entry: str, module: Any) -> None:
+        """Wrap "pkg.mod:Class.method" / "pkg.mod:func" to count its calls and the heavy calls it makes."""
+        *path, attr = entry.partition(":")[2].split(".")
+        owner = module
+        for part in path:
+            owner = vars(owner).get(part) if hasattr(owner, "__dict__") else None
+            if owner is None:
+                return
+        try:
+            raw = inspect.getattr_static(owner, attr)
+        except AttributeError:
+            return
+        function = raw.__func__ if isinstance(raw, (classmethod, staticmethod)) else raw
+        if not callable(function) or isinstance(function, type):
+            return
+        watched = self._watcher(entry, function)
+        try:
+            setattr(owner, attr, type(raw)(watched) if function is not raw else watched)
+        except (AttributeError, TypeError):
+            return
+        self.watched_calls[entry] = 0
+        self.watched_heavy[entry] = {}
+
+    def _watcher(self, entry: str, function: Callable[..., Any]) -> Callable[..., Any]:
+        @functools.wraps(function)
+        def watched(*args: Any, **kwargs: Any) -> Any:
+            if not self.counting:
+                return function(*args, **kwargs)
+            self.watched_calls[entry] += 1
+            self._active.append(entry)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self._active.pop()
+
+        # A memoised function keeps its cache controls (lru_cache's are methods, not in __dict__).
+        for name in ("cache_info", "cache_clear", "cache_parameters"):
+            if hasattr(function, name):
+                setattr(watched, name, getattr(function, name))
+        return watched
 
 
 def last_line(exc: BaseException) -> str:

@@ -57,6 +57,7 @@ class RunResult:
     results: tuple[
         Any, ...
     ] = ()  # return values of the finished jobs, in enqueue order (if fetched)
+    forks: bool = True  # False: the worker class runs jobs in itself (SimpleWorker), no horse
 
 
 def run_worker(
@@ -70,6 +71,7 @@ def run_worker(
     prefork: dict[str, list[str]] | None,
     prefork_source: str = "forklint verify",
     heavy_calls: Sequence[str],
+    watch: Sequence[str] = (),
     root: Path,
     timeout: float,
     env: dict[str, str] | None = None,
@@ -105,6 +107,7 @@ def run_worker(
         "prefork": prefork,
         "prefork_source": prefork_source,
         "heavy_calls": list(heavy_calls),
+        "watch": list(watch),
         "root": str(root),
     }
     err = scratch / f"{run_id}.err"
@@ -144,6 +147,7 @@ def run_worker(
             measurements=measurements,
             failures=failures,
             results=results,
+            forks=timing.get("forks", True),
         )
     finally:
         _forget(connection, queue, enqueued, key)

@@ -2,7 +2,8 @@
 
 SPEC is a JSON object: redis_url, queue, key (the Redis list horses report to), worker_class (dotted),
 prefork (a table, or null for the stock worker), prefork_source (where the table came from, for
-messages), heavy_calls (dotted callables to count), root (the
+messages), heavy_calls (dotted callables to count), watch ("pkg.mod:qualname" functions named by
+static findings, whose calls and heavy calls are counted), root (the
 project root: the working directory, put first on sys.path like `rq worker --path .`).
 
 Exit status: 0 when the worker ran (jobs may have failed: they are in RQ's registries), 3 when the
@@ -32,7 +33,7 @@ def main(argv: list[str]) -> int:
     sys.path.insert(0, spec["root"])
     # First, before the worker class or any pre-fork import: heavy callables must be wrapped as
     # their modules load, wherever that happens.
-    probe = Probe(spec["heavy_calls"])
+    probe = Probe(spec["heavy_calls"], spec.get("watch", ()))
     probe.install()
     try:
         _run(spec, probe)
@@ -45,6 +46,7 @@ def main(argv: list[str]) -> int:
 def _run(spec: dict[str, Any], probe: Probe) -> None:
     from redis import Redis
     from redis.exceptions import RedisError
+    from rq.worker import Worker
 
     base = _worker_class(spec["worker_class"])
     cls = _instrumented(base, spec["prefork"], spec["prefork_source"], probe, spec["key"])
@@ -56,6 +58,8 @@ def _run(spec: dict[str, Any], probe: Probe) -> None:
         timing = {
             "seconds": time.perf_counter() - started,
             "prefork_seconds": getattr(cls, "forklint_prefork_seconds", None),
+            # SimpleWorker and other non-Worker classes run every job in the worker itself.
+            "forks": issubclass(base, Worker),
         }
         connection.set(spec["key"] + RUN_SUFFIX, json.dumps(timing))
     except SystemExit as exc:  # PreforkMixin stops a worker whose pre-fork table fails this way

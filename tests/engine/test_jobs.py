@@ -204,6 +204,17 @@ OTHER_FORMS = {
             def run(self): pass
     """,
     ),
+    "celery-app-task-class": (
+        "celery",
+        """
+        from celery import Celery
+
+        app = Celery("app")
+
+        class Work(app.Task):
+            def run(self): pass
+    """,
+    ),
     "dramatiq": (
         "dramatiq",
         """

@@ -482,12 +482,13 @@ def test_bad_files_are_errors_not_crashes(write):
     )
     found, errors = scan(root, Config(root=root))
     assert [str(e) for e in errors] == [
-        "Procfile: cannot decode as utf-8 at byte 25",
         "fly.toml: cannot parse: Expected ']' at the end of a table declaration (at line 1, column 11)",
     ]
     # An unfinished JSON array is Docker's shell form (a program named `["rq",`); unclosed
     # quotes elsewhere leave the words as they stand.
+    # A stray non-UTF-8 byte costs that word, never the command line nor the run.
     assert [(c.path, c.kind, c.worker_class) for c in found] == [
+        ("Procfile", "rq", "app.\ufffd"),
         ("docker-compose.yml", "rq", None),
         ("start.sh", "rq", "'unclosed"),
     ]

@@ -341,3 +341,17 @@ def test_relative_path_outside_the_root_adds_no_source_root(write, tmp_path, mon
     assert project.source_roots == ("",)
     assert modules(project) == {"other/mod.py": "other.mod", "other/pkg/__init__.py": "pkg"}
     assert project.targets == {"other/pkg/__init__.py"}
+
+
+def test_explicit_non_python_files_are_skipped_scripts_are_not(tmp_path):
+    from forklint.config import Config
+    from forklint.project import discover
+
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "README.md").write_text("# not python (\n")
+    (tmp_path / "Procfile").write_text("worker: rq worker\n")
+    (tmp_path / "worker").write_text("#!/usr/bin/env python3\nimport app\n")
+    (tmp_path / "app.py").write_text("x = 1\n")
+    config = Config(root=tmp_path)
+    project = discover([tmp_path / n for n in ("README.md", "Procfile", "worker", "app.py")], config)
+    assert sorted(project.targets) == ["app.py", "worker"]
