@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from forklint.catalog import Catalog
+from forklint.cli import with_prefork_worker
 from forklint.config import Config
-from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, Loc
+from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact, Loc
 from forklint.findings import Finding, Fix, Prefork, TraceStep
 from forklint.index import Index, Step
 from forklint.jobs import Job
@@ -14,6 +15,7 @@ from forklint.world import (
     FORKING,
     PER_JOB,
     Parent,
+    Reset,
     Site,
     World,
     call_text,
@@ -64,6 +66,9 @@ class Analysis:
         self._mapped: dict[str, bool] = {}
         self._resolved_decorators: dict[str, tuple[str, ...]] = {}
         self._disposers: list[str] | None = None
+        self._effects: dict[str, frozenset[str]] = {}
+        self._reaches_heavy: dict[str, bool] = {}
+        self._job_globals: dict[str, frozenset[str]] = {}
 
     # --- shared helpers ----------------------------------------------------------------------
 
@@ -210,31 +215,25 @@ class Analysis:
         return list(self.hits.values())
 
     def frk101(self, job: Job, parents: list[Parent]) -> None:
-        for parent in parents:
-            if job.module in parent.modules:
-                continue
-            reasons = self.heavy_closure(job.module, parent.modules)
-            if not reasons:
-                continue
-            f, fn = self.index.functions[job.fq]
-            trace = reasons[0][1]
-            shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])
-            fix = self.prefork_fix(parent, Prefork(imports=(job.module,)), f"import {job.module}")
-            message = (
-                f"{fn.name} makes every work horse import {job.module}, which loads "
-                f"{', '.join(shown)}; {fix.summary}"
-            )
-            self.add(
-                "FRK101",
-                f,
-                fn.loc,
-                fn.qualname,
-                job.fq,
-                (self.job_step(job),) + trace,
-                message,
-                fix,
-            )
+        lacking = [p for p in parents if job.module not in p.modules]
+        found = [(p, self.heavy_closure(job.module, p.modules)) for p in lacking]
+        found = [(p, reasons) for p, reasons in found if reasons]
+        if not found:
             return
+        reasons = found[0][1]
+        f, fn = self.index.functions[job.fq]
+        trace = reasons[0][1]
+        shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])
+        fix = self.prefork_fix(
+            [p for p, _ in found], Prefork(imports=(job.module,)), f"import {job.module}"
+        )
+        message = (
+            f"{fn.name} makes every work horse import {job.module}, which loads "
+            f"{', '.join(shown)}; {fix.summary}"
+        )
+        self.add(
+            "FRK101", f, fn.loc, fn.qualname, job.fq, (self.job_step(job),) + trace, message, fix
+        )
 
     def heavy_closure(self, module: str, loaded: set[str]) -> list[tuple[str, tuple[Step, ...]]]:
         """What makes importing `module` expensive, given what is already loaded: (reason, trace).
@@ -330,18 +329,15 @@ class Analysis:
             return
         trace, modules = use
         f, fn = self.index.functions[job.fq]
-        for parent in parents:
-            if any(modules <= snapshot for snapshot in parent.configured):
-                continue
-            imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
-            fix = self.prefork_fix(
-                parent,
-                Prefork(imports=imports, calls=(CONFIGURE_CALL,)),
-                "call configure_mappers()",
-            )
-            message = f"{fn.name} configures SQLAlchemy mappers in every work horse; {fix.summary}"
-            self.add("FRK102", f, fn.loc, fn.qualname, job.fq, trace, message, fix)
+        lacking = [p for p in parents if not any(modules <= snapshot for snapshot in p.configured)]
+        if not lacking:
             return
+        imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
+        fix = self.prefork_fix(
+            lacking, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "call configure_mappers()"
+        )
+        message = f"{fn.name} configures SQLAlchemy mappers in every work horse; {fix.summary}"
+        self.add("FRK102", f, fn.loc, fn.qualname, job.fq, trace, message, fix)
 
     def frk103(self, job: Job) -> None:
         for fq, f, fn, trace in self.walk(job, unconditional=True, into_memo=False):
@@ -351,12 +347,16 @@ class Analysis:
                 what = self.catalog.heavy_call(target)
                 if what is None:
                     continue
+                callee = self.index.call_target(target)
+                if callee is not None and self.reaches_heavy_call(callee):
+                    continue  # `create_app()`: reported once, at the heavy call inside it
                 name = _callee(call, target)
                 message = (
                     f"{name}() {what} on every run of {{jobs}}; do it once: at module level, "
                     f"or in a memoised loader warmed in the worker parent"
                 )
-                site_trace = trace + (self.step(f, call.loc, call_text(f, call)),)
+                text = call_text(f, call)
+                site_trace = trace + (self.step(f, call.loc, text),)
                 self.add(
                     "FRK103",
                     f,
@@ -365,36 +365,109 @@ class Analysis:
                     job.fq,
                     site_trace,
                     message,
-                    Fix(f"load it once instead of in {fn.name}()", _memo_code(name)),
+                    self.memo_fix(f, fn, call, text),
                 )
+
+    def reaches_heavy_call(self, fq: str) -> bool:
+        """Whether running `fq` makes, unconditionally and outside any cache, a catalog heavy call."""
+        cached = self._reaches_heavy.get(fq)
+        if cached is not None:
+            return cached
+        seen = {fq}
+        stack = [fq]
+        result = False
+        while stack and not result:
+            current = stack.pop()
+            if current != fq and self.is_memoised(current):
+                continue
+            for call, target in self.index.callees(current):
+                if call.conditional:
+                    continue
+                if self.catalog.heavy_call(target):
+                    result = True
+                    break
+                callee = self.index.call_target(target)
+                if callee is not None and callee not in seen:
+                    seen.add(callee)
+                    stack.append(callee)
+        self._reaches_heavy[fq] = result
+        return result
+
+    def memo_fix(self, f: FileFacts, fn: FunctionFact, call: CallFact, text: str) -> Fix:
+        """A memoised getter that makes this very call, used in place of it and warmed before the fork."""
+        stored = next(
+            (
+                a.target
+                for a in fn.assigns
+                if a.loc.line == call.loc.line and a.value.startswith(call.callee)
+            ),
+            "",
+        )
+        noun = stored if stored.isidentifier() else call.callee.rpartition(".")[2].lower()
+        getter = f"get_{noun.strip('_') or 'resource'}"
+        use = f"{stored} = {getter}()" if stored.isidentifier() else f"{getter}()"
+        code = (
+            "import functools\n\n\n"
+            "@functools.lru_cache(maxsize=None)\n"
+            f"def {getter}():\n"
+            f"    return {text}\n\n\n"
+            f"# in {fn.qualname}(): {use}\n"
+            f'# warm it before the fork: [tool.forklint.prefork] calls = ["{f.module}:{getter}"]'
+        )
+        return Fix(
+            f"move `{text}` into a memoised {getter}() in {f.relpath}, call it from {fn.name}(), "
+            f"and warm it before the fork",
+            code,
+        )
 
     def frk104(self, job: Job, parents: list[Parent]) -> None:
         for _fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
             for imp in fn.imports:
-                heavy = self.catalog.heavy_module(imp.module)
-                if heavy is None:
+                found = [(p, self.heavy_import(job, p, imp)) for p in parents]
+                lacking = [(p, heavy) for p, heavy in found if heavy is not None]
+                if not lacking:
                     continue
-                # `from matplotlib import pyplot`: pyplot is the heavy part when the catalog says so
-                sub = f"{imp.module}.{imp.name}" if imp.name else ""
-                module = sub if sub in self.catalog.heavy_module_names else imp.module
-                for parent in parents:
-                    if module in parent.modules:
-                        continue
-                    fix = self.prefork_fix(parent, Prefork(imports=(module,)), f"import {module}")
-                    message = (
-                        f"`{imp.text}` loads {heavy} in every work horse of {{jobs}}; {fix.summary}"
-                    )
-                    self.add(
-                        "FRK104",
-                        f,
-                        imp.loc,
-                        fn.qualname,
-                        job.fq,
-                        trace + (self.step(f, imp.loc, imp.text),),
-                        message,
-                        fix,
-                    )
-                    break
+                module, shown, via = lacking[0][1]  # type: ignore[misc]
+                fix = self.prefork_fix(
+                    [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
+                )
+                message = (
+                    f"`{imp.text}` loads {shown} in every work horse of {{jobs}}; {fix.summary}"
+                )
+                self.add(
+                    "FRK104",
+                    f,
+                    imp.loc,
+                    fn.qualname,
+                    job.fq,
+                    trace + (self.step(f, imp.loc, imp.text),) + via,
+                    message,
+                    fix,
+                )
+
+    def heavy_import(
+        self, job: Job, parent: Parent, imp: ImportFact
+    ) -> tuple[str, str, tuple[Step, ...]] | None:
+        """(module to preload, what makes it heavy, trace past the import) for a heavy function-level import."""
+        heavy = self.catalog.heavy_module(imp.module)
+        if heavy is not None:
+            # `from matplotlib import pyplot`: pyplot is the heavy part when the catalog says so
+            sub = f"{imp.module}.{imp.name}" if imp.name else ""
+            module = sub if sub in self.catalog.heavy_module_names else imp.module
+            return None if module in parent.modules else (module, heavy, ())
+        project = [m for m in self.index.imported_modules(imp) if m in self.index.modules]
+        if not project or project[-1] in parent.modules:
+            return None
+        module = project[-1]
+        # what the horse has loaded anyway: the parent's modules and the job's own module closure
+        loaded = parent.modules | self.module_closure(job.module)
+        if module in loaded:
+            return None
+        reasons = self.heavy_closure(module, loaded)
+        if not reasons:
+            return None
+        shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])
+        return module, ", ".join(shown), reasons[0][1]
 
     def does_heavy_work(self, fq: str) -> bool:
         """Whether calling `fq` reaches a heavy call or a heavy import (iterative: call chains run deep)."""
@@ -447,37 +520,32 @@ class Analysis:
                 if not self.does_heavy_work(callee):
                     continue
                 mf, mfn = self.index.functions[callee]
-                for parent in parents:
-                    if callee in parent.warmed:
-                        continue
-                    required = [p for p, _ in mfn.params if p not in ("self", "cls")]
-                    if called and not required and not mfn.cls:
-                        table = Prefork(
-                            imports=(mf.module,), calls=(f"{mf.module}:{mfn.qualname}",)
-                        )
-                        fix = self.prefork_fix(parent, table, f"call {mfn.name}()")
-                    else:
-                        what = f"{site.callee}()" if called else site.callee
-                        fix = self.prefork_fix(
-                            parent, Prefork(imports=(mf.module,)), f"fill {what}"
-                        )
-                    kind = "memoised" if called else "a cached_property"
-                    message = (
-                        f"{mfn.name} is {kind}, but the cache is filled in every work horse, so every run "
-                        f"of {{jobs}} pays for it; {fix.summary}"
-                    )
-                    text = call_text(f, site) if called else site.callee
-                    self.add(
-                        "FRK105",
-                        f,
-                        site.loc,
-                        fn.qualname,
-                        job.fq,
-                        trace + (self.step(f, site.loc, text),),
-                        message,
-                        fix,
-                    )
-                    break
+                lacking = [p for p in parents if callee not in p.warmed]
+                if not lacking:
+                    continue
+                required = [p for p, _ in mfn.params if p not in ("self", "cls")]
+                if called and not required and not mfn.cls:
+                    table = Prefork(imports=(mf.module,), calls=(f"{mf.module}:{mfn.qualname}",))
+                    fix = self.prefork_fix(lacking, table, f"call {mfn.name}()")
+                else:
+                    what = f"{site.callee}()" if called else site.callee
+                    fix = self.prefork_fix(lacking, Prefork(imports=(mf.module,)), f"fill {what}")
+                kind = "memoised" if called else "a cached_property"
+                message = (
+                    f"{mfn.name} is {kind}, but the cache is filled in every work horse, so every run "
+                    f"of {{jobs}} pays for it; {fix.summary}"
+                )
+                text = call_text(f, site) if called else site.callee
+                self.add(
+                    "FRK105",
+                    f,
+                    _spanning(site.loc, text) if called else site.loc,
+                    fn.qualname,
+                    job.fq,
+                    trace + (self.step(f, site.loc, text),),
+                    message,
+                    fix,
+                )
 
     def is_cached_property(self, fq: str) -> bool:
         return any(d.endswith("cached_property") for d in self.decorators(fq))
@@ -570,32 +638,147 @@ class Analysis:
         return seen
 
     def frk3xx(self) -> None:
-        resets = bool(self.world.global_resets) or self.child_disposes()
+        child_resets = self.child_reset_effects()
         for parent in self.world.parents:
             if parent.model not in FORKING:
                 continue
-            jobs = [fq for fq, ps in self.world.job_parents.items() if parent in ps]
+            jobs = [fq for fq, ps in self.world.job_parents.items() if any(p is parent for p in ps)]
             if not jobs:
                 continue
-            reset = resets or bool(parent.resets)
+            effects = set(child_resets)
+            for reset in (*self.world.global_resets, *parent.resets):
+                effects |= self.reset_effects(reset)
             for site in parent.sites:
-                self.site_rules(parent, site, jobs, reset)
+                self.site_rules(parent, site, jobs, effects)
 
-    def child_disposes(self) -> bool:
-        """`engine.dispose(close=False)` on a job's path or in a horse-side method."""
+    # --- what after-fork code resets -------------------------------------------------------------
+    # An effect is "*" (code forklint cannot see), "engine:<global>" / "engine:*" (a pool disposed),
+    # "global:<module.name>" (a module global reassigned or called on), "kind:<client kind>" (a new
+    # fork-unsafe client created).
+
+    def reset_effects(self, reset: Reset) -> frozenset[str]:
+        if reset.opaque:
+            return frozenset({"*"})
+        return self.function_effects(reset.function) if reset.function else frozenset()
+
+    def function_effects(self, fq: str) -> frozenset[str]:
+        """What calling `fq` resets in the child, through everything it calls."""
+        cached = self._effects.get(fq)
+        if cached is not None:
+            return cached
+        effects: set[str] = set()
+        seen = {fq}
+        stack = [fq]
+        while stack:
+            current = stack.pop()
+            entry = self.index.functions.get(current)
+            if entry is None:
+                continue
+            f, fn = entry
+            for a in fn.assigns:
+                name = self.global_of(f.module, fn, a.target, assigned=True)
+                if name:
+                    effects.add(f"global:{name}")
+            for call, target in self.index.callees(current):
+                receiver = call.callee.rpartition(".")[0]
+                name = self.global_of(f.module, fn, receiver) if receiver else None
+                if name:
+                    effects.add(f"global:{name}")
+                if self.catalog.dispose(target):
+                    effects.add(f"engine:{name or '*'}")
+                kind = self.catalog.fork_unsafe(target)
+                if kind is not None:
+                    effects.add(f"kind:{kind}")
+                callee = self.index.call_target(target)
+                if callee is not None and callee not in seen:
+                    seen.add(callee)
+                    stack.append(callee)
+        result = frozenset(effects)
+        self._effects[fq] = result
+        return result
+
+    def global_of(
+        self, module: str, fn: FunctionFact | None, dotted: str, assigned: bool = False
+    ) -> str | None:
+        """The module global ("app.db.engine") a dotted expression written in `fn` starts with."""
+        head, _, rest = dotted.partition(".")
+        if not head or not head.isidentifier() or head in ("self", "cls"):
+            return None
+        if fn is not None and not (assigned and not rest):
+            local = self.index.local_bindings(module, fn).get(head)
+            if local is not None and local.kind != "fq" and head not in fn.memo_globals:
+                return None
+        if assigned and not rest:
+            return f"{module}.{head}"  # `global client; client = ...`
+        binding = self.index.module_bindings(module).get(head)
+        if binding is None:
+            return None
+        if binding.kind == "value":
+            return f"{module}.{head}"
+        target = binding.target
+        if target in self.index.modules:  # `import app.db` ... `app.db.engine.dispose()`
+            parts = rest.split(".")
+            for n in range(len(parts), 0, -1):
+                candidate = ".".join([target, *parts[:n]])
+                if candidate.rpartition(".")[0] in self.index.modules:
+                    return candidate
+            return None
+        return target if target.rpartition(".")[0] in self.index.modules else None
+
+    def child_reset_effects(self) -> frozenset[str]:
+        """Pools disposed with close=False on a job's path or in a horse-side method."""
+        effects: set[str] = set()
         for job in self.jobs:
-            for fq, _f, _fn, _trace in self.walk(job, unconditional=False, into_memo=True):
+            for fq, f, fn, _trace in self.walk(job, unconditional=False, into_memo=True):
                 for call, target in self.index.callees(fq):
                     if self.catalog.dispose(target) and ("close", "False") in call.kwargs:
-                        return True
-        return False
+                        receiver = call.callee.rpartition(".")[0]
+                        name = self.global_of(f.module, fn, receiver) if receiver else None
+                        effects.add(f"engine:{name or '*'}")
+        return frozenset(effects)
 
-    def site_rules(self, parent: Parent, site: Site, jobs: list[str], reset: bool) -> None:
+    def site_global(self, site: Site) -> tuple[str | None, FunctionFact | None]:
+        """The module global a pre-fork site's value is stored in, and the function it is written in."""
         f = self.index.modules[site.module]
+        fn = next((fn for fn in f.functions if any(c is site.call for c in fn.calls)), None)
+        assigns = fn.assigns if fn is not None else f.assigns
+        for a in assigns:
+            if a.loc.line == site.call.loc.line and a.value.startswith(site.call.callee):
+                return self.global_of(site.module, fn, a.target, assigned=True), fn
+        return None, fn
+
+    def jobs_using(self, name: str, jobs: list[str]) -> list[str]:
+        """The jobs whose path touches the module global `name` (all of them when none visibly does)."""
+        by_fq = {j.fq: j for j in self.jobs}
+        using = [fq for fq in jobs if fq in by_fq and name in self.job_globals(by_fq[fq])]
+        return using or jobs
+
+    def job_globals(self, job: Job) -> frozenset[str]:
+        cached = self._job_globals.get(job.fq)
+        if cached is not None:
+            return cached
+        names: set[str] = set()
+        for fq, f, fn, _trace in self.walk(job, unconditional=False, into_memo=True):
+            for call, _target in self.index.callees(fq):
+                for dotted in (call.callee, *call.args, *(v for _, v in call.kwargs)):
+                    name = self.global_of(f.module, fn, dotted) if dotted else None
+                    if name:
+                        names.add(name)
+            for read in fn.reads:
+                name = self.global_of(f.module, fn, read.callee)
+                if name:
+                    names.add(name)
+        result = frozenset(names)
+        self._job_globals[job.fq] = result
+        return result
+
+    def site_rules(self, parent: Parent, site: Site, jobs: list[str], effects: set[str]) -> None:
+        f = self.index.modules[site.module]
+        everything = "*" in effects
         context = self.context_of(f, site.call)
         name = _callee(site.call, site.target)
         where = parent.label
-        if not reset and self.is_query(site.target):
+        if self.is_query(site.target) and not everything and not self.engine_reset(site, effects):
             engine = _receiver(site.call.callee) or "engine"
             message = (
                 f"{name}() connects a pool in the worker parent ({where}) before it forks, and every child "
@@ -626,7 +809,10 @@ class Analysis:
             for job in jobs:
                 self.add("FRK302", f, site.call.loc, context, job, site.trace, message, fix)
         client = self.catalog.fork_unsafe(site.target)
-        if client is not None and not reset:
+        holder, _fn = self.site_global(site) if client is not None else (None, None)
+        if client is not None and not everything and not _client_reset(holder, client, effects):
+            if holder is not None:
+                jobs = self.jobs_using(holder, jobs)
             message = (
                 f"{name}() creates a {client} in the worker parent ({where}) before it forks, and every "
                 "child shares its sockets; create it after the fork (in the job or a memoised getter)"
@@ -637,6 +823,15 @@ class Analysis:
             )
             for job in jobs:
                 self.add("FRK303", f, site.call.loc, context, job, site.trace, message, fix)
+
+    def engine_reset(self, site: Site, effects: set[str]) -> bool:
+        """Whether an after-fork reset disposes the pool this site connected (any pool when unnamed)."""
+        receiver = _receiver(site.call.callee)
+        _holder, fn = self.site_global(site)
+        name = self.global_of(site.module, fn, receiver) if receiver else None
+        if "engine:*" in effects or (name is not None and f"engine:{name}" in effects):
+            return True
+        return name is None and any(e.startswith("engine:") for e in effects)
 
     def dispose_functions(self) -> list[str]:
         """Project functions without parameters that dispose of a pool with close=False: after-fork candidates."""
@@ -659,60 +854,109 @@ class Analysis:
 
     # --- fixes -------------------------------------------------------------------------------
 
-    def prefork_fix(self, parent: Parent, table: Prefork, action: str) -> Fix:
-        """The concrete change for this project: lines in the start-up function, a worker_init
-        handler for Celery, or the [tool.forklint.prefork] entries for PreforkWorker.
+    def prefork_fix(self, parents: list[Parent], table: Prefork, action: str) -> Fix:
+        """The concrete change for this project, in every worker parent that lacks it: lines in a
+        start-up function, a worker_init handler for Celery, or [tool.forklint.prefork] entries for
+        PreforkWorker (with the command line that runs it).
 
-        `action` is what the parent must do, as a verb phrase: "import app.tasks", "call get_model()".
+        `action` is what the parents must do, as a verb phrase: "import app.tasks", "call get_model()".
         """
-        lines = [f"import {m}" for m in table.imports if m not in parent.modules]
-        for entry in table.calls:
-            module, _, func = entry.partition(":")
-            lines.append(f"from {module} import {func.split('.')[0]}")
-        lines += [f"{entry.partition(':')[2]}()" for entry in table.calls]
-        startup = parent.startup
-        if startup is not None and startup.function and startup.function != "__main__":
-            where = f"{startup.relpath}:{startup.function}()"
-            return Fix(
-                f"{action} in {where} before {startup.work_text}", "\n".join(lines), prefork=table
-            )
-        if startup is not None:
-            return Fix(
-                f"{action} in {startup.relpath} before {startup.work_text}",
-                "\n".join(lines),
-                prefork=table,
-            )
-        if parent.framework == "celery":
-            body = "\n".join(f"    {line}" for line in lines) or "    pass"
-            code = (
-                "from celery.signals import worker_init\n\n\n"
-                "@worker_init.connect\n"
-                f"def prefork(**kwargs):\n{body}"
-            )
-            return Fix(
-                f"{action} in a worker_init handler, which runs in the parent before the pool forks",
-                code,
-                prefork=table,
-            )
         entries = []
         if table.imports:
             entries.append("imports = [" + ", ".join(f'"{m}"' for m in table.imports) + "]")
         if table.calls:
             entries.append("calls = [" + ", ".join(f'"{c}"' for c in table.calls) + "]")
         toml = "\n".join(["[tool.forklint.prefork]", *entries])
-        if parent.prefork_table:
-            summary = f"{action} in the worker parent: add {'; '.join(entries)} to [tool.forklint.prefork]"
-            return Fix(summary, toml, prefork=table)
-        summary = (
-            f"{action} in the worker parent: run `rq worker -w forklint.rq.PreforkWorker` "
-            f"with [tool.forklint.prefork] {'; '.join(entries)}"
+        parts = [_parent_fix(p, table, action, entries) for p in parents]
+        if len(parts) == 1 and parents[0].startup is not None:
+            summary = parts[0][0]
+        else:
+            summary = f"{action} in the worker parent: " + "; and ".join(
+                part for part, _, _ in parts
+            )
+        codes = [code for _, code, _ in parts if code]
+        if any(uses_table for _, _, uses_table in parts):
+            codes.insert(0, toml)
+        return Fix(summary, "\n\n".join(codes), prefork=table)
+
+
+def _parent_fix(
+    parent: Parent, table: Prefork, action: str, entries: list[str]
+) -> tuple[str, str, bool]:
+    """(summary part, code, whether it needs the [tool.forklint.prefork] table) for one parent."""
+    lines = [f"import {m}" for m in table.imports if m not in parent.modules]
+    for entry in table.calls:
+        module, _, func = entry.partition(":")
+        lines.append(f"from {module} import {func.split('.')[0]}")
+    lines += [f"{entry.partition(':')[2]}()" for entry in table.calls]
+    startup = parent.startup
+    if startup is not None:
+        where = (
+            f"{startup.relpath}:{startup.function}()"
+            if startup.function and startup.function != "__main__"
+            else startup.relpath
         )
-        return Fix(
-            summary,
-            toml
-            + "\n\n# the worker command (Procfile, Dockerfile...)\nrq worker -w forklint.rq.PreforkWorker",
-            prefork=table,
+        code = f"# {where}, before {startup.work_text}:\n" + "\n".join(lines)
+        if startup.work_text.startswith("Worker."):
+            code += (
+                f"\n# or, with the [tool.forklint.prefork] table: use forklint.rq.PreforkWorker "
+                f"instead of Worker in {where}\n# from forklint.rq import PreforkWorker"
+            )
+        summary = f"{action} in {where} before {startup.work_text}"
+        if startup.work_text.startswith("Worker."):
+            summary += " (or use forklint.rq.PreforkWorker instead of Worker there)"
+        return summary, code, False
+    if parent.framework == "celery":
+        body = "\n".join(f"    {line}" for line in lines) or "    pass"
+        code = (
+            "from celery.signals import worker_init\n\n\n"
+            "@worker_init.connect\n"
+            f"def prefork(**kwargs):\n{body}"
         )
+        return (
+            f"{action} in a worker_init handler, which runs in the parent before the pool forks",
+            code,
+            False,
+        )
+    if parent.prefork_table:
+        return f"add {'; '.join(entries)} to [tool.forklint.prefork]", "", True
+    command = parent.command
+    if command is None:
+        run = "rq worker -w forklint.rq.PreforkWorker"
+        return (
+            f"run `{run}` with [tool.forklint.prefork] {'; '.join(entries)}",
+            f"# the worker command (Procfile, Dockerfile...)\n{run}",
+            True,
+        )
+    where = f"{command.path}:{command.line}"
+    if command.worker_class in (None, "rq.Worker", "rq.worker.Worker"):
+        run = with_prefork_worker(command.text)
+        return (
+            f"run `{run}` ({where}) with [tool.forklint.prefork] {'; '.join(entries)}",
+            f"# {where}\n{run}",
+            True,
+        )
+    mixin = f"class YourWorker(forklint.rq.PreforkMixin, {command.worker_class})"
+    return (
+        f"make {command.worker_class} ({where}) run [tool.forklint.prefork] {'; '.join(entries)}: "
+        f"{mixin}",
+        f"# {where}: pass this class to --worker-class\n{mixin}: ...",
+        True,
+    )
+
+
+def _spanning(loc: Loc, text: str) -> Loc:
+    """`loc` widened to the whole call text when that text is on the call's line."""
+    if "\n" in text or loc.end_line != loc.line:
+        return loc
+    return Loc(loc.line, loc.column, loc.line, max(loc.end_column, loc.column + len(text)))
+
+
+def _client_reset(holder: str | None, kind: str, effects: set[str]) -> bool:
+    """A client is reset by code that reassigns, closes or re-creates the global holding it."""
+    if holder is not None:
+        return f"global:{holder}" in effects
+    return f"kind:{kind}" in effects
 
 
 def _receiver(callee: str) -> str:
@@ -728,15 +972,6 @@ def _callee(call: CallFact, target: str) -> str:
 
 def _job_names(jobs: list[str]) -> str:
     return ", ".join(j.rpartition(".")[2] for j in jobs)
-
-
-def _memo_code(name: str) -> str:
-    return (
-        "@functools.lru_cache(maxsize=None)\n"
-        "def get_resource():\n"
-        f"    return {name}(...)\n\n"
-        '# and warm it before the fork: [tool.forklint.prefork] calls = ["pkg.module:get_resource"]'
-    )
 
 
 def to_findings(hits: list[Hit], rule_meta, sources: dict[str, list[str]]) -> list[Finding]:

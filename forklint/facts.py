@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+import warnings
 from dataclasses import dataclass
 
 import libcst as cst
@@ -811,7 +812,9 @@ def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]
     `compile` only parses here: nothing of the analysed file is run.
     """
     try:
-        compile(text, "<forklint>", "exec", dont_inherit=True, flags=0x400)  # ast.PyCF_ONLY_AST
+        with warnings.catch_warnings():  # "invalid decimal literal" and the like are not ours to print
+            warnings.simplefilter("ignore")
+            compile(text, "<forklint>", "exec", dont_inherit=True, flags=0x400)  # ast.PyCF_ONLY_AST
     except SyntaxError as error:
         if error.lineno:
             return error.lineno, max(error.offset or 1, 1), (error.msg or "invalid syntax")

@@ -179,6 +179,7 @@ class PreforkMixin:
         """In the worker parent, at start-up: find every `after-fork` function without calling it."""
         table = self.prefork_table()
         if table.after_fork:
+            # Again here: a subclass's run_prefork() may not have put the cwd on sys.path.
             _ensure_cwd_on_path()
         self._forklint_after_fork = tuple(
             (entry, _resolve(entry, "after-fork", self._forklint_source))

@@ -41,6 +41,17 @@ class Startup:
     work_text: str  # "Worker.work()"
 
 
+@dataclass(frozen=True)
+class Reset:
+    """Code that runs in every child right after the fork; it resets only what it touches."""
+
+    label: (
+        str  # "worker_process_init handler app.signals.reset", "os.register_at_fork in app/db.py:9"
+    )
+    function: str | None = None  # the project function it runs
+    opaque: bool = False  # code forklint cannot see (a lambda, an entry outside the project)
+
+
 @dataclass
 class Parent:
     """One way the project starts a worker, and what that parent has done before it forks."""
@@ -56,7 +67,12 @@ class Parent:
     )  # modules loaded at each configure_mappers()
     warmed: set[str] = field(default_factory=set)  # project functions called before the fork
     sites: list[Site] = field(default_factory=list)
-    resets: list[str] = field(default_factory=list)  # after-fork resets this parent's children run
+    resets: list[Reset] = field(
+        default_factory=list
+    )  # after-fork resets this parent's children run
+    command: WorkerCommand | None = (
+        None  # the command line that starts it (Procfile, Dockerfile...)
+    )
 
 
 @dataclass
@@ -65,7 +81,7 @@ class World:
     assumptions: list[str]
     job_models: dict[str, str]  # job fq -> fork model
     job_parents: dict[str, list[Parent]]  # job fq -> the forking parents that run it
-    global_resets: list[str]  # os.register_at_fork(after_in_child=...) and similar, project-wide
+    global_resets: list[Reset]  # os.register_at_fork(after_in_child=...), project-wide
 
 
 class _Run:
@@ -536,7 +552,15 @@ def _run_prefork_table(
         run.external_call(fq)
         if fq in index.functions:
             run.run_function(fq, trace + (step,))
-    run.parent.resets += [f"[tool.forklint.prefork] after-fork {e}" for e in table.after_fork]
+    for entry in table.after_fork:
+        fq = index.canonical(entry.replace(":", "."))
+        run.parent.resets.append(
+            Reset(
+                f"[tool.forklint.prefork] after-fork {entry}",
+                fq if fq in index.functions else None,
+                opaque=fq not in index.functions,
+            )
+        )
 
 
 def _config_path(config: Config) -> str:
@@ -557,7 +581,7 @@ def _parent_from_class(
     label: str,
 ) -> Parent:
     kind = _class_kind(index, catalog, cls)
-    parent = Parent(label, "rq", _model_of_kind(kind))
+    parent = Parent(label, "rq", _model_of_kind(kind), command=command)
     parent.modules.update({"rq", "redis"})
     run = _Run(index, catalog, parent)
     if command is not None:
@@ -627,7 +651,7 @@ def _celery_parent(
             handler, here + (_step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),)
         )
     parent.resets += [
-        f"worker_process_init handler {h}"
+        Reset(f"worker_process_init handler {h}", h)
         for h in _signal_handlers(index, catalog.celery_child_signals)
     ]
     return parent
@@ -716,17 +740,22 @@ def _signal_handlers(index: Index, signals: frozenset[str]) -> list[str]:
     return out
 
 
-def _global_resets(index: Index, catalog: Catalog) -> list[str]:
+def _global_resets(index: Index, catalog: Catalog) -> list[Reset]:
     """`os.register_at_fork(after_in_child=...)` calls anywhere in the project."""
-    out: list[str] = []
+    out: list[Reset] = []
     for module, f in index.modules.items():
         scopes = [(None, f.calls)] + [(fn, fn.calls) for fn in f.functions]
         for fn, calls in scopes:
             for call in calls:
                 if "register_at_fork" not in call.callee:
                     continue
-                if index.resolve(module, fn, call.callee) in catalog.after_fork_hooks and any(
-                    k == "after_in_child" for k, _ in call.kwargs
-                ):
-                    out.append(f"os.register_at_fork in {f.relpath}:{call.loc.line}")
+                if index.resolve(module, fn, call.callee) not in catalog.after_fork_hooks:
+                    continue
+                for keyword, value in call.kwargs:
+                    if keyword != "after_in_child":
+                        continue
+                    label = f"os.register_at_fork in {f.relpath}:{call.loc.line}"
+                    handler = index.call_target(index.resolve(module, fn, value)) if value else None
+                    # a lambda's body is not in the facts: assume it resets what needs resetting
+                    out.append(Reset(label, handler, opaque=handler is None))
     return out

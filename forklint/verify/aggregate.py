@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import ast
 import math
-import re
 import statistics
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from forklint.findings import Finding
+from forklint.verify.horse import Measurement
 from forklint.verify.runner import RunResult
+from forklint.verify.targets import Target, catalog_names, target_of
 
 # The rules a verify run can observe, and what in the stock run confirms each.
 OBSERVABLE = ("FRK101", "FRK102", "FRK103", "FRK104", "FRK105")
+# The rules about work repeated in every forked horse: a worker that does not fork cannot show it.
+PER_FORK = ("FRK101", "FRK102", "FRK104", "FRK105")
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ class RunFigures:
 @dataclass(frozen=True)
 class FindingStatus:
     finding: Finding
-    status: str  # "confirmed" | "not observed"
+    status: str  # "confirmed" | "not observed" | "inconclusive" | "not applicable"
     evidence: str  # what the stock run showed, one clause
 
     def to_json(self) -> dict[str, object]:
@@ -114,11 +117,19 @@ def figures(run: RunResult) -> RunFigures:
 
 
 def finding_statuses(
-    findings: Sequence[Finding], stock: RunResult, job_module: str
+    findings: Sequence[Finding],
+    stock: RunResult,
+    job_module: str,
+    targets: Mapping[Finding, Target] | None = None,
 ) -> tuple[FindingStatus, ...]:
-    """Mark each observable finding confirmed when the stock run did what the finding says it does."""
+    """Mark each observable finding confirmed when the stock run did what the finding says it does.
+
+    `targets`: what each FRK103/FRK104/FRK105 finding names, resolved through its file's imports
+    (session.py); a finding without one is resolved from its text alone.
+    """
     horses = stock.measurements
     n = len(horses)
+    failed = inconclusive([stock])
     imported: dict[str, int] = {}
     for m in horses:
         for module in m.modules:
@@ -127,6 +138,13 @@ def finding_statuses(
     for f in findings:
         if f.code not in OBSERVABLE:
             continue
+        if failed:
+            statuses.append(FindingStatus(f, "inconclusive", failed))
+            continue
+        if not stock.forks and f.code in PER_FORK:
+            evidence = f"{stock.worker} runs every job in the worker itself, without a fork"
+            statuses.append(FindingStatus(f, "not applicable", evidence))
+            continue
         if f.code == "FRK101":
             seen = imported.get(job_module, 0)
             evidence = f"{job_module} imported after the fork in {seen} of {n} horses"
@@ -134,33 +152,55 @@ def finding_statuses(
             seen = sum(1 for m in horses if m.mappers_configured)
             evidence = f"configure_mappers ran in {seen} of {n} horses"
         elif f.code == "FRK104":
-            modules = _imported_by(f.source_line)
+            target = (targets or {}).get(f)
+            modules = (
+                set(target.modules) if target and target.modules else _imported_by(f.source_line)
+            )
             hits = sorted(m for m in modules if imported.get(m))
             seen = max((imported[m] for m in hits), default=0)
             shown = ", ".join(hits or sorted(modules)) or "the module"
             evidence = f"{shown} imported after the fork in {seen} of {n} horses"
         else:
-            texts = [f.source_line, *(step.text for step in f.trace)]
-            called = {
-                name: sum(m.heavy_calls.get(name, 0) for m in horses)
-                for name in {name for m in horses for name in m.heavy_calls}
-                if any(_mentions(text, name) for text in texts)
-            }
-            seen = sum(called.values())
-            shown = ", ".join(sorted(called)) or "no catalog heavy call of this finding"
-            evidence = f"{shown} called {seen} times in {n} horses"
+            target = (targets or {}).get(f) or target_of(f)
+            seen, evidence = _heavy(target, horses, "horses" if stock.forks else "jobs")
         statuses.append(FindingStatus(f, "confirmed" if seen else "not observed", evidence))
     return tuple(statuses)
 
 
-def _mentions(text: str, dotted: str) -> bool:
-    """Does the source text call `dotted`: bare ("load(" after `from pickle import load`) or through
-    an attribute of its package ("sqlalchemy.create_engine(" for sqlalchemy.engine.create_engine)?"""
-    package, last = dotted.split(".")[0], re.escape(dotted.rsplit(".", 1)[-1])
-    if re.search(rf"(?<![\w.]){last}\s*\(", text):
-        return True
-    return bool(
-        re.search(rf"\.{last}\s*\(", text) and re.search(rf"\b{re.escape(package)}\b", text)
+def _heavy(target: Target, horses: Sequence[Measurement], unit: str) -> tuple[int, str]:
+    """FRK103/FRK105: the catalog heavy call the finding names, counted (outermost calls only);
+    or the project function it names (a memoised loader...), called in the horses and making
+    catalog heavy calls while it ran: a cache hit makes none, so those calls filled the cache."""
+    n = len(horses)
+    names = catalog_names(target.dotted, sorted({k for m in horses for k in m.heavy_calls}))
+    if names or target.function is None:
+        if not names:
+            shown = f"{target.dotted}()" if target.dotted else "the finding's call"
+            return 0, f"no catalog heavy call matching {shown} counted in the {n} {unit}"
+        per_horse = [sum(m.heavy_calls.get(name, 0) for name in names) for m in horses]
+        seen = sum(per_horse)
+        times = "once" if seen == 1 else f"{seen} times"
+        return (
+            seen,
+            f"{', '.join(names)} called {times}, in {sum(map(bool, per_horse))} of {n} {unit}",
+        )
+    function = target.function
+    called = sum(1 for m in horses if m.watched_calls.get(function))
+    inside: dict[str, int] = {}
+    filled = 0
+    for m in horses:
+        calls = m.watched_heavy.get(function, {})
+        filled += any(calls.values())
+        for name, count in calls.items():
+            inside[name] = inside.get(name, 0) + count
+    made = ", ".join(f"{name} x{count}" for name, count in sorted(inside.items()) if count)
+    if not any(function in m.watched_calls for m in horses):
+        return 0, f"{function} could not be found in the horses to count its calls"
+    if not made:
+        return 0, f"{function} called in {called} of {n} {unit}, making no catalog heavy call"
+    return filled, (
+        f"{function} called in {called} of {n} {unit}, making catalog heavy calls in "
+        f"{filled} of them ({made})"
     )
 
 
@@ -180,7 +220,31 @@ def _imported_by(source_line: str) -> set[str]:
     return modules
 
 
+def side_by_side(stock: RunResult, prefork: RunResult) -> tuple[RunFigures, RunFigures]:
+    """Both runs' figures with the same heavy-call names (zeros included), so that rows line up:
+    a callable is only wrapped once its module loads, which may happen in one run only."""
+    a, b = figures(stock), figures(prefork)
+    names = sorted(set(a.heavy_calls) | set(b.heavy_calls))
+    return (
+        replace(a, heavy_calls={name: a.heavy_calls.get(name, 0) for name in names}),
+        replace(b, heavy_calls={name: b.heavy_calls.get(name, 0) for name in names}),
+    )
+
+
+def inconclusive(runs: Sequence[RunResult]) -> str | None:
+    """Why the runs cannot be compared, when a job failed in either: timings of failed jobs mean nothing."""
+    for run in runs:
+        if run.failures:
+            return (
+                f"{len(run.failures)} of {run.jobs} jobs failed on {run.worker}; "
+                f"first error: {run.failures[0].message}"
+            )
+    return None
+
+
 def speedup(stock: RunFigures, prefork: RunFigures) -> float | None:
+    if stock.jobs_failed or prefork.jobs_failed:
+        return None
     return stock.seconds / prefork.seconds if prefork.seconds > 0 else None
 
 

@@ -22,7 +22,12 @@ itself (a throw-away process checks that it imports). Both runs use the same Red
 each and a worker subprocess in burst mode started from the project root; every work horse reports
 what it measured between the fork and the end of its job: wall and CPU time (including resolving
 the job's function), modules imported after the fork and the time spent importing them, SQLAlchemy
-configure_mappers runs, and calls of the catalog's heavy callables.
+configure_mappers runs, and calls of the catalog's heavy callables (the outermost one of a call
+stack), and of the functions the job's FRK103/FRK105 findings name, with the heavy calls made in them.
+
+Each static finding for JOB is marked confirmed or not observed from what the stock horses did;
+inconclusive when a job failed (no speed-up is given then either); not applicable for the rules
+about per-fork work when the worker class does not fork (rq.SimpleWorker).
 
 The pre-fork table is [tool.forklint.prefork] from the project's pyproject.toml, or, when none is
 configured, the table `forklint prefork` suggests.

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 
-from forklint.verify.aggregate import figures, speedup
+from forklint.verify.aggregate import inconclusive, side_by_side, speedup
 from forklint.verify.session import Verification
 
 SCHEMA = "forklint-verify/1"
 
 
 def to_json(result: Verification) -> str:
-    stock, prefork = figures(result.stock), figures(result.prefork)
+    stock, prefork = side_by_side(result.stock, result.prefork)
     ratio = speedup(stock, prefork)
     document = {
         "schema": SCHEMA,
@@ -22,31 +22,35 @@ def to_json(result: Verification) -> str:
         "notes": list(result.notes),
         "runs": [stock.to_json(), prefork.to_json()],
         "speedup": None if ratio is None else round(ratio, 2),
+        "inconclusive": inconclusive((result.stock, result.prefork)),
         "findings": [status.to_json() for status in result.statuses],
     }
     return json.dumps(document, indent=2)
 
 
 def to_text(result: Verification) -> str:
-    stock, prefork = figures(result.stock), figures(result.prefork)
+    stock, prefork = side_by_side(result.stock, result.prefork)
     lines = [
         f"forklint verify {result.job}: {result.jobs} jobs on each worker, {result.redis} Redis",
         f"pre-fork table: {_table(prefork.prefork)} (from {result.prefork_source})",
+        *(f"note: {note}" for note in result.notes),
         "",
     ]
+    # A worker that does not fork runs jobs in itself: "after the fork" would claim one happened.
+    imports = "imports after fork" if result.stock.forks else "imports during the job"
     rows = [
         ("", stock.worker, prefork.worker),
         ("wall ms per job, median / p95", _pair(stock.wall_median, stock.wall_p95), _pair(prefork.wall_median, prefork.wall_p95)),
         ("cpu ms per job, median", _num(stock.cpu_median), _num(prefork.cpu_median)),
-        ("imports after fork, median / max", _pair(stock.imports_median, stock.imports_max, 0), _pair(prefork.imports_median, prefork.imports_max, 0)),
+        (f"{imports}, median / max", _pair(stock.imports_median, stock.imports_max, 0), _pair(prefork.imports_median, prefork.imports_max, 0)),
         ("import ms per job, median", _num(stock.import_ms_median), _num(prefork.import_ms_median)),
         ("mapper configurations (all jobs)", str(stock.mappers_configured), str(prefork.mappers_configured)),
         ("mapper ms per job, median", _num(stock.mapper_ms_median), _num(prefork.mapper_ms_median)),
         ("heavy calls (all jobs)", str(stock.heavy_total), str(prefork.heavy_total)),
         *(
             (f"  {name}", str(stock.heavy_calls.get(name, 0)), str(prefork.heavy_calls.get(name, 0)))
-            for name in sorted(set(stock.heavy_calls) | set(prefork.heavy_calls))
-            if stock.heavy_calls.get(name) or prefork.heavy_calls.get(name)
+            for name in stock.heavy_calls
+            if stock.heavy_calls[name] or prefork.heavy_calls[name]
         ),
         ("jobs completed / failed", f"{stock.jobs_completed} / {stock.jobs_failed}", f"{prefork.jobs_completed} / {prefork.jobs_failed}"),
         ("jobs/s", f"{stock.jobs_per_second:.2f}", f"{prefork.jobs_per_second:.2f}"),
@@ -62,12 +66,13 @@ def to_text(result: Verification) -> str:
         if prefork.prefork_seconds
         else ""
     )
-    lines += ["", f"speed-up: {ratio:.2f}x{once}" if ratio is not None else "speed-up: n/a"]
-    for run in (stock, prefork):
-        if run.first_error:
-            lines.append(
-                f"{run.worker}: {run.jobs_failed} of {result.jobs} jobs failed; first error: {run.first_error}"
-            )
+    # Failed jobs make the timings meaningless: the first failing run says why, then the other.
+    failing = [run for run in (result.stock, result.prefork) if run.failures]
+    if failing:
+        lines += ["", f"speed-up: inconclusive: {inconclusive(failing[:1])}"]
+        lines += [f"also {inconclusive([run])}" for run in failing[1:]]
+    else:
+        lines += ["", f"speed-up: {ratio:.2f}x{once}" if ratio is not None else "speed-up: n/a"]
     if result.statuses:
         lines += ["", f"static findings for {result.job}:"]
         for status in result.statuses:
@@ -77,7 +82,6 @@ def to_text(result: Verification) -> str:
             )
     elif not result.notes:
         lines += ["", f"static findings for {result.job}: none"]
-    lines += [f"note: {note}" for note in result.notes]
     return "\n".join(lines)
 
 

@@ -147,7 +147,7 @@ def run_worker(
             measurements=measurements,
             failures=failures,
             results=results,
-            forks=timing.get("forks", True),
+            forks=timing["forks"],
         )
     finally:
         _forget(connection, queue, enqueued, key)

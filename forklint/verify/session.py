@@ -11,7 +11,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from forklint.findings import Finding, Prefork
 from forklint.verify.aggregate import FindingStatus, finding_statuses
 from forklint.verify.catalog import heavy_callables
 from forklint.verify.runner import JobSpec, RunResult, VerifyError, run_worker, uninterrupted
+from forklint.verify.targets import Target, catalog_names, target_of
 
 STOCK_WORKER = "rq.Worker"
 PREFORK_WORKER = "forklint.rq.PreforkWorker"
@@ -73,6 +74,8 @@ def verify(options: Options) -> Verification:
             redis_url, shown = stack.enter_context(_redis(options.redis_url))
             module, attribute = _probe_result(probe, job, options.timeout)
             findings, suggested, notes = _static(root, config, f"{module}:{attribute}")
+            qualified = f"{module}.{attribute}"
+            mine = [f for f in findings if qualified in {j.replace(":", ".") for j in f.jobs}]
             table, source = _table(config, suggested, module)
             scratch = Path(
                 stack.enter_context(tempfile.TemporaryDirectory(prefix="forklint-verify-"))
@@ -82,13 +85,24 @@ def verify(options: Options) -> Verification:
                 f"{module}.{attribute}", options.args, options.kwargs, math.ceil(options.timeout)
             )
             heavy = heavy_callables(config)
+            targets = {
+                f: target_of(f, root, config.src)
+                for f in mine
+                if f.code in ("FRK103", "FRK104", "FRK105")
+            }
+            watch = _watch(targets.values(), heavy)
             stock, prefork = _runs(
-                options, redis_url, spec, table, source, heavy, root, env, scratch
+                options, redis_url, spec, table, source, heavy, watch, root, env, scratch
             )
     except RedisError as exc:
         raise VerifyError(f"Redis error during the run: {_one_line(exc)}") from None
-    qualified = f"{module}.{attribute}"
-    mine = [f for f in findings if qualified in {j.replace(":", ".") for j in f.jobs}]
+    if not stock.forks:
+        notes = (
+            f"{options.worker_class} runs every job in the worker process itself: there is no "
+            "fork per job, so the stock run cannot confirm FRK101, FRK102, FRK104 or FRK105 "
+            "(their premise is work redone in every forked horse)",
+            *notes,
+        )
     return Verification(
         job=f"{module}:{attribute}",
         module=module,
@@ -98,7 +112,18 @@ def verify(options: Options) -> Verification:
         notes=notes,
         stock=stock,
         prefork=prefork,
-        statuses=finding_statuses(mine, stock, module),
+        statuses=finding_statuses(mine, stock, module, targets),
+    )
+
+
+def _watch(targets: Iterable[Target], heavy: Sequence[str]) -> tuple[str, ...]:
+    """The findings' own functions to count in the horses; catalog calls are counted anyway."""
+    return tuple(
+        dict.fromkeys(
+            t.function
+            for t in targets
+            if t.function is not None and not catalog_names(t.dotted, heavy)
+        )
     )
 
 
@@ -109,6 +134,7 @@ def _runs(
     table: Prefork,
     source: str,
     heavy: Sequence[str],
+    watch: Sequence[str],
     root: Path,
     env: dict[str, str] | None,
     scratch: Path,
@@ -135,6 +161,7 @@ def _runs(
                     prefork=prefork,
                     prefork_source=source,
                     heavy_calls=heavy,
+                    watch=watch,
                     root=root,
                     timeout=options.timeout,
                     env=env,

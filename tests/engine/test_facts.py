@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pickle
 import textwrap
+import warnings
 
 from forklint.facts import extract
 
@@ -169,6 +170,14 @@ def test_syntax_error_position_and_deep_nesting_are_values():
     deep = facts("x = " + "-" * 1000 + "1\n")
     assert deep.syntax_error is None
     assert deep.error is None or "nested" in deep.error.message
+
+
+def test_syntax_error_position_prints_no_warnings():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        broken = facts("y = 1if 1else 0\ndef f(:\n    pass\n")
+    assert broken.syntax_error is not None and broken.syntax_error[0] == 2
+    assert [str(w.message) for w in caught] == []
 
 
 def test_facts_are_picklable():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 MODELS = """
     from sqlalchemy import ForeignKey
     from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -105,7 +107,10 @@ def test_startup_fix_names_the_startup_function(project):
         orm_project("FRK102:5", worker_py=startup), codes={"FRK101", "FRK102"}
     )
     fix = next(f for f in report.findings if f.code == "FRK102").fix
-    assert fix.summary == "call configure_mappers() in worker.py:main() before Worker.work()"
+    assert fix.summary == (
+        "call configure_mappers() in worker.py:main() before Worker.work()"
+        " (or use forklint.rq.PreforkWorker instead of Worker there)"
+    )
     assert "configure_mappers()" in fix.code and "import app.tasks" not in fix.code
 
 
@@ -338,6 +343,38 @@ def test_heavy_call_two_calls_away_reported_once_for_every_job(project):
     ]
 
 
+def test_heavy_call_inside_a_helper_is_one_finding_with_a_concrete_fix(project):
+    files = {
+        "app/__init__.py": "",
+        "app/web.py": """
+            from flask import Flask
+
+
+            def create_app():
+                app = Flask(__name__)  # FRK103:11
+                return app
+        """,
+        "app/tasks.py": """
+            from rq.decorators import job
+
+            from app.web import create_app
+
+
+            @job("default")
+            def send(user_id):
+                with create_app().app_context():
+                    return user_id
+        """,
+    }
+    report = project.assert_expected(files, codes={"FRK103"})
+    (finding,) = [f for f in report.findings if f.code == "FRK103"]
+    assert [s.text for s in finding.trace][1:] == ["create_app()", "Flask(__name__)"]
+    assert finding.fix is not None
+    assert "return Flask(__name__)" in finding.fix.code
+    assert "app = get_app()" in finding.fix.code
+    assert '"app.web:get_app"' in finding.fix.code and "pkg.module" not in finding.fix.code
+
+
 def test_heavy_call_conditional_or_memoised_or_module_level_is_not_frk103(project):
     files = {
         "app/__init__.py": "",
@@ -436,6 +473,35 @@ def test_function_level_heavy_import_on_the_path(project):
     project.assert_expected(files, codes={"FRK104"})
 
 
+def test_function_level_import_of_a_project_module_with_a_heavy_closure(project):
+    files = {
+        "app/__init__.py": "",
+        "app/text.py": "import json\n",
+        "app/render.py": "import jinja2\n\nfrom app import text\n\n\ndef render(name):\n    return name\n",
+        "app/tasks.py": """
+            import json
+
+            from rq.decorators import job
+
+
+            @job("default")
+            def notify(name):
+                from app.render import render  # FRK104:5
+                from app.text import json as plain
+
+                return render(name), plain, json
+        """,
+    }
+    report = project.assert_expected(files, codes={"FRK104"})
+    (finding,) = [f for f in report.findings if f.code == "FRK104"]
+    assert [s.text for s in finding.trace][1:] == [
+        "from app.render import render",
+        "import jinja2",
+    ]
+    assert finding.fix is not None and finding.fix.prefork is not None
+    assert finding.fix.prefork.imports == ("app.render",)
+
+
 def test_heavy_import_preloaded_by_the_startup_is_fine(project):
     files = {
         "app/__init__.py": "",
@@ -488,6 +554,9 @@ def test_memoised_loaders_filled_in_the_horse(project):
         """,
     }
     report = project.assert_expected(files, codes={"FRK105"})
+    # the anchor covers the whole call, not only the name
+    spans = {(f.line, f.column, f.end_line, f.end_column) for f in report.findings}
+    assert (8, 14, 8, 14 + len("ml.get_tokenizer()")) in spans
     assert report.prefork.calls == ("app.ml:get_tokenizer", "app.ml:get_model") or set(
         report.prefork.calls
     ) == {"app.ml:get_tokenizer", "app.ml:get_model"}
@@ -645,6 +714,36 @@ def test_client_created_at_import_of_a_preloaded_module(project):
     (finding,) = report.findings
     assert finding.jobs == ("app.tasks.record",)
     assert [s.path for s in finding.trace] == ["worker.py", "app/tasks.py", "app/store.py"]
+
+
+def test_client_finding_lists_only_the_jobs_that_use_the_client(project):
+    files = {
+        "app/__init__.py": "",
+        "app/store.py": """
+            from pymongo import MongoClient
+
+            client = MongoClient("mongodb://mongo")  # FRK303:10
+        """,
+        "app/tasks.py": """
+            from rq.decorators import job
+
+            from app import store
+
+
+            @job("default")
+            def record(kind):
+                store.client.db.events.insert_one({"kind": kind})
+
+
+            @job("default")
+            def ping():
+                return 1
+        """,
+        "worker.py": "from rq import Worker\n\nimport app.tasks\n\nWorker(['default']).work()\n",
+    }
+    report = project.assert_expected(files, codes={"FRK303"})
+    (finding,) = [f for f in report.findings if f.code == "FRK303"]
+    assert finding.jobs == ("app.tasks.record",)
 
 
 def test_client_created_at_import_with_stock_worker_is_created_in_the_horse(project):
@@ -850,11 +949,65 @@ def test_celery_prefork_pool_shares_clients_created_at_import(project):
         """,
     }
     project.assert_expected(files, codes={"FRK303"})
-    files["app/celeryconfig.py"] += "worker_pool = 'prefork'\nworker_max_tasks_per_child = 1\n"
-    files["app/tasks.py"] += (
-        "\n\nfrom celery.signals import worker_process_init\n\n\n@worker_process_init.connect\ndef reconnect(**kwargs):\n    pass\n"
-    )
-    files["app/tasks.py"] = files["app/tasks.py"].replace("  # FRK303:12", "")
+
+
+CELERY_RESET = """
+    from celery.signals import worker_process_init
+    from kafka import KafkaProducer
+
+    import app.tasks
+    from app.db import engine
+
+
+    @worker_process_init.connect
+    def reconnect(**kwargs):
+        engine.dispose(close=False)
+        {client_reset}
+"""
+
+
+def celery_kafka_project(client_reset: str, expect: str) -> dict[str, str]:
+    return {
+        "app/__init__.py": "",
+        "app/db.py": "from sqlalchemy import create_engine\n\nengine = create_engine('postgresql://db')\n",
+        "app/celery_app.py": "from celery import Celery\n\napp = Celery('app')\n",
+        "app/tasks.py": f"""
+            from kafka import KafkaProducer
+
+            from app.celery_app import app
+
+            producer = KafkaProducer(bootstrap_servers="kafka:9092")  {expect}
+
+
+            @app.task
+            def publish(value):
+                producer.send("events", value)
+
+
+            def reopen():
+                global producer
+                producer = KafkaProducer()
+        """,
+        "app/signals.py": CELERY_RESET.replace("{client_reset}", client_reset),
+    }
+
+
+def test_worker_process_init_handler_resets_only_what_it_touches(project):
+    # disposing the engine does nothing for the Kafka producer the children share
+    files = celery_kafka_project("pass", "# FRK303:12")
+    project.assert_expected(files, codes={"FRK303"})
+
+
+@pytest.mark.parametrize(
+    "client_reset",
+    [
+        "app.tasks.producer.close()",
+        "app.tasks.producer = KafkaProducer()",
+        "app.tasks.reopen()",
+    ],
+)
+def test_worker_process_init_handler_that_resets_the_client(project, client_reset):
+    files = celery_kafka_project(client_reset, "")
     project.assert_expected(files, codes={"FRK303"})
 
 

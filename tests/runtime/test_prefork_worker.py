@@ -170,9 +170,15 @@ def test_table_from_environment_variable(
         ),
     ],
     ids=[
-        "missing-module", "missing-function", "raising-call", "malformed-entry", "wrong-type",
-        "after-fork-missing-module", "after-fork-missing-function", "after-fork-not-callable",
-    ],  # fmt: skip
+        "missing-module",
+        "missing-function",
+        "raising-call",
+        "malformed-entry",
+        "wrong-type",
+        "after-fork-missing-module",
+        "after-fork-missing-function",
+        "after-fork-not-callable",
+    ],
 )
 def test_bad_entry_stops_the_worker_at_start_up(
     app: App, redis_conn: Redis, redis_server, run_worker, table: str, message: str

@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from forklint.findings import Finding, TraceStep
-from forklint.verify.aggregate import figures, finding_statuses, speedup
+from forklint.verify.aggregate import (
+    figures,
+    finding_statuses,
+    inconclusive,
+    side_by_side,
+    speedup,
+)
+from forklint.verify.targets import Target
 from forklint.verify.horse import Measurement
 from forklint.verify.runner import Failure, RunResult
 
@@ -118,3 +127,91 @@ def test_heavy_call_counted_under_another_name_of_the_same_function():
         [found], run(horse(1, sqlalchemy__engine__create_engine=1)), "app.tasks"
     )
     assert result.status == "confirmed"
+
+
+def watched(wall: float, calls: int, **inside: int) -> Measurement:
+    """A horse that called the finding's loader `calls` times, making `inside` heavy calls in it."""
+    name = "app.loaders:templates"
+    return Measurement(
+        job_id="j", pid=1, wall_ms=wall, cpu_ms=1.0, imports_after_fork=0, import_ms=0.0,
+        modules=(), mappers_configured=0, mapper_ms=0.0,
+        heavy_calls={k.replace("__", "."): v for k, v in inside.items()},
+        watched_calls={name: calls}, watched_heavy={name: {k.replace("__", "."): v for k, v in inside.items()}},
+    )  # fmt: skip
+
+
+def memoised() -> tuple[Finding, Target]:
+    found = finding("FRK105", "    templates()", ("render(x)", "templates()"))
+    return found, Target("app.loaders.templates", "app.loaders:templates")
+
+
+def test_frk105_confirmed_by_the_loaders_own_heavy_calls():
+    found, target = memoised()
+    stock = run(watched(1, 2, yaml__safe_load=1), watched(1, 1, yaml__safe_load=1))
+    (result,) = finding_statuses([found], stock, "app.tasks", {found: target})
+    assert result.status == "confirmed"
+    assert result.evidence == (
+        "app.loaders:templates called in 2 of 2 horses, making catalog heavy calls in 2 of them "
+        "(yaml.safe_load x2)"
+    )
+
+
+def test_frk105_not_observed_when_the_loader_makes_no_heavy_call():
+    found, target = memoised()
+    (result,) = finding_statuses([found], run(watched(1, 1)), "app.tasks", {found: target})
+    assert result.status == "not observed"
+    assert result.evidence == (
+        "app.loaders:templates called in 1 of 1 horses, making no catalog heavy call"
+    )
+
+
+def test_frk103_evidence_names_the_call_it_looked_for():
+    found = finding("FRK103", "    model = joblib.load(path)")
+    (result,) = finding_statuses([found], run(horse(1, pickle__load=3)), "app.tasks")
+    assert (result.status, result.evidence) == (
+        "not observed",
+        "no catalog heavy call matching joblib.load() counted in the 1 horses",
+    )
+    (result,) = finding_statuses(
+        [found], run(horse(1, joblib__load=1), horse(1, joblib__load=0)), "app.tasks"
+    )
+    assert result.evidence == "joblib.load called once, in 1 of 2 horses"
+
+
+def test_heavy_call_names_line_up_across_the_runs():
+    stock = run(horse(1, yaml__safe_load=1, pickle__load=0))
+    prefork = run(horse(1, jinja2__Environment=0))
+    a, b = side_by_side(stock, prefork)
+    assert (
+        list(a.heavy_calls)
+        == list(b.heavy_calls)
+        == ["jinja2.Environment", "pickle.load", "yaml.safe_load"]
+    )
+    assert b.heavy_calls["yaml.safe_load"] == 0
+
+
+def test_failed_jobs_make_the_run_inconclusive():
+    failures = tuple(Failure(f"x{i}", "KeyError: 'action'") for i in range(3))
+    stock = run(failures=failures)
+    statuses = finding_statuses([finding("FRK101"), finding("FRK102")], stock, "app.tasks")
+    assert {(s.status, s.evidence) for s in statuses} == {
+        ("inconclusive", "3 of 3 jobs failed on rq.Worker; first error: KeyError: 'action'")
+    }
+    assert speedup(figures(stock), figures(run(horse(1.0)))) is None
+    assert inconclusive([run(horse(1.0)), stock]) == statuses[0].evidence
+
+
+def test_a_worker_that_does_not_fork_cannot_confirm_per_fork_rules():
+    stock = replace(run(horse(1, ("app", "app.tasks"), 1, pickle__load=1)), forks=False)
+    statuses = finding_statuses(
+        [finding("FRK101"), finding("FRK102"), finding("FRK103", "    pickle.load(f)")],
+        stock,
+        "app.tasks",
+    )
+    assert [(s.finding.code, s.status) for s in statuses] == [
+        ("FRK101", "not applicable"),
+        ("FRK102", "not applicable"),
+        ("FRK103", "confirmed"),
+    ]
+    assert statuses[0].evidence == "rq.Worker runs every job in the worker itself, without a fork"
+    assert statuses[2].evidence == "pickle.load called once, in 1 of 1 jobs"

@@ -74,3 +74,75 @@ def test_probe_counts_what_happens_in_the_window():
     assert "sqlalchemy.engine" not in seen["modules"]  # imported before the window, by the parent
     assert seen["count"] == len(seen["modules"])
     assert 0 < seen["import_ms"] <= seen["wall"]
+
+
+NESTED = """
+import functools, json, sys
+from forklint.verify.horse import Probe
+
+probe = Probe(["yaml.safe_load", "yaml.load", "pickle.loads"], watch=["loaders:templates",
+              "loaders:Registry.build", "loaders:light", "loaders:missing"])
+probe.install()
+sys.path.insert(0, sys.argv[1])
+import loaders
+
+probe.open_window()
+loaders.templates()
+loaders.templates()  # a cache hit: called, but makes no heavy call
+loaders.Registry.build()
+loaders.light()
+import yaml
+yaml.safe_load("b: 2")  # the job's own call, outside any watched function
+m = probe.close_window("job-1", None)
+print(json.dumps({"heavy": m.heavy_calls, "calls": m.watched_calls, "inside": m.watched_heavy,
+                  "cache": loaders.templates.cache_info().hits}))
+"""
+
+LOADERS = """
+import functools
+import pickle
+
+import yaml
+
+
+@functools.lru_cache(maxsize=1)
+def templates():
+    return yaml.safe_load("a: 1")  # PyYAML's safe_load calls yaml.load: one heavy call
+
+
+class Registry:
+    @classmethod
+    def build(cls):
+        return pickle.loads(pickle.dumps(templates()))
+
+
+def light():
+    return 1
+"""
+
+
+def test_probe_counts_outermost_calls_and_the_findings_functions(tmp_path):
+    (tmp_path / "loaders.py").write_text(textwrap.dedent(LOADERS))
+    result = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(NESTED), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    seen = json.loads(result.stdout)
+    # safe_load's inner yaml.load is not counted again.
+    assert seen["heavy"] == {"yaml.safe_load": 2, "yaml.load": 0, "pickle.loads": 1}
+    # "loaders:missing" does not exist: nothing wrapped, nothing reported.
+    # templates(): twice from the job, once from Registry.build (a cache hit there too).
+    assert seen["calls"] == {
+        "loaders:templates": 3,
+        "loaders:Registry.build": 1,
+        "loaders:light": 1,
+    }
+    assert seen["inside"] == {
+        "loaders:templates": {"yaml.safe_load": 1},
+        "loaders:Registry.build": {"pickle.loads": 1},
+        "loaders:light": {},
+    }
+    assert seen["cache"] == 2  # the lru_cache controls still work through the wrapper
