@@ -812,7 +812,9 @@ def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]
     `compile` only parses here: nothing of the analysed file is run.
     """
     try:
-        with warnings.catch_warnings():  # "invalid decimal literal" and the like are not ours to print
+        with (
+            warnings.catch_warnings()
+        ):  # "invalid decimal literal" and the like are not ours to print
             warnings.simplefilter("ignore")
             compile(text, "<forklint>", "exec", dont_inherit=True, flags=0x400)  # ast.PyCF_ONLY_AST
     except SyntaxError as error:

@@ -50,6 +50,7 @@ class Index:
                 self.classes.setdefault(f"{mod}.{c.qualname}", (f, c))
         self._resolve_cache: dict[tuple[str, str, str], str] = {}
         self._mro_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        self._attribute_cache: dict[tuple[str, str], str] = {}
         self._callees: dict[str, tuple[tuple[CallFact, str], ...]] = {}
         self._in_progress: set[tuple[str, str, str]] = set()
         self._star_in_progress: set[str] = set()
@@ -308,6 +309,14 @@ class Index:
         return f"{external[0]}(){rest}" if external else ""
 
     def _instance_attribute(self, cls_fq: str, name: str, depth: int) -> str:
+        key = (cls_fq, name)
+        cached = self._attribute_cache.get(key)
+        if cached is None:
+            cached = self._attribute_cache[key] = self._find_instance_attribute(cls_fq, name, depth)
+        return cached
+
+    def _find_instance_attribute(self, cls_fq: str, name: str, depth: int) -> str:
+        """What `self.name` holds: the value first assigned to it in a method of the class's MRO."""
         project, _ = self.mro(cls_fq)
         target = f"self.{name}"
         for c in project:

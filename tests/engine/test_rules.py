@@ -774,6 +774,33 @@ def test_register_at_fork_resets(project):
     project.assert_expected(files, codes={"FRK201", "FRK301", "FRK303"})
 
 
+def test_register_at_fork_handler_resets_only_what_it_touches(project):
+    files = {
+        "app/__init__.py": "",
+        "app/db.py": """
+            import os
+
+            from pymongo import MongoClient
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine("postgresql://db/app")
+            with engine.connect() as conn:  # FRK201:6
+                conn.execute(text("SELECT 1"))
+            mongo = MongoClient("mongodb://mongo")  # FRK303:9
+
+
+            def reset_engine():
+                engine.dispose(close=False)
+
+
+            os.register_at_fork(after_in_child=reset_engine)
+        """,
+        "app/tasks.py": "from rq.decorators import job\n\nfrom app.db import engine, mongo\n\n\n@job('q')\ndef f():\n    return engine, mongo.db\n",
+        "worker.py": "from rq import Worker\n\nimport app.tasks\n\nWorker(['q']).work()\n",
+    }
+    project.assert_expected(files, codes={"FRK201", "FRK301", "FRK303"})
+
+
 def test_connected_pool_in_celery_parent_without_reset(project):
     files = {
         "app/__init__.py": "",
