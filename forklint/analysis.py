@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, field
 
 from forklint.catalog import Catalog
-from forklint.cli import with_prefork_worker
+from forklint.commands import with_prefork_worker
 from forklint.config import Config
 from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact, Loc
 from forklint.findings import Finding, Fix, Prefork, TraceStep
@@ -51,6 +52,32 @@ class Hit:
     fix: Fix | None = None
 
 
+class _Path:
+    """How the walk reached a function: the call that got there and the path before it."""
+
+    __slots__ = ("_before", "_call", "_f", "_steps")
+
+    def __init__(
+        self,
+        before: _Path | None,
+        first: Step | None,
+        f: FileFacts | None = None,
+        call: CallFact | None = None,
+    ) -> None:
+        self._before = before
+        self._f = f
+        self._call = call
+        self._steps: tuple[Step, ...] | None = (first,) if first is not None else None
+
+    def trace(self) -> tuple[Step, ...]:
+        if self._steps is None:
+            assert self._before is not None and self._f is not None and self._call is not None
+            f, call = self._f, self._call
+            step = Step(f.relpath, call.loc.line, call.loc.column, call_text(f, call))
+            self._steps = self._before.trace() + (step,)
+        return self._steps
+
+
 class Analysis:
     def __init__(
         self, index: Index, catalog: Catalog, config: Config, jobs: tuple[Job, ...], world: World
@@ -68,6 +95,8 @@ class Analysis:
         self._disposers: list[str] | None = None
         self._effects: dict[str, frozenset[str]] = {}
         self._reaches_heavy: dict[str, bool] = {}
+        self._closures: dict[str, frozenset[str]] = {}
+        self._walks: dict[tuple[str, bool, bool], list] = {}
         self._job_globals: dict[str, frozenset[str]] = {}
 
     # --- shared helpers ----------------------------------------------------------------------
@@ -173,18 +202,28 @@ class Analysis:
 
     # --- walking a job's path ----------------------------------------------------------------
 
-    def walk(self, job: Job, unconditional: bool, into_memo: bool):
-        """Yield (fn fq, FileFacts, FunctionFact, trace) for every function on the job's path."""
-        start = (job.fq, (self.job_step(job),))
+    def walk(
+        self, job: Job, unconditional: bool, into_memo: bool
+    ) -> list[tuple[str, FileFacts, FunctionFact, _Path]]:
+        """(fn fq, FileFacts, FunctionFact, path) for every function on the job's path, breadth first.
+
+        Memoised per job: several rules walk the same path. The trace of each path is only
+        spelt out (`path.trace()`) where a rule reports something.
+        """
+        key = (job.fq, unconditional, into_memo)
+        cached = self._walks.get(key)
+        if cached is not None:
+            return cached
+        out: list[tuple[str, FileFacts, FunctionFact, _Path]] = []
         seen = {job.fq}
-        stack = [start]
-        while stack:
-            fq, trace = stack.pop(0)
+        queue = deque([(job.fq, _Path(None, self.job_step(job)))])
+        while queue:
+            fq, path = queue.popleft()
             entry = self.index.functions.get(fq)
             if entry is None:
                 continue
             f, fn = entry
-            yield fq, f, fn, trace
+            out.append((fq, f, fn, path))
             for call, target in self.index.callees(fq):
                 if unconditional and call.conditional:
                     continue
@@ -194,7 +233,9 @@ class Analysis:
                 if not into_memo and self.is_memoised(callee):
                     continue
                 seen.add(callee)
-                stack.append((callee, trace + (self.step(f, call.loc, call_text(f, call)),)))
+                queue.append((callee, _Path(path, None, f, call)))
+        self._walks[key] = out
+        return out
 
     # --- rules -------------------------------------------------------------------------------
 
@@ -243,47 +284,52 @@ class Analysis:
         reasons: list[tuple[int, str, tuple[Step, ...]]] = []
         libraries: set[str] = set()
         seen = set(loaded)
-        queue: list[tuple[str, tuple[Step, ...]]] = [(module, ())]
+        # how each module was reached (the importing module and its import step): traces are
+        # spelt out only for the reasons, so a long import chain costs its length, not its square
+        came_from: dict[str, tuple[str, Step] | None] = {module: None}
+        queue: deque[str] = deque([module])
         seen.add(module)
         for parent_pkg in self.index.package_parents(module):
             if parent_pkg not in seen:
                 seen.add(parent_pkg)
-                queue.append((parent_pkg, ()))
+                came_from[parent_pkg] = None
+                queue.append(parent_pkg)
+
+        def trace(mod: str, *last: Step) -> tuple[Step, ...]:
+            steps = list(last)
+            link = came_from.get(mod)
+            while link is not None:
+                steps.append(link[1])
+                link = came_from.get(link[0])
+            return tuple(reversed(steps))
+
         while queue:
-            mod, trace = queue.pop(0)
+            mod = queue.popleft()
             f = self.index.modules.get(mod)
             if f is None:
                 heavy = self.catalog.heavy_module(mod)
                 if heavy is not None and heavy not in libraries:
                     libraries.add(heavy)
-                    reasons.append((0, heavy, trace))
+                    reasons.append((0, heavy, trace(mod)))
                 continue
             for c in f.classes:
                 if self.is_mapped(f"{mod}.{c.qualname}"):
-                    reasons.append(
-                        (
-                            1,
-                            f"the ORM models of {f.relpath}",
-                            trace + (self.step(f, c.loc, f"class {c.name}(...)"),),
-                        )
-                    )
+                    step = self.step(f, c.loc, f"class {c.name}(...)")
+                    reasons.append((1, f"the ORM models of {f.relpath}", trace(mod, step)))
                     break
             for call, target in self.index.module_calls(mod):
                 what = self.catalog.heavy_call(target)
                 if what is not None:
+                    step = self.step(f, call.loc, call_text(f, call))
                     reasons.append(
-                        (
-                            2,
-                            f"{_callee(call, target)}() at import of {f.relpath}",
-                            trace + (self.step(f, call.loc, call_text(f, call)),),
-                        )
+                        (2, f"{_callee(call, target)}() at import of {f.relpath}", trace(mod, step))
                     )
             for imp in f.imports:
-                step = self.step(f, imp.loc, imp.text)
                 for name in self.index.imported_modules(imp):
                     if name not in seen:
                         seen.add(name)
-                        queue.append((name, trace + (step,)))
+                        came_from[name] = (mod, self.step(f, imp.loc, imp.text))
+                        queue.append(name)
         reasons.sort(key=lambda r: r[0])
         models = [r for r in reasons if r[0] == 1]
         if (
@@ -306,7 +352,7 @@ class Analysis:
                 if cls:
                     modules.add(cls.rpartition(".")[0])
                     first = first or (self.job_step(job),)
-        for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=True):
+        for fq, f, fn, path in self.walk(job, unconditional=False, into_memo=True):
             for call, target in self.index.callees(fq):
                 classes = [self.mapped_prefix(target)]
                 classes += [
@@ -318,7 +364,7 @@ class Analysis:
                     if cls:
                         modules.add(cls.rpartition(".")[0])
                         if first is None:
-                            first = trace + (self.step(f, call.loc, call_text(f, call)),)
+                            first = path.trace() + (self.step(f, call.loc, call_text(f, call)),)
         if first is None:
             return None
         return first, modules
@@ -340,7 +386,7 @@ class Analysis:
         self.add("FRK102", f, fn.loc, fn.qualname, job.fq, trace, message, fix)
 
     def frk103(self, job: Job) -> None:
-        for fq, f, fn, trace in self.walk(job, unconditional=True, into_memo=False):
+        for fq, f, fn, path in self.walk(job, unconditional=True, into_memo=False):
             for call, target in self.index.callees(fq):
                 if call.conditional:
                     continue
@@ -356,7 +402,7 @@ class Analysis:
                     f"or in a memoised loader warmed in the worker parent"
                 )
                 text = call_text(f, call)
-                site_trace = trace + (self.step(f, call.loc, text),)
+                site_trace = path.trace() + (self.step(f, call.loc, text),)
                 self.add(
                     "FRK103",
                     f,
@@ -421,7 +467,7 @@ class Analysis:
         )
 
     def frk104(self, job: Job, parents: list[Parent]) -> None:
-        for _fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
+        for _fq, f, fn, path in self.walk(job, unconditional=False, into_memo=False):
             for imp in fn.imports:
                 found = [(p, self.heavy_import(job, p, imp)) for p in parents]
                 lacking = [(p, heavy) for p, heavy in found if heavy is not None]
@@ -440,7 +486,7 @@ class Analysis:
                     imp.loc,
                     fn.qualname,
                     job.fq,
-                    trace + (self.step(f, imp.loc, imp.text),) + via,
+                    path.trace() + (self.step(f, imp.loc, imp.text),) + via,
                     message,
                     fix,
                 )
@@ -497,7 +543,7 @@ class Analysis:
         return result
 
     def frk105(self, job: Job, parents: list[Parent]) -> None:
-        for fq, f, fn, trace in self.walk(job, unconditional=False, into_memo=False):
+        for fq, f, fn, path in self.walk(job, unconditional=False, into_memo=False):
             fills = [
                 (call, self.index.call_target(target), True)
                 for call, target in self.index.callees(fq)
@@ -542,7 +588,7 @@ class Analysis:
                     _spanning(site.loc, text) if called else site.loc,
                     fn.qualname,
                     job.fq,
-                    trace + (self.step(f, site.loc, text),),
+                    path.trace() + (self.step(f, site.loc, text),),
                     message,
                     fix,
                 )
@@ -622,7 +668,11 @@ class Analysis:
                 )
                 self.add("FRK202", f, call.loc, "", None, (), message, None)
 
-    def module_closure(self, module: str) -> set[str]:
+    def module_closure(self, module: str) -> frozenset[str]:
+        """Every module that importing `module` loads (memoised: jobs share their closures)."""
+        cached = self._closures.get(module)
+        if cached is not None:
+            return cached
         seen: set[str] = set()
         queue = [module, *self.index.package_parents(module)]
         while queue:
@@ -635,7 +685,8 @@ class Analysis:
                 continue
             for imp in f.imports:
                 queue.extend(self.index.imported_modules(imp))
-        return seen
+        result = self._closures[module] = frozenset(seen)
+        return result
 
     def frk3xx(self) -> None:
         child_resets = self.child_reset_effects()
@@ -819,7 +870,7 @@ class Analysis:
             )
             fix = Fix(
                 "create the client lazily in the child, e.g. in a functools.lru_cache getter",
-                f"@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {name}(...)",
+                f"@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {call_text(f, site.call)}",
             )
             for job in jobs:
                 self.add("FRK303", f, site.call.loc, context, job, site.trace, message, fix)

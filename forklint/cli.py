@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import sys
 from collections.abc import Sequence
 from dataclasses import fields
@@ -22,6 +21,7 @@ from forklint.config import (
     is_known_code,
     load_config,
 )
+from forklint.commands import PREFORK_WORKER, STOCK_WORKERS, with_prefork_worker
 from forklint.findings import Report
 from forklint.pyproject_edit import EditError, render_table, write_prefork
 from forklint.report import render, statistics
@@ -287,20 +287,6 @@ def _analyse(
         raise Failure(str(exc)) from None
 
 
-PREFORK_WORKER = "forklint.rq.PreforkWorker"
-_STOCK_WORKERS = ("rq.Worker", "rq.worker.Worker")
-# An explicit stock worker class: `-w rq.Worker`, `--worker-class=rq.Worker`, RQ_WORKER_CLASS=rq.Worker.
-_STOCK_OPTION = re.compile(
-    r"(?<!\S)(?P<option>--worker-class(?:=|\s+)|-w\s*|RQ_WORKER_CLASS=)"
-    r"(?P<quote>['\"]?)rq(?:\.worker)?\.Worker(?P=quote)(?![\w.])"
-)
-# The worker subcommand, after which the option goes: `rq worker`, `python -m rq.cli worker-pool`,
-# `flask rq worker`, and django-rq's `manage.py rqworker`, which has only the long spelling.
-_SUBCOMMAND = re.compile(
-    r"(?<![\w.-])(?:rq(?:\.cli)?\s+(?P<rq>worker(?:-pool)?)|(?P<django>rqworker(?:-pool)?))(?![\w-])"
-)
-
-
 def _worker_hints(config: Config) -> list[str]:
     """How to run each `rq worker` command line found in the project with the pre-fork hook."""
     from forklint.commands import scan
@@ -310,7 +296,7 @@ def _worker_hints(config: Config) -> list[str]:
         if command.kind == "celery" or command.worker_class == PREFORK_WORKER:
             continue
         where = f"({command.path}:{command.line})"
-        if command.worker_class in (None, *_STOCK_WORKERS):
+        if command.worker_class in (None, *STOCK_WORKERS):
             hints.append(f"{with_prefork_worker(command.text)}    {where}")
         else:
             hints.append(
@@ -318,19 +304,6 @@ def _worker_hints(config: Config) -> list[str]:
                 f"passed to --worker-class    {where}"
             )
     return hints or [f"rq worker -w {PREFORK_WORKER} <queues>"]
-
-
-def with_prefork_worker(text: str) -> str:
-    """The worker command line `text` with every flag, queue and wrapper kept, running PreforkWorker."""
-    stock = _STOCK_OPTION.search(text)
-    if stock is not None:
-        return f"{text[: stock.start()]}{stock['option']}{PREFORK_WORKER}{text[stock.end() :]}"
-    subcommand = _SUBCOMMAND.search(text)
-    if subcommand is None:  # a shape the scanner knows but this edit does not: say what to add
-        return f"{text}    (add --worker-class {PREFORK_WORKER})"
-    option = "--worker-class" if subcommand["django"] else "-w"
-    end = subcommand.end()
-    return f"{text[:end]} {option} {PREFORK_WORKER}{text[end:]}"
 
 
 def _print_errors(report: Report, fmt: str) -> None:

@@ -858,3 +858,32 @@ def _celery(args: list[str], relpath: str, line: int, text: str) -> WorkerComman
         max_tasks_per_child=int(limit) if limit is not None and limit.isdigit() else None,
         pool=values["pool"][-1] if "pool" in values else None,
     )
+
+
+# ---- the same command line, running the pre-fork hook ------------------------------------
+
+PREFORK_WORKER = "forklint.rq.PreforkWorker"
+STOCK_WORKERS = ("rq.Worker", "rq.worker.Worker")
+# An explicit stock worker class: `-w rq.Worker`, `--worker-class=rq.Worker`, RQ_WORKER_CLASS=rq.Worker.
+_STOCK_OPTION = re.compile(
+    r"(?<!\S)(?P<option>--worker-class(?:=|\s+)|-w\s*|RQ_WORKER_CLASS=)"
+    r"(?P<quote>['\"]?)rq(?:\.worker)?\.Worker(?P=quote)(?![\w.])"
+)
+# The worker subcommand, after which the option goes: `rq worker`, `python -m rq.cli worker-pool`,
+# `flask rq worker`, and django-rq's `manage.py rqworker`, which has only the long spelling.
+_SUBCOMMAND = re.compile(
+    r"(?<![\w.-])(?:rq(?:\.cli)?\s+(?P<rq>worker(?:-pool)?)|(?P<django>rqworker(?:-pool)?))(?![\w-])"
+)
+
+
+def with_prefork_worker(text: str) -> str:
+    """The worker command line `text` with every flag, queue and wrapper kept, running PreforkWorker."""
+    stock = _STOCK_OPTION.search(text)
+    if stock is not None:
+        return f"{text[: stock.start()]}{stock['option']}{PREFORK_WORKER}{text[stock.end() :]}"
+    subcommand = _SUBCOMMAND.search(text)
+    if subcommand is None:  # a shape the scanner knows but this edit does not: say what to add
+        return f"{text}    (add --worker-class {PREFORK_WORKER})"
+    option = "--worker-class" if subcommand["django"] else "-w"
+    end = subcommand.end()
+    return f"{text[:end]} {option} {PREFORK_WORKER}{text[end:]}"

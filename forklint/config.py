@@ -77,13 +77,12 @@ assert {f for f, _ in _KEYS.values()} == {f.name for f in fields(Config)} - {"ro
 
 
 def find_root(start: Path) -> Path:
-    """The nearest directory upward holding pyproject.toml (or .git); failing both, `start` itself."""
+    """The nearest directory upward holding pyproject.toml or .git; failing both, `start`'s directory."""
     start = start.resolve()
     base = start if start.is_dir() else start.parent
-    for marker in ("pyproject.toml", ".git"):
-        for directory in (base, *base.parents):
-            if (directory / marker).exists():
-                return directory
+    for directory in (base, *base.parents):
+        if (directory / "pyproject.toml").is_file() or (directory / ".git").exists():
+            return directory
     return base
 
 

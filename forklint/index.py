@@ -51,6 +51,7 @@ class Index:
         self._resolve_cache: dict[tuple[str, str, str], str] = {}
         self._mro_cache: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         self._attribute_cache: dict[tuple[str, str], str] = {}
+        self._imported: dict[ImportFact, tuple[str, ...]] = {}
         self._callees: dict[str, tuple[tuple[CallFact, str], ...]] = {}
         self._in_progress: set[tuple[str, str, str]] = set()
         self._star_in_progress: set[str] = set()
@@ -368,6 +369,12 @@ class Index:
 
     def imported_modules(self, imp: ImportFact) -> tuple[str, ...]:
         """Modules an import statement loads (parent packages first)."""
+        cached = self._imported.get(imp)
+        if cached is None:
+            cached = self._imported[imp] = self._imported_modules(imp)
+        return cached
+
+    def _imported_modules(self, imp: ImportFact) -> tuple[str, ...]:
         names: list[str] = []
         if not imp.module:
             return ()

@@ -15,7 +15,7 @@ from cli_samples import CONNECTION, MAPPERS, make_report
 from click.testing import CliRunner, Result
 
 from forklint import cli
-from forklint.cli import with_prefork_worker
+from forklint.commands import with_prefork_worker
 from forklint.config import ConfigError, load_config
 from forklint.findings import FileError, Prefork, Report, TraceStep
 

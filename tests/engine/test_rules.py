@@ -744,6 +744,7 @@ def test_client_finding_lists_only_the_jobs_that_use_the_client(project):
     report = project.assert_expected(files, codes={"FRK303"})
     (finding,) = [f for f in report.findings if f.code == "FRK303"]
     assert finding.jobs == ("app.tasks.record",)
+    assert finding.fix is not None and 'return MongoClient("mongodb://mongo")' in finding.fix.code
 
 
 def test_client_created_at_import_with_stock_worker_is_created_in_the_horse(project):
