@@ -270,7 +270,7 @@ class Analysis:
         )
         message = (
             f"{fn.name} makes every work horse import {job.module}, which loads "
-            f"{', '.join(shown)}; {fix.summary}"
+            f"{', '.join(shown)}; {_brief(fix.summary)}"
         )
         self.add(
             "FRK101", f, fn.loc, fn.qualname, job.fq, (self.job_step(job),) + trace, message, fix
@@ -382,7 +382,7 @@ class Analysis:
         fix = self.prefork_fix(
             lacking, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "call configure_mappers()"
         )
-        message = f"{fn.name} configures SQLAlchemy mappers in every work horse; {fix.summary}"
+        message = f"{fn.name} configures SQLAlchemy mappers in every work horse; {_brief(fix.summary)}"
         self.add("FRK102", f, fn.loc, fn.qualname, job.fq, trace, message, fix)
 
     def frk103(self, job: Job) -> None:
@@ -478,7 +478,7 @@ class Analysis:
                     [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
                 )
                 message = (
-                    f"`{imp.text}` loads {shown} in every work horse of {{jobs}}; {fix.summary}"
+                    f"`{imp.text}` loads {shown} in every work horse of {{jobs}}; {_brief(fix.summary)}"
                 )
                 self.add(
                     "FRK104",
@@ -579,7 +579,7 @@ class Analysis:
                 kind = "memoised" if called else "a cached_property"
                 message = (
                     f"{mfn.name} is {kind}, but the cache is filled in every work horse, so every run "
-                    f"of {{jobs}} pays for it; {fix.summary}"
+                    f"of {{jobs}} pays for it; {_brief(fix.summary)}"
                 )
                 text = call_text(f, site) if called else site.callee
                 self.add(
@@ -1019,6 +1019,15 @@ def _receiver(callee: str) -> str:
 def _callee(call: CallFact, target: str) -> str:
     """The callee as written ("engine.connect"), else as resolved."""
     return call.callee or target.removesuffix("()") or "call"
+
+
+def _brief(summary: str) -> str:
+    """The fix for a one-line message: what to do, without every start-up it applies to (the fix
+    section lists those)."""
+    if len(summary) <= 120:
+        return summary
+    head, sep, _ = summary.partition(": ")
+    return f"{head} (see the fix)" if sep else summary
 
 
 def _job_names(jobs: list[str]) -> str:
