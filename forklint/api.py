@@ -15,6 +15,7 @@ from forklint import commands as worker_commands
 from forklint import ruledocs
 from forklint.analysis import Analysis, to_findings
 from forklint.catalog import CatalogError, load_catalog
+from forklint.commands import PREFORK_WORKER, STOCK_WORKERS
 from forklint.config import Config, ConfigError, find_root, load_config
 from forklint.factcache import FactCache
 from forklint.facts import FileFacts, extract
@@ -23,7 +24,7 @@ from forklint.index import Index
 from forklint.jobs import discover as discover_jobs
 from forklint.project import Project, discover
 from forklint.suppress import apply
-from forklint.world import build, set_sources
+from forklint.world import FORKING, World, build, set_sources, startup_label
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_MIN_FILES = 64
@@ -82,6 +83,7 @@ def check(
         jobs=len(found_jobs),
         seconds=round(time.perf_counter() - started, 3),
         prefork=_prefork_table(findings),
+        startups=_startup_hints(world, index),
     )
 
 
@@ -185,6 +187,33 @@ def _prefork_table(findings: list[Finding]) -> Prefork:
     configure = [c for c in table.calls if c.endswith(":configure_mappers")]
     others = [c for c in table.calls if not c.endswith(":configure_mappers")]
     return Prefork(table.imports, tuple(configure + others), table.after_fork)
+
+
+def _startup_hints(world: World, index: Index) -> tuple[str, ...]:
+    """How each Python start-up that forks a stock-behaving RQ worker would run the pre-fork table.
+
+    SimpleWorker/SpawnWorker start-ups do not fork from a warm parent, PreforkWorker ones already
+    read the table, and pools choose their worker class elsewhere: none of those is listed.
+    """
+    hints = []
+    for parent in world.parents:
+        startup = parent.startup
+        if startup is None or parent.model not in FORKING or parent.worker_kind != "forking":
+            continue
+        where = startup_label(startup)
+        cls = parent.worker_class
+        name = startup.work_text.partition(".")[0]
+        if cls is None or cls in STOCK_WORKERS or (cls not in index.classes and name == "Worker"):
+            hints.append(
+                f"{where}: use {PREFORK_WORKER} instead of {name} (it reads [tool.forklint.prefork])"
+            )
+        else:
+            where_defined = f" ({index.classes[cls][0].relpath})" if cls in index.classes else ""
+            hints.append(
+                f"{where}: put forklint.rq.PreforkMixin first in the bases of {name}{where_defined} "
+                f"(it reads [tool.forklint.prefork])"
+            )
+    return tuple(dict.fromkeys(hints))
 
 
 __all__ = ["check", "extract_all"]

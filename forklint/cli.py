@@ -245,7 +245,7 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
         "# after-fork resets for every work horse). Put it in pyproject.toml (`forklint prefork --write`)\n"
         "# and start the worker with:"
     )
-    for hint in _worker_hints(config):
+    for hint in _worker_hints(config, report):
         click.echo(f"#   {hint}")
     click.echo(render_table(table), nl=False)
     if write:
@@ -287,8 +287,9 @@ def _analyse(
         raise Failure(str(exc)) from None
 
 
-def _worker_hints(config: Config) -> list[str]:
-    """How to run each `rq worker` command line found in the project with the pre-fork hook."""
+def _worker_hints(config: Config, report: Report) -> list[str]:
+    """How to run each `rq worker` command line found in the project with the pre-fork hook, then
+    each Python start-up that builds a forking worker."""
     from forklint.commands import scan
 
     hints = []
@@ -303,6 +304,7 @@ def _worker_hints(config: Config) -> list[str]:
                 f"class YourWorker(forklint.rq.PreforkMixin, {command.worker_class}), "
                 f"passed to --worker-class    {where}"
             )
+    hints += report.startups
     return hints or [f"rq worker -w {PREFORK_WORKER} <queues>"]
 
 

@@ -125,6 +125,9 @@ class Report:
     jobs: int = 0
     seconds: float = 0.0
     prefork: Prefork = field(default_factory=Prefork)  # the table that would fix the FRK1xx findings
+    # Python start-ups that fork stock workers without the table, as hints for `forklint prefork`
+    # ("shop/worker.py:main(): use forklint.rq.PreforkWorker instead of Worker ..."); not in JSON.
+    startups: tuple[str, ...] = ()
 
     def sorted(self) -> Report:
         from dataclasses import replace

@@ -60,6 +60,8 @@ class Parent:
     framework: str  # "rq" | "celery"
     model: str  # "rq" | "rq-simple" | "rq-spawn" | "celery" | "celery-per-task" | "celery-solo"
     startup: Startup | None = None
+    worker_class: str | None = None  # the class a start-up runs: "rq.Worker", "app.worker.MyWorker"
+    worker_kind: str | None = None  # its kind: "forking" | "prefork" | "simple" | "spawn" | "pool"
     prefork_table: bool = False  # forklint.rq.PreforkWorker runs config.prefork
     modules: set[str] = field(default_factory=set)  # imported before the fork
     configured: list[frozenset[str]] = field(
@@ -267,7 +269,7 @@ def build(
     if not config.worker:
         for fq, startup in _find_startups(index, catalog):
             parent = _parent_from_startup(
-                index, catalog, config, fq, startup, _startup_label(startup)
+                index, catalog, config, fq, startup, startup_label(startup)
             )
             if parent is not None:
                 parents.append(parent)
@@ -451,7 +453,7 @@ def _startup_in_function(index: Index, catalog: Catalog, fq: str) -> Startup | N
     return Startup(f.module, f.relpath, fn.qualname, 10**9, "Worker.work()")
 
 
-def _startup_label(startup: Startup) -> str:
+def startup_label(startup: Startup) -> str:
     where = (
         f"{startup.relpath}:{startup.function}()"
         if startup.function and startup.function != "__main__"
@@ -477,7 +479,9 @@ def _parent_from_startup(
         worker_class_of(index, catalog, f.module, fn, work_call) if work_call is not None else None
     )
     kind = _class_kind(index, catalog, cls) if cls else "forking"
-    parent = Parent(label, "rq", _model_of_kind(kind), startup=startup)
+    parent = Parent(
+        label, "rq", _model_of_kind(kind), startup=startup, worker_class=cls, worker_kind=kind
+    )
     run = _Run(index, catalog, parent)
     parent.modules.add(startup.module)
     parent.modules.update(index.package_parents(startup.module))
