@@ -1027,7 +1027,7 @@ def _brief(summary: str) -> str:
     if len(summary) <= 120:
         return summary
     head, sep, _ = summary.partition(": ")
-    return f"{head} (see the fix)" if sep else summary
+    return head if sep else summary
 
 
 def _job_names(jobs: list[str]) -> str:

@@ -128,7 +128,18 @@ def load_config(
         table, prefix = tool["forklint"], "tool.forklint"
     else:
         table, prefix = data, ""
-    return parse_table(table, root=root, source=path, prefix=prefix, check_codes=check_codes)
+    config = parse_table(table, root=root, source=path, prefix=prefix, check_codes=check_codes)
+    project_file = root / "pyproject.toml"
+    if not config.prefork and config_file is not None and project_file.is_file():
+        try:
+            same = project_file.samefile(path)
+        except OSError:
+            same = False
+        if not same:
+            # The worker runs the project's table whatever file the linter was pointed at, so the
+            # analysis must see the same pre-fork world.
+            config = replace(config, prefork=load_config(root).prefork)
+    return config
 
 
 def parse_table(

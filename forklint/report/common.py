@@ -68,19 +68,22 @@ def repo_path(root: str, path: str) -> str:
 
 
 def relative_to(report: Report, directory: Path) -> Report:
-    """`report` with its paths relative to `directory` when that is inside the project root.
+    """`report` with its paths as seen from `directory` (relative when near the root, else absolute).
 
     What people read (text, concise, stderr) names files as ruff does, from where they stand:
     `tasks.py` when run in `app/`, `../worker.py` for a file beside it. Machine formats keep
     root-relative paths (spec) and are rendered from the unchanged report.
     """
     root = Path(report.root)
-    if directory == root or not directory.is_relative_to(root):
+    if directory == root:
         return report
+    nearby = directory.is_relative_to(root) or root.is_relative_to(directory)
 
     def moved(path: str) -> str:
         if Path(path).is_absolute():
             return path
+        if not nearby:  # a checkout elsewhere: an absolute path opens from anywhere
+            return (root / path).as_posix()
         return Path(os.path.relpath(root / path, directory)).as_posix()
 
     findings = tuple(

@@ -151,14 +151,17 @@ def test_machine_formats_stay_root_and_repository_relative(
     assert github.stderr.startswith("::error file=svc/bad.py,")
 
 
-def test_paths_stay_root_relative_from_the_root_or_outside_it(
-    monorepo: Path, analyse: Callable, monkeypatch: pytest.MonkeyPatch
+def test_paths_open_from_the_root_above_it_or_elsewhere(
+    monorepo: Path, analyse: Callable, monkeypatch: pytest.MonkeyPatch, tmp_path_factory
 ) -> None:
     analyse(make_report(MAPPERS))
     monkeypatch.chdir(monorepo)
     assert run("--format", "concise").stdout.startswith("app/tasks.py:12:5:")
     monkeypatch.chdir(monorepo.parent)
-    assert run("svc", "--format", "concise").stdout.startswith("app/tasks.py:12:5:")
+    assert run("svc", "--format", "concise").stdout.startswith("svc/app/tasks.py:12:5:")
+    monkeypatch.chdir(tmp_path_factory.mktemp("elsewhere"))
+    absolute = (monorepo / "app" / "tasks.py").as_posix()
+    assert run(str(monorepo), "--format", "concise").stdout.startswith(f"{absolute}:12:5:")
 
 
 # ---- QA #14: files that could not be analysed, concise notes, --config with [tool.forklint] -----
@@ -310,3 +313,18 @@ def test_prefork_header_rewrites_each_worker_command_found(
         "#   class YourWorker(forklint.rq.PreforkMixin, app.workers.MyWorker), "
         "passed to --worker-class    (Procfile:5)",
     ]
+
+
+def test_config_file_keeps_the_projects_prefork_table(tmp_path: Path) -> None:
+    from forklint.config import load_config
+
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.forklint.prefork]\nimports = ["app.tasks"]\n', encoding="utf-8"
+    )
+    alt = tmp_path / "alt.toml"
+    alt.write_text('select = ["FRK1"]\n', encoding="utf-8")
+    config = load_config(tmp_path, alt)
+    assert config.select == ("FRK1",)
+    assert config.prefork.imports == ("app.tasks",)
+    alt.write_text('[prefork]\nimports = ["other"]\n', encoding="utf-8")
+    assert load_config(tmp_path, alt).prefork.imports == ("other",)
