@@ -190,6 +190,20 @@ class _Locator:
         self.cursor = m.start() + 1
         return m.start(), m.end()
 
+    def statement_end(self, start: int) -> int:
+        """Where the simple statement starting at `start` ends on its first line (for a highlight
+        that covers `from x import y`, not just `from`): before `;`, a comment or the newline."""
+        text = self.text
+        newline = text.find("\n", start, self.region_end)
+        stop = newline if newline != -1 else self.region_end
+        for mark in (";", "#"):
+            cut = text.find(mark, start, stop)
+            if cut != -1:
+                stop = cut
+        while stop > start and text[stop - 1] in " \t\r\\":
+            stop -= 1
+        return stop
+
     def find_name(
         self, dotted: str, paren: bool = False, strict: bool = False
     ) -> tuple[int, int] | None:
@@ -613,6 +627,7 @@ class _Walker:
 
     def import_(self, node: cst.Import, scope: _Scope, cond: bool) -> None:
         start, end = self.locator.find(_IMPORT)
+        end = max(end, self.locator.statement_end(start))
         for alias in node.names:
             module = dotted(alias.name)
             if alias.asname is not None and type(alias.asname.name) is cst.Name:
@@ -625,6 +640,7 @@ class _Walker:
 
     def import_from(self, node: cst.ImportFrom, scope: _Scope, cond: bool) -> None:
         start, end = self.locator.find(_FROM)
+        end = max(end, self.locator.statement_end(start))
         level = len(node.relative)
         written = dotted(node.module) if node.module is not None else ""
         module = _absolute(self.module, self.is_package, level, written)
