@@ -382,7 +382,9 @@ class Analysis:
         fix = self.prefork_fix(
             lacking, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "call configure_mappers()"
         )
-        message = f"{fn.name} configures SQLAlchemy mappers in every work horse; {_brief(fix.summary)}"
+        message = (
+            f"{fn.name} configures SQLAlchemy mappers in every work horse; {_brief(fix.summary)}"
+        )
         self.add("FRK102", f, fn.loc, fn.qualname, job.fq, trace, message, fix)
 
     def frk103(self, job: Job) -> None:
@@ -416,7 +418,17 @@ class Analysis:
 
     def reaches_heavy_call(self, fq: str) -> bool:
         """Whether running `fq` makes, unconditionally and outside any cache, a catalog heavy call."""
-        cached = self._reaches_heavy.get(fq)
+        return self._reaches_heavy_work(fq, self._reaches_heavy, unconditional=True, imports=False)
+
+    def _reaches_heavy_work(
+        self, fq: str, memo: dict[str, bool], *, unconditional: bool, imports: bool
+    ) -> bool:
+        """Depth-first over the call graph from `fq` (iterative: call chains run deep).
+
+        `unconditional` follows neither conditional calls nor memoised callees; `imports` also
+        counts a function-level import of a heavy module.
+        """
+        cached = memo.get(fq)
         if cached is not None:
             return cached
         seen = {fq}
@@ -424,10 +436,17 @@ class Analysis:
         result = False
         while stack and not result:
             current = stack.pop()
-            if current != fq and self.is_memoised(current):
+            if unconditional and current != fq and self.is_memoised(current):
                 continue
+            if imports:
+                entry = self.index.functions.get(current)
+                if entry is None:
+                    continue
+                if any(self.catalog.heavy_module(i.module) for i in entry[1].imports):
+                    result = True
+                    break
             for call, target in self.index.callees(current):
-                if call.conditional:
+                if unconditional and call.conditional:
                     continue
                 if self.catalog.heavy_call(target):
                     result = True
@@ -436,7 +455,7 @@ class Analysis:
                 if callee is not None and callee not in seen:
                     seen.add(callee)
                     stack.append(callee)
-        self._reaches_heavy[fq] = result
+        memo[fq] = result
         return result
 
     def memo_fix(self, f: FileFacts, fn: FunctionFact, call: CallFact, text: str) -> Fix:
@@ -477,9 +496,7 @@ class Analysis:
                 fix = self.prefork_fix(
                     [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
                 )
-                message = (
-                    f"`{imp.text}` loads {shown} in every work horse of {{jobs}}; {_brief(fix.summary)}"
-                )
+                message = f"`{imp.text}` loads {shown} in every work horse of {{jobs}}; {_brief(fix.summary)}"
                 self.add(
                     "FRK104",
                     f,
@@ -516,31 +533,8 @@ class Analysis:
         return module, ", ".join(shown), reasons[0][1]
 
     def does_heavy_work(self, fq: str) -> bool:
-        """Whether calling `fq` reaches a heavy call or a heavy import (iterative: call chains run deep)."""
-        cached = self._heavy_memo.get(fq)
-        if cached is not None:
-            return cached
-        seen = {fq}
-        stack = [fq]
-        result = False
-        while stack and not result:
-            current = stack.pop()
-            entry = self.index.functions.get(current)
-            if entry is None:
-                continue
-            if any(self.catalog.heavy_module(i.module) for i in entry[1].imports):
-                result = True
-                break
-            for _, target in self.index.callees(current):
-                if self.catalog.heavy_call(target):
-                    result = True
-                    break
-                callee = self.index.call_target(target)
-                if callee is not None and callee not in seen:
-                    seen.add(callee)
-                    stack.append(callee)
-        self._heavy_memo[fq] = result
-        return result
+        """Whether calling `fq` reaches a heavy call or a heavy import, conditionally or not."""
+        return self._reaches_heavy_work(fq, self._heavy_memo, unconditional=False, imports=True)
 
     def frk105(self, job: Job, parents: list[Parent]) -> None:
         for fq, f, fn, path in self.walk(job, unconditional=False, into_memo=False):
