@@ -69,6 +69,7 @@ def check(
     found_jobs = discover_jobs(index, catalog, config)
     commands, command_errors = worker_commands.scan(project.root, config)
     errors += command_errors
+    errors += _prefork_errors(config, index)
     with _deep_stack():  # import chains and call chains of big projects nest deeply
         world = build(index, catalog, config, found_jobs, commands)
         hits = Analysis(index, catalog, config, found_jobs, world).run()
@@ -85,6 +86,43 @@ def check(
         prefork=_prefork_table(findings),
         startups=_startup_hints(world, index),
     )
+
+
+def _prefork_errors(config: Config, index: Index) -> list[FileError]:
+    """Entries of [tool.forklint.prefork] that name a project module or function that does not
+    exist: the worker would refuse to start, so say it now (entries outside the project are the
+    installed packages' business and are not checked)."""
+    packages = {module.split(".")[0] for module in index.modules}
+    text = ""
+    if config.source is not None:
+        try:
+            text = config.source.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+    where = config.source.name if config.source is not None else "pyproject.toml"
+    if config.source is not None and config.source.is_relative_to(config.root):
+        where = config.source.relative_to(config.root).as_posix()
+    out: list[FileError] = []
+    for key, entries in (
+        ("imports", config.prefork.imports),
+        ("calls", config.prefork.calls),
+        ("after-fork", config.prefork.after_fork),
+    ):
+        for entry in entries:
+            module, _, attribute = entry.partition(":")
+            if module.split(".")[0] not in packages:
+                continue
+            if module not in index.modules:
+                problem = f"the project has no module {module}"
+            elif attribute and attribute.split(".")[0] not in index.module_bindings(module):
+                problem = f"{module} defines no {attribute.split('.')[0]}"
+            else:
+                continue
+            quoted = text.find(f'"{entry}"')
+            line = text.count("\n", 0, quoted) + 1 if quoted != -1 else None
+            message = f"[tool.forklint.prefork] {key} entry {entry!r}: {problem}; the worker would not start"
+            out.append(FileError(where, message, line=line))
+    return out
 
 
 def _meta(code: str) -> tuple[str, str]:
