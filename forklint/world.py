@@ -546,13 +546,14 @@ def _run_prefork_table(
     run.parent.prefork_table = bool(table)
     source = _config_path(config)
     for module in table.imports:
+        line = _entry_line(config, module)
         run.import_module(
-            module, trace + (Step(source, 1, 1, f"[tool.forklint.prefork] imports {module}"),)
+            module, trace + (Step(source, line, 1, f"[tool.forklint.prefork] imports {module}"),)
         )
     for entry in table.calls:
         fq = entry.replace(":", ".")
         fq = index.canonical(fq)
-        step = Step(source, 1, 1, f"[tool.forklint.prefork] calls {entry}")
+        step = Step(source, _entry_line(config, entry), 1, f"[tool.forklint.prefork] calls {entry}")
         run.external_call(fq)
         if fq in index.functions:
             run.run_function(fq, trace + (step,))
@@ -565,6 +566,20 @@ def _run_prefork_table(
                 opaque=fq not in index.functions,
             )
         )
+
+
+def _entry_line(config: Config, entry: str) -> int:
+    """The line of the config file that names `entry` (so a trace step opens on it), else 1."""
+    if config.source is None:
+        return 1
+    try:
+        text = config.source.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return 1
+    at = text.find(f'"{entry}"')
+    if at == -1:
+        at = text.find(f"'{entry}'")
+    return text.count("\n", 0, at) + 1 if at != -1 else 1
 
 
 def _config_path(config: Config) -> str:
