@@ -755,7 +755,12 @@ class Analysis:
                 return None
         if assigned and not rest:
             return f"{module}.{head}"  # `global client; client = ...`
-        binding = self.index.module_bindings(module).get(head)
+        binding = None
+        if fn is not None:  # `import app.db` inside the handler, then `app.db.client = ...`
+            local = self.index.local_bindings(module, fn).get(head)
+            binding = local if local is not None and local.kind == "fq" else None
+        if binding is None:
+            binding = self.index.module_bindings(module).get(head)
         if binding is None:
             return None
         if binding.kind == "value":
