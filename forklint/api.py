@@ -93,15 +93,7 @@ def _prefork_errors(config: Config, index: Index) -> list[FileError]:
     exist: the worker would refuse to start, so say it now (entries outside the project are the
     installed packages' business and are not checked)."""
     packages = {module.split(".")[0] for module in index.modules}
-    text = ""
-    if config.source is not None:
-        try:
-            text = config.source.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""
-    where = config.source.name if config.source is not None else "pyproject.toml"
-    if config.source is not None and config.source.is_relative_to(config.root):
-        where = config.source.relative_to(config.root).as_posix()
+    where = config.source_label()
     out: list[FileError] = []
     for key, entries in (
         ("imports", config.prefork.imports),
@@ -118,8 +110,7 @@ def _prefork_errors(config: Config, index: Index) -> list[FileError]:
                 problem = f"{module} defines no {attribute.split('.')[0]}"
             else:
                 continue
-            quoted = text.find(f'"{entry}"')
-            line = text.count("\n", 0, quoted) + 1 if quoted != -1 else None
+            line = config.entry_line(entry)
             message = f"[tool.forklint.prefork] {key} entry {entry!r}: {problem}; the worker would not start"
             out.append(FileError(where, message, line=line))
     return out

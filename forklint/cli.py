@@ -371,7 +371,7 @@ def config_toml(config: Config) -> str:
     ]
     tables = []
     for item in fields(config):
-        if item.name in ("root", "source"):
+        if item.name in ("root", "source", "prefork_lines"):
             continue
         key = item.name.replace("_", "-")
         value = getattr(config, item.name)

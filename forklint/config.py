@@ -30,7 +30,9 @@ class Config:
     root: Path = Path(".")  # the project root (absolute once loaded)
     source: Path | None = None  # the file the settings came from, if any
     src: tuple[str, ...] = ()  # extra source roots relative to root, e.g. ("backend",)
-    exclude: tuple[str, ...] = ()  # glob patterns (gitignore-like, relative to root) replacing the defaults
+    exclude: tuple[
+        str, ...
+    ] = ()  # glob patterns (gitignore-like, relative to root) replacing the defaults
     extend_exclude: tuple[str, ...] = ()
     select: tuple[str, ...] = ()  # empty: every rule
     ignore: tuple[str, ...] = ()
@@ -46,9 +48,24 @@ class Config:
     jobs: tuple[str, ...] = ()  # functions that are jobs, "app.tasks:record_event"
     fork_unsafe_calls: tuple[str, ...] = ()  # extra fork-unsafe constructors, "vendor.Client"
     prefork: Prefork = field(default_factory=Prefork)
+    # (entry, line in `source`) for each quoted prefork entry, found when the file is read
+    prefork_lines: tuple[tuple[str, int], ...] = ()
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)
+
+    def source_label(self) -> str:
+        """The settings file as findings and errors name it: relative to the root when inside it."""
+        if self.source is None:
+            return "pyproject.toml"
+        try:
+            return self.source.resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return str(self.source)
+
+    def entry_line(self, entry: str) -> int | None:
+        """The line of `source` that names a [tool.forklint.prefork] entry, if it was found."""
+        return dict(self.prefork_lines).get(entry)
 
 
 # TOML key -> (Config field, expected kind)
@@ -73,7 +90,11 @@ _KEYS: dict[str, tuple[str, str]] = {
 }
 _PREFORK_KEYS = {"imports": "imports", "calls": "calls", "after-fork": "after_fork"}
 
-assert {f for f, _ in _KEYS.values()} == {f.name for f in fields(Config)} - {"root", "source"}
+assert {f for f, _ in _KEYS.values()} == {f.name for f in fields(Config)} - {
+    "root",
+    "source",
+    "prefork_lines",
+}
 
 
 def find_root(start: Path) -> Path:
@@ -110,7 +131,8 @@ def load_config(
     if config_file is None and not path.is_file():
         return Config(root=root)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
+        data = tomllib.loads(text)
     except FileNotFoundError:
         raise ConfigError(f"{path}: config file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -129,6 +151,7 @@ def load_config(
     else:
         table, prefix = data, ""
     config = parse_table(table, root=root, source=path, prefix=prefix, check_codes=check_codes)
+    config = replace(config, prefork_lines=_entry_lines(text, config.prefork))
     project_file = root / "pyproject.toml"
     if not config.prefork and config_file is not None and project_file.is_file():
         try:
@@ -140,6 +163,17 @@ def load_config(
             # analysis must see the same pre-fork world.
             config = replace(config, prefork=load_config(root).prefork)
     return config
+
+
+def _entry_lines(text: str, table: Prefork) -> tuple[tuple[str, int], ...]:
+    lines = []
+    for entry in dict.fromkeys((*table.imports, *table.calls, *table.after_fork)):
+        at = text.find(f'"{entry}"')
+        if at == -1:
+            at = text.find(f"'{entry}'")
+        if at != -1:
+            lines.append((entry, text.count("\n", 0, at) + 1))
+    return tuple(lines)
 
 
 def parse_table(
@@ -167,7 +201,9 @@ def parse_table(
         raise ConfigError(f"{where}: `{prefix}.fork-model` must be one of {', '.join(FORK_MODELS)}")
     for key in ("worker", "worker_class"):
         if key in values and ":" not in values[key]:
-            raise ConfigError(f"{where}: `{prefix}.{key.replace('_', '-')}` must look like \"pkg.module:name\"")
+            raise ConfigError(
+                f'{where}: `{prefix}.{key.replace("_", "-")}` must look like "pkg.module:name"'
+            )
     if check_codes:
         _check_codes(values, prefix, where)
     return Config(root=root, source=source, **values)
@@ -216,7 +252,7 @@ def _convert(value: Any, kind: str, name: str, where: str) -> Any:
                 for entry in parts[_PREFORK_KEYS[key]]:
                     if ":" not in entry:
                         raise ConfigError(
-                            f"{where}: `{name}.{key}` entry {entry!r} must look like \"pkg.module:function\""
+                            f'{where}: `{name}.{key}` entry {entry!r} must look like "pkg.module:function"'
                         )
         return Prefork(**parts)
     raise AssertionError(kind)

@@ -544,16 +544,18 @@ def _run_prefork_table(
 ) -> None:
     table = config.prefork
     run.parent.prefork_table = bool(table)
-    source = _config_path(config)
+    source = config.source_label()
     for module in table.imports:
-        line = _entry_line(config, module)
+        line = config.entry_line(module) or 1
         run.import_module(
             module, trace + (Step(source, line, 1, f"[tool.forklint.prefork] imports {module}"),)
         )
     for entry in table.calls:
         fq = entry.replace(":", ".")
         fq = index.canonical(fq)
-        step = Step(source, _entry_line(config, entry), 1, f"[tool.forklint.prefork] calls {entry}")
+        step = Step(
+            source, config.entry_line(entry) or 1, 1, f"[tool.forklint.prefork] calls {entry}"
+        )
         run.external_call(fq)
         if fq in index.functions:
             run.run_function(fq, trace + (step,))
@@ -566,29 +568,6 @@ def _run_prefork_table(
                 opaque=fq not in index.functions,
             )
         )
-
-
-def _entry_line(config: Config, entry: str) -> int:
-    """The line of the config file that names `entry` (so a trace step opens on it), else 1."""
-    if config.source is None:
-        return 1
-    try:
-        text = config.source.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return 1
-    at = text.find(f'"{entry}"')
-    if at == -1:
-        at = text.find(f"'{entry}'")
-    return text.count("\n", 0, at) + 1 if at != -1 else 1
-
-
-def _config_path(config: Config) -> str:
-    if config.source is None:
-        return "pyproject.toml"
-    try:
-        return config.source.resolve().relative_to(config.root.resolve()).as_posix()
-    except ValueError:
-        return str(config.source)
 
 
 def _parent_from_class(
@@ -606,7 +585,7 @@ def _parent_from_class(
     if command is not None:
         here = (Step(command.path, command.line, 1, command.text),)
     else:
-        here = (Step(_config_path(config), 1, 1, label),)
+        here = (Step(config.source_label(), 1, 1, label),)
     if command is not None and command.config_module:
         run.import_module(command.config_module, here)
     if cls in index.classes:
