@@ -12,7 +12,7 @@ from cli_samples import CONNECTION, MAPPERS, make_report
 from click.testing import CliRunner, Result
 
 from forklint import cli
-from forklint.config import Config
+from forklint.config import Config, load_config
 from forklint.findings import FileError, Report
 
 
@@ -242,6 +242,10 @@ def test_show_config(project: Path, engine: Callable[[Report], FakeEngine]) -> N
     assert 'select = ["FRK1"]\n' in result.stdout
     assert '[tool.forklint.prefork]\nimports = ["app.tasks"]\n' in result.stdout
     assert "# worker-class is not set\n" in result.stdout
+    # What it prints is a configuration forklint accepts back.
+    shown = project / "shown.toml"
+    shown.write_text(result.stdout, encoding="utf-8")
+    assert load_config(project, shown).prefork.imports == ("app.tasks",)
 
 
 def test_github_step_summary_is_appended(
