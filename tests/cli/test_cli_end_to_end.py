@@ -13,6 +13,7 @@ from click.testing import CliRunner, Result
 
 from forklint import cli
 from forklint.config import load_config
+from tests.projects import write_files
 
 pytestmark = pytest.mark.xfail(
     importlib.util.find_spec("forklint.api") is None,
@@ -83,17 +84,9 @@ def record_event(account_id, kind):
 """
 
 
-def write(root: Path, files: dict[str, str]) -> Path:
-    for relpath, content in files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(content, encoding="utf-8")
-    return root
-
-
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    root = write(
+    root = write_files(
         tmp_path / "proj",
         {
             "pyproject.toml": '[project]\nname = "demo"\n',
@@ -155,7 +148,7 @@ def test_findings_only_in_the_given_files(project: Path) -> None:
 
 def test_whole_project_analysed_but_only_given_files_reported(project: Path) -> None:
     """What pre-commit relies on: the job is in a file it did not pass, the heavy call in one it did."""
-    write(
+    write_files(
         project,
         {
             "app/ml.py": 'import joblib\n\n\ndef load():\n    return joblib.load("m.joblib")\n',
@@ -222,7 +215,7 @@ def test_prefork_write_end_to_end(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     original = (
         '[project]\nname = "shop"\n\n# linting\n[tool.forklint]\nexclude = ["tests/fixtures"]\n'
     )
-    root = write(
+    root = write_files(
         tmp_path / "shop",
         {
             "pyproject.toml": original,

@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_cli_end_to_end import TASKS, WORKER, write
+from test_cli_end_to_end import TASKS, WORKER
 
 import forklint
+from tests.projects import write_files
 
 pytestmark = pytest.mark.xfail(
     importlib.util.find_spec("forklint.api") is None,
@@ -75,7 +76,7 @@ def hook_repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    root = write(
+    root = write_files(
         tmp_path / "project",
         {
             "app/__init__.py": "",

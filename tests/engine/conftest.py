@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 from pathlib import Path
 
@@ -11,27 +10,14 @@ import pytest
 from forklint.api import check
 from forklint.config import load_config
 from forklint.findings import Report
-
-# "# FRK102:5" (code:column) at the end of a line: a finding expected at that line and column.
-_EXPECTATION = re.compile(r"(FRK\d{3}):(\d+)")
-_COMMENT = re.compile(r"#\s*((?:FRK\d{3}:\d+\s*)+)$")
-
-
-def write_files(root: Path, files: dict[str, str]) -> None:
-    for relpath, content in files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(content).lstrip("\n"), encoding="utf-8")
+from forklint.ruledocs import expectations
+from tests.projects import write_files
 
 
 def expected_findings(files: dict[str, str]) -> set[tuple[str, str, int, int]]:
-    out = set()
+    out: set[tuple[str, str, int, int]] = set()
     for relpath, content in files.items():
-        for number, line in enumerate(textwrap.dedent(content).lstrip("\n").splitlines(), start=1):
-            m = _COMMENT.search(line)
-            if m:
-                for code, column in _EXPECTATION.findall(m.group(1)):
-                    out.add((code, relpath, number, int(column)))
+        out |= expectations(relpath, textwrap.dedent(content).lstrip("\n"))
     return out
 
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.projects import write_files
+
 MODELS = """
 from __future__ import annotations
 
@@ -91,14 +93,6 @@ def sleep(flag):
     Path(flag).write_text("running")
     time.sleep(60)
 """
-
-
-def write_files(root: Path, files: dict[str, str]) -> Path:
-    for relpath, text in files.items():
-        path = root / relpath
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(text).lstrip())
-    return root
 
 
 @pytest.fixture
