@@ -19,7 +19,7 @@ from forklint.commands import PREFORK_WORKER, STOCK_WORKERS
 from forklint.config import Config, ConfigError, find_root, load_config
 from forklint.factcache import FactCache
 from forklint.facts import FileFacts, extract
-from forklint.findings import FileError, Finding, Prefork, Report
+from forklint.findings import FileError, Finding, Prefork, Report, WorkerParent
 from forklint.index import Index
 from forklint.jobs import discover as discover_jobs
 from forklint.project import Project, discover
@@ -85,7 +85,27 @@ def check(
         seconds=round(time.perf_counter() - started, 3),
         prefork=_prefork_table(findings),
         startups=_startup_hints(world, index),
+        parents=_parents(world),
     )
+
+
+def _parents(world: World) -> tuple[WorkerParent, ...]:
+    out = []
+    for parent in world.parents:
+        jobs = tuple(fq for fq, ps in world.job_parents.items() if any(p is parent for p in ps))
+        out.append(
+            WorkerParent(
+                label=parent.label,
+                framework=parent.framework,
+                model=parent.model,
+                worker_class=parent.worker_class,
+                imports=tuple(dict.fromkeys(parent.import_order)),
+                calls=tuple(dict.fromkeys(parent.call_order)),
+                configures_mappers=bool(parent.configured),
+                jobs=jobs,
+            )
+        )
+    return tuple(out)
 
 
 def _prefork_errors(config: Config, index: Index) -> list[FileError]:

@@ -116,6 +116,20 @@ class FileError:
 
 
 @dataclass(frozen=True)
+class WorkerParent:
+    """One worker parent forklint worked out: how it starts and what it does before it forks."""
+
+    label: str  # "worker.py:main()", "Procfile:1", "stock `rq worker`"
+    framework: str  # "rq" | "celery"
+    model: str  # "rq" | "rq-simple" | "rq-spawn" | "celery" | "celery-per-task" | "celery-solo"
+    worker_class: str | None  # dotted class it runs, when known
+    imports: tuple[str, ...] = ()  # project modules imported before the fork, in import order
+    calls: tuple[str, ...] = ()  # "pkg.mod:func" run before the fork, in order (configure_mappers too)
+    configures_mappers: bool = False
+    jobs: tuple[str, ...] = ()  # the jobs this parent runs
+
+
+@dataclass(frozen=True)
 class Report:
     root: str  # absolute path of the project root
     findings: tuple[Finding, ...] = ()
@@ -128,6 +142,7 @@ class Report:
     # Python start-ups that fork stock workers without the table, as hints for `forklint prefork`
     # ("shop/worker.py:main(): use forklint.rq.PreforkWorker instead of Worker ..."); not in JSON.
     startups: tuple[str, ...] = ()
+    parents: tuple[WorkerParent, ...] = ()  # the worker parents the analysis resolved; not in JSON
 
     def sorted(self) -> Report:
         from dataclasses import replace

@@ -68,6 +68,10 @@ class Parent:
         default_factory=list
     )  # modules loaded at each configure_mappers()
     warmed: set[str] = field(default_factory=set)  # project functions called before the fork
+    # the same facts in the order the parent does them (for verify's project baseline)
+    import_order: list[str] = field(default_factory=list)
+    call_order: list[str] = field(default_factory=list)  # "pkg.mod:func" of project functions and
+    # catalog calls that warm the parent (configure_mappers)
     sites: list[Site] = field(default_factory=list)
     resets: list[Reset] = field(
         default_factory=list
@@ -101,6 +105,7 @@ class _Run:
                 continue
             self.parent.modules.add(name)
             if name in self.index.modules:
+                self.parent.import_order.append(name)
                 self.run_module(name, trace)
 
     def run_module(
@@ -141,6 +146,7 @@ class _Run:
         if entry is None:
             return
         f, fn = entry
+        self.parent.call_order.append(f"{f.module}:{fn.qualname}")
         resolved = {id(c): t for c, t in self.index.callees(fq)}
         events: list[tuple[int, int, object]] = [(i.loc.line, i.loc.column, i) for i in fn.imports]
         events += [(c.loc.line, c.loc.column, c) for c in fn.calls]
@@ -188,6 +194,7 @@ class _Run:
     def external_call(self, target: str) -> None:
         if self.catalog.configure(target):
             self.parent.configured.append(frozenset(self.parent.modules))
+            self.parent.call_order.append("sqlalchemy.orm:configure_mappers")
 
 
 _SOURCE: dict[str, list[str]] = {}
@@ -483,8 +490,10 @@ def _parent_from_startup(
         label, "rq", _model_of_kind(kind), startup=startup, worker_class=cls, worker_kind=kind
     )
     run = _Run(index, catalog, parent)
-    parent.modules.add(startup.module)
-    parent.modules.update(index.package_parents(startup.module))
+    for name in (*index.package_parents(startup.module), startup.module):
+        parent.modules.add(name)
+        if name in index.modules:
+            parent.import_order.append(name)
     if fn is not None:
         here = (_step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),)
     else:
@@ -579,7 +588,7 @@ def _parent_from_class(
     label: str,
 ) -> Parent:
     kind = _class_kind(index, catalog, cls)
-    parent = Parent(label, "rq", _model_of_kind(kind), command=command)
+    parent = Parent(label, "rq", _model_of_kind(kind), command=command, worker_class=cls)
     parent.modules.update({"rq", "redis"})
     run = _Run(index, catalog, parent)
     if command is not None:
