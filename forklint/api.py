@@ -13,16 +13,17 @@ from pathlib import Path
 
 from forklint import commands as worker_commands
 from forklint import ruledocs
-from forklint.analysis import Analysis, to_findings
 from forklint.catalog import CatalogError, load_catalog
 from forklint.commands import PREFORK_WORKER, STOCK_WORKERS
 from forklint.config import Config, ConfigError, find_root, load_config
+from forklint.evidence import Evidence, to_findings
 from forklint.factcache import FactCache
 from forklint.facts import FileFacts, extract
 from forklint.findings import FileError, Finding, Prefork, Report, WorkerParent
 from forklint.index import Index
 from forklint.jobs import discover as discover_jobs
 from forklint.project import Project, discover
+from forklint.rules import run as run_rules
 from forklint.suppress import apply
 from forklint.world import FORKING, World, build, set_sources, startup_label
 
@@ -72,8 +73,8 @@ def check(
     errors += _prefork_errors(config, index)
     with _deep_stack():  # import chains and call chains of big projects nest deeply
         world = build(index, catalog, config, found_jobs, commands)
-        hits = Analysis(index, catalog, config, found_jobs, world).run()
-    findings = [f for f in to_findings(hits, _meta, sources) + syntax if f.path in project.targets]
+        hits = run_rules(Evidence(index, catalog, config, found_jobs, world))
+    findings = [f for f in to_findings(hits, _meta) + syntax if f.path in project.targets]
     findings = sorted(apply(findings, config), key=Finding.sort_key)
     return Report(
         root=str(project.root),

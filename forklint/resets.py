@@ -1,0 +1,222 @@
+"""What crosses the fork and what resets it: pre-fork call sites, after-fork code and what it touches.
+
+An *effect* of after-fork code is "*" (code forklint cannot see), "engine:<global>" /
+"engine:*" (a pool disposed), "global:<module.name>" (a module global reassigned or called
+on) or "kind:<client kind>" (a new fork-unsafe client created).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from forklint.facts import FunctionFact
+from forklint.jobs import Job
+from forklint.world import FORKING, Parent, Reset, Site
+
+if TYPE_CHECKING:  # evidence.py builds the one Resets of a run
+    from forklint.evidence import Evidence
+
+
+@dataclass(frozen=True)
+class PreforkSite:
+    """A call the parent makes before it forks, the jobs its children run, and what resets them."""
+
+    parent: Parent
+    site: Site
+    jobs: tuple[str, ...]
+    effects: frozenset[str]
+
+
+class Resets:
+    """After-fork resets and the pre-fork sites they answer, for the FRK3xx rules."""
+
+    def __init__(self, ev: Evidence) -> None:
+        self.ev = ev
+        self.index = ev.index
+        self.catalog = ev.catalog
+        self._effects: dict[str, frozenset[str]] = {}
+        self._job_globals: dict[str, frozenset[str]] = {}
+        self._disposers: list[str] | None = None
+        self._sites: list[PreforkSite] | None = None
+
+    def sites(self) -> list[PreforkSite]:
+        """Every call a forking parent makes before the fork, with its jobs and its children's resets."""
+        if self._sites is not None:
+            return self._sites
+        out: list[PreforkSite] = []
+        child_resets = self.child_reset_effects()
+        world = self.ev.world
+        for parent in world.parents:
+            if parent.model not in FORKING:
+                continue
+            jobs = tuple(fq for fq, ps in world.job_parents.items() if any(p is parent for p in ps))
+            if not jobs:
+                continue
+            effects = set(child_resets)
+            for reset in (*world.global_resets, *parent.resets):
+                effects |= self.reset_effects(reset)
+            frozen = frozenset(effects)
+            out += [PreforkSite(parent, site, jobs, frozen) for site in parent.sites]
+        self._sites = out
+        return out
+
+    # --- what after-fork code resets -----------------------------------------------------------
+
+    def reset_effects(self, reset: Reset) -> frozenset[str]:
+        if reset.opaque:
+            return frozenset({"*"})
+        return self.function_effects(reset.function) if reset.function else frozenset()
+
+    def function_effects(self, fq: str) -> frozenset[str]:
+        """What calling `fq` resets in the child, through everything it calls."""
+        cached = self._effects.get(fq)
+        if cached is not None:
+            return cached
+        effects: set[str] = set()
+        seen = {fq}
+        stack = [fq]
+        while stack:
+            current = stack.pop()
+            entry = self.index.functions.get(current)
+            if entry is None:
+                continue
+            f, fn = entry
+            for a in fn.assigns:
+                name = self.global_of(f.module, fn, a.target, assigned=True)
+                if name:
+                    effects.add(f"global:{name}")
+            for call, target in self.index.callees(current):
+                receiver = call.callee.rpartition(".")[0]
+                name = self.global_of(f.module, fn, receiver) if receiver else None
+                if name:
+                    effects.add(f"global:{name}")
+                if self.catalog.dispose(target):
+                    effects.add(f"engine:{name or '*'}")
+                kind = self.catalog.fork_unsafe(target)
+                if kind is not None:
+                    effects.add(f"kind:{kind}")
+                callee = self.index.call_target(target)
+                if callee is not None and callee not in seen:
+                    seen.add(callee)
+                    stack.append(callee)
+        result = frozenset(effects)
+        self._effects[fq] = result
+        return result
+
+    def child_reset_effects(self) -> frozenset[str]:
+        """Pools disposed with close=False on a job's path or in a horse-side method."""
+        effects: set[str] = set()
+        for job in self.ev.jobs:
+            for fq, f, fn, _path in self.ev.walk(job, unconditional=False, into_memo=True):
+                for call, target in self.index.callees(fq):
+                    if self.catalog.dispose(target) and ("close", "False") in call.kwargs:
+                        receiver = call.callee.rpartition(".")[0]
+                        name = self.global_of(f.module, fn, receiver) if receiver else None
+                        effects.add(f"engine:{name or '*'}")
+        return frozenset(effects)
+
+    def engine_reset(self, site: Site, effects: frozenset[str]) -> bool:
+        """Whether an after-fork reset disposes the pool this site connected (any pool when unnamed)."""
+        receiver = receiver_name(site.call.callee)
+        _holder, fn = self.site_global(site)
+        name = self.global_of(site.module, fn, receiver) if receiver else None
+        if "engine:*" in effects or (name is not None and f"engine:{name}" in effects):
+            return True
+        return name is None and any(e.startswith("engine:") for e in effects)
+
+    def dispose_functions(self) -> list[str]:
+        """Project functions without parameters that dispose of a pool with close=False: after-fork candidates."""
+        if self._disposers is None:
+            self._disposers = []
+            for fq, (f, fn) in self.index.functions.items():
+                if fn.cls or fn.params or "." in fn.qualname:
+                    continue
+                for call, target in self.index.callees(fq):
+                    if self.catalog.dispose(target) and ("close", "False") in call.kwargs:
+                        self._disposers.append(f"{f.module}:{fn.qualname}")
+                        break
+        return self._disposers
+
+    # --- module globals ------------------------------------------------------------------------
+
+    def global_of(
+        self, module: str, fn: FunctionFact | None, dotted: str, assigned: bool = False
+    ) -> str | None:
+        """The module global ("app.db.engine") a dotted expression written in `fn` starts with."""
+        head, _, rest = dotted.partition(".")
+        if not head or not head.isidentifier() or head in ("self", "cls"):
+            return None
+        if fn is not None and not (assigned and not rest):
+            local = self.index.local_bindings(module, fn).get(head)
+            if local is not None and local.kind != "fq" and head not in fn.memo_globals:
+                return None
+        if assigned and not rest:
+            return f"{module}.{head}"  # `global client; client = ...`
+        binding = None
+        if fn is not None:  # `import app.db` inside the handler, then `app.db.client = ...`
+            local = self.index.local_bindings(module, fn).get(head)
+            binding = local if local is not None and local.kind == "fq" else None
+        if binding is None:
+            binding = self.index.module_bindings(module).get(head)
+        if binding is None:
+            return None
+        if binding.kind == "value":
+            return f"{module}.{head}"
+        target = binding.target
+        if target in self.index.modules:  # `import app.db` ... `app.db.engine.dispose()`
+            parts = rest.split(".")
+            for n in range(len(parts), 0, -1):
+                candidate = ".".join([target, *parts[:n]])
+                if candidate.rpartition(".")[0] in self.index.modules:
+                    return candidate
+            return None
+        return target if target.rpartition(".")[0] in self.index.modules else None
+
+    def site_global(self, site: Site) -> tuple[str | None, FunctionFact | None]:
+        """The module global a pre-fork site's value is stored in, and the function it is written in."""
+        f = self.index.modules[site.module]
+        fn = next((fn for fn in f.functions if any(c is site.call for c in fn.calls)), None)
+        assigns = fn.assigns if fn is not None else f.assigns
+        for a in assigns:
+            if a.loc.line == site.call.loc.line and a.value.startswith(site.call.callee):
+                return self.global_of(site.module, fn, a.target, assigned=True), fn
+        return None, fn
+
+    def jobs_using(self, name: str, jobs: tuple[str, ...]) -> tuple[str, ...]:
+        """The jobs whose path touches the module global `name` (all of them when none visibly does)."""
+        by_fq = {j.fq: j for j in self.ev.jobs}
+        using = tuple(fq for fq in jobs if fq in by_fq and name in self.job_globals(by_fq[fq]))
+        return using or jobs
+
+    def job_globals(self, job: Job) -> frozenset[str]:
+        cached = self._job_globals.get(job.fq)
+        if cached is not None:
+            return cached
+        names: set[str] = set()
+        for fq, f, fn, _path in self.ev.walk(job, unconditional=False, into_memo=True):
+            for call, _target in self.index.callees(fq):
+                for dotted in (call.callee, *call.args, *(v for _, v in call.kwargs)):
+                    name = self.global_of(f.module, fn, dotted) if dotted else None
+                    if name:
+                        names.add(name)
+            for read in fn.reads:
+                name = self.global_of(f.module, fn, read.callee)
+                if name:
+                    names.add(name)
+        result = frozenset(names)
+        self._job_globals[job.fq] = result
+        return result
+
+
+def client_reset(holder: str | None, kind: str, effects: frozenset[str]) -> bool:
+    """A client is reset by code that reassigns, closes or re-creates the global holding it."""
+    if holder is not None:
+        return f"global:{holder}" in effects
+    return f"kind:{kind}" in effects
+
+
+def receiver_name(callee: str) -> str:
+    """ "engine" for "engine.connect", "" when the receiver is not a plain name."""
+    receiver = callee.rpartition(".")[0]
+    return receiver if receiver and "(" not in receiver and "[" not in receiver else ""

@@ -1,0 +1,62 @@
+"""FRK102 mappers-configured-after-fork: a job uses the ORM and every horse configures the mappers again."""
+
+from __future__ import annotations
+
+from forklint.evidence import Evidence, walked_jobs
+from forklint.findings import Prefork
+from forklint.fixes import brief, prefork_fix
+from forklint.index import Step
+from forklint.jobs import Job
+from forklint.world import call_text
+
+CODE = "FRK102"
+CONFIGURE_CALL = "sqlalchemy.orm:configure_mappers"
+
+
+def check(ev: Evidence) -> None:
+    for job, parents in walked_jobs(ev):
+        use = orm_use(ev, job)
+        if use is None:
+            continue
+        trace, modules = use
+        f, fn = ev.index.functions[job.fq]
+        lacking = [p for p in parents if not any(modules <= snapshot for snapshot in p.configured)]
+        if not lacking:
+            continue
+        imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
+        fix = prefork_fix(
+            lacking, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "call configure_mappers()"
+        )
+        message = (
+            f"{fn.name} configures SQLAlchemy mappers in every work horse; {brief(fix.summary)}"
+        )
+        ev.add(CODE, f, fn.loc, fn.qualname, job.fq, trace, message, fix)
+
+
+def orm_use(ev: Evidence, job: Job) -> tuple[tuple[Step, ...], set[str]] | None:
+    """How the job's path uses the ORM (trace to the first use) and the mapped classes' modules."""
+    first: tuple[Step, ...] | None = None
+    modules: set[str] = set()
+    f0, fn0 = ev.index.functions[job.fq]
+    for _, ann in fn0.params:
+        if ann:
+            cls = ev.mapped_prefix(ev.index.resolve(f0.module, None, ann))
+            if cls:
+                modules.add(cls.rpartition(".")[0])
+                first = first or (ev.job_step(job),)
+    for fq, f, fn, path in ev.walk(job, unconditional=False, into_memo=True):
+        for call, target in ev.index.callees(fq):
+            classes = [ev.mapped_prefix(target)]
+            classes += [
+                ev.mapped_prefix(ev.index.resolve(f.module, fn, a))
+                for a in call.args
+                if a and not a.startswith('"')
+            ]
+            for cls in classes:
+                if cls:
+                    modules.add(cls.rpartition(".")[0])
+                    if first is None:
+                        first = path.trace() + (ev.step(f, call.loc, call_text(f, call)),)
+    if first is None:
+        return None
+    return first, modules

@@ -1,0 +1,32 @@
+"""FRK103 heavy-call-per-job: a catalog heavy call runs unconditionally on every run of a job."""
+
+from __future__ import annotations
+
+from forklint.evidence import Evidence, callee_name
+from forklint.fixes import memo_fix
+from forklint.world import call_text
+
+CODE = "FRK103"
+
+
+def check(ev: Evidence) -> None:
+    for job in ev.jobs:
+        for fq, f, fn, path in ev.walk(job, unconditional=True, into_memo=False):
+            for call, target in ev.index.callees(fq):
+                if call.conditional:
+                    continue
+                what = ev.catalog.heavy_call(target)
+                if what is None:
+                    continue
+                callee = ev.index.call_target(target)
+                if callee is not None and ev.reaches_heavy_call(callee):
+                    continue  # `create_app()`: reported once, at the heavy call inside it
+                name = callee_name(call, target)
+                message = (
+                    f"{name}() {what} on every run of {{jobs}}; do it once: at module level, "
+                    f"or in a memoised loader warmed in the worker parent"
+                )
+                text = call_text(f, call)
+                trace = path.trace() + (ev.step(f, call.loc, text),)
+                fix = memo_fix(f, fn, call, text)
+                ev.add(CODE, f, call.loc, fn.qualname, job.fq, trace, message, fix)

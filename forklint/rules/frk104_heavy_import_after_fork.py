@@ -1,0 +1,58 @@
+"""FRK104 heavy-import-after-fork: a function-level import of a heavy module on a job's path."""
+
+from __future__ import annotations
+
+from forklint.evidence import Evidence, walked_jobs
+from forklint.facts import ImportFact
+from forklint.findings import Prefork
+from forklint.fixes import brief, prefork_fix
+from forklint.index import Step
+from forklint.jobs import Job
+from forklint.world import Parent
+
+CODE = "FRK104"
+
+
+def check(ev: Evidence) -> None:
+    for job, parents in walked_jobs(ev):
+        for _fq, f, fn, path in ev.walk(job, unconditional=False, into_memo=False):
+            for imp in fn.imports:
+                found = [(p, heavy_import(ev, job, p, imp)) for p in parents]
+                lacking = [(p, heavy) for p, heavy in found if heavy is not None]
+                if not lacking:
+                    continue
+                module, shown, via = lacking[0][1]  # type: ignore[misc]
+                fix = prefork_fix(
+                    [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
+                )
+                message = (
+                    f"`{imp.text}` loads {shown} in every work horse of {{jobs}}; "
+                    f"{brief(fix.summary)}"
+                )
+                trace = path.trace() + (ev.step(f, imp.loc, imp.text),) + via
+                ev.add(CODE, f, imp.loc, fn.qualname, job.fq, trace, message, fix)
+
+
+def heavy_import(
+    ev: Evidence, job: Job, parent: Parent, imp: ImportFact
+) -> tuple[str, str, tuple[Step, ...]] | None:
+    """(module to preload, what makes it heavy, trace past the import) for a heavy function-level import."""
+    heavy = ev.catalog.heavy_module(imp.module)
+    if heavy is not None:
+        # `from matplotlib import pyplot`: pyplot is the heavy part when the catalog says so
+        sub = f"{imp.module}.{imp.name}" if imp.name else ""
+        module = sub if sub in ev.catalog.heavy_module_names else imp.module
+        return None if module in parent.modules else (module, heavy, ())
+    project = [m for m in ev.index.imported_modules(imp) if m in ev.index.modules]
+    if not project or project[-1] in parent.modules:
+        return None
+    module = project[-1]
+    # what the horse has loaded anyway: the parent's modules and the job's own module closure
+    loaded = parent.modules | ev.module_closure(job.module)
+    if module in loaded:
+        return None
+    reasons = ev.heavy_closure(module, loaded)
+    if not reasons:
+        return None
+    shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])
+    return module, ", ".join(shown), reasons[0][1]

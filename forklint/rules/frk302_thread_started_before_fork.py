@@ -1,0 +1,26 @@
+"""FRK302 thread-started-before-fork: a thread or thread pool runs in the parent when it forks."""
+
+from __future__ import annotations
+
+from forklint.evidence import Evidence, callee_name
+from forklint.findings import Fix
+
+CODE = "FRK302"
+
+
+def check(ev: Evidence) -> None:
+    for found in ev.resets.sites():
+        site = found.site
+        thread = ev.catalog.thread_start(site.target)
+        if thread is None:
+            continue
+        f = ev.index.modules[site.module]
+        message = (
+            f"{callee_name(site.call, site.target)}() starts a {thread} in the worker parent "
+            f"({found.parent.label}) before it forks; the children do not have it and may "
+            "deadlock on its locks; start it after the fork"
+        )
+        fix = Fix("start the thread after the fork (an after-fork hook) or inside the job", "")
+        context = ev.context_of(f, site.call)
+        for job in found.jobs:
+            ev.add(CODE, f, site.call.loc, context, job, site.trace, message, fix)

@@ -1,0 +1,36 @@
+"""FRK303 client-created-before-fork: a fork-unsafe client made in the parent is shared by its children."""
+
+from __future__ import annotations
+
+from forklint.evidence import Evidence, callee_name
+from forklint.findings import Fix
+from forklint.resets import client_reset
+from forklint.world import call_text
+
+CODE = "FRK303"
+
+
+def check(ev: Evidence) -> None:
+    resets = ev.resets
+    for found in resets.sites():
+        site, effects = found.site, found.effects
+        client = ev.catalog.fork_unsafe(site.target)
+        if client is None or "*" in effects:
+            continue
+        holder, _fn = resets.site_global(site)
+        if client_reset(holder, client, effects):
+            continue
+        jobs = resets.jobs_using(holder, found.jobs) if holder is not None else found.jobs
+        f = ev.index.modules[site.module]
+        message = (
+            f"{callee_name(site.call, site.target)}() creates a {client} in the worker parent "
+            f"({found.parent.label}) before it forks, and every child shares its sockets; create "
+            "it after the fork (in the job or a memoised getter)"
+        )
+        fix = Fix(
+            "create the client lazily in the child, e.g. in a functools.lru_cache getter",
+            f"@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {call_text(f, site.call)}",
+        )
+        context = ev.context_of(f, site.call)
+        for job in jobs:
+            ev.add(CODE, f, site.call.loc, context, job, site.trace, message, fix)
