@@ -194,6 +194,8 @@ def check(
         # Notes go to stderr so that stdout stays one `path:line:col: CODE message` per line.
         for assumption in report.assumptions:
             click.echo(f"note: {printable(assumption)}", err=True)
+        for unresolved in report.unresolved:
+            click.echo(f"note: unresolved start-up {printable(str(unresolved))}", err=True)
     color = _colour(output_file)
     if show_statistics:
         text = statistics.render(report, fmt)

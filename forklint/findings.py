@@ -116,6 +116,19 @@ class FileError:
 
 
 @dataclass(frozen=True)
+class Unresolved:
+    """A worker start-up forklint sees but cannot follow; the rules that depend on it stay silent."""
+
+    path: str  # where it is (relative to the root)
+    line: int
+    what: str  # "runs bin/worker, a script forklint cannot follow"
+    settle: str  # the setting that settles it: '[tool.forklint] worker = "pkg.mod:func"'
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.what}; to settle it, set {self.settle}"
+
+
+@dataclass(frozen=True)
 class WorkerParent:
     """One worker parent forklint worked out: how it starts and what it does before it forks."""
 
@@ -143,6 +156,7 @@ class Report:
     # ("shop/worker.py:main(): use forklint.rq.PreforkWorker instead of Worker ..."); not in JSON.
     startups: tuple[str, ...] = ()
     parents: tuple[WorkerParent, ...] = ()  # the worker parents the analysis resolved; not in JSON
+    unresolved: tuple[Unresolved, ...] = ()  # start-ups seen but not followed
 
     def sorted(self) -> Report:
         from dataclasses import replace

@@ -95,7 +95,8 @@ def relative_to(report: Report, directory: Path) -> Report:
         for finding in report.findings
     )
     errors = tuple(replace(error, path=moved(error.path)) for error in report.errors)
-    return replace(report, findings=findings, errors=errors)
+    unresolved = tuple(replace(item, path=moved(item.path)) for item in report.unresolved)
+    return replace(report, findings=findings, errors=errors, unresolved=unresolved)
 
 
 SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "blue"}

@@ -22,6 +22,10 @@ def document(report: Report) -> dict[str, Any]:
         "root": report.root,
         "assumptions": list(report.assumptions),
         "findings": [_finding(f) for f in report.findings],
+        "unresolved": [
+            {"path": u.path, "line": u.line, "what": u.what, "settle": u.settle}
+            for u in report.unresolved
+        ],
         "errors": [{"path": e.path, "message": _error_message(e)} for e in report.errors],
         "summary": {
             "files": report.files,

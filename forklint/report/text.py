@@ -13,6 +13,10 @@ def render(report: Report, *, color: bool = False, quiet: bool = False) -> str:
     out = "\n".join(blocks)
     if not quiet:
         notes = "".join(f"{paint('note', bold=True)}: {printable(a)}\n" for a in report.assumptions)
+        notes += "".join(
+            f"{paint('note', bold=True)}: unresolved start-up {printable(str(u))}\n"
+            for u in report.unresolved
+        )
         if notes:
             out += ("\n" if out else "") + notes
         out += summary_line(report)
