@@ -31,9 +31,7 @@ class Matcher:
         self._globs: list[tuple[re.Pattern[str], str]] = []
         for glob, label in entries:
             if "*" in glob:
-                self._globs.append(
-                    (re.compile(".*".join(map(re.escape, glob.split("*"))) + r"\Z"), label)
-                )
+                self._globs.append((_glob(glob), label))
             else:
                 self._exact.setdefault(glob, label)
         self._cache: dict[str, str | None] = {}
@@ -125,6 +123,12 @@ class Catalog:
         self.session_queries = frozenset(orm["session-queries"])
         self.class_queries = frozenset(orm["class-queries"])
         self.django_models = frozenset(orm["django-models"])
+        self.django_managers = frozenset(orm["django-managers"])
+        self.django_evaluating = frozenset(orm["django-evaluating"])
+        self.django_lazy = frozenset(orm["django-lazy"])
+        self.query_evaluating = frozenset(orm["query-evaluating"])
+        self.query_lazy = frozenset(orm["query-lazy"])
+        self.evaluating_builtins = frozenset(orm["evaluating-builtins"])
         self.dispose = Matcher([(n, "dispose") for n in orm["disposes"]])
         self.after_fork_hooks = frozenset(orm["after-fork-hooks"])
 
@@ -152,10 +156,26 @@ class Catalog:
                 return prefix
         return None
 
-    def is_session_query(self, fq: str) -> bool:
-        """`Session().query`, `db.session.execute`, ... : an ORM call that talks to the database."""
-        base, _, method = fq.rpartition(".")
-        return method in self.session_queries and self.session(base) is not None
+    def session_prefix(self, fq: str) -> str | None:
+        """The session `fq` is a call chain on ("sqlalchemy.orm.Session()" in
+        "sqlalchemy.orm.Session().query().all"), or None."""
+        end = len(fq)
+        while end > 0:
+            end = fq.rfind(".", 0, end)
+            if end <= 0:
+                return None
+            if self.session(fq[:end]) is not None:
+                return fq[:end]
+        return None
+
+
+def _glob(glob: str) -> re.Pattern[str]:
+    """A leading "*" matches anything ("*.dispose"); any other "*" stays within one call
+    ("pandas.read_*" matches "pandas.read_csv", not "pandas.read_csv().head")."""
+    parts = glob.split("*")
+    head = ".*" if glob.startswith("*") else re.escape(parts[0])
+    rest = parts[1:]
+    return re.compile(head + "".join(r"[^()]*" + re.escape(p) for p in rest) + r"\Z")
 
 
 def _dotted(name: str) -> str:

@@ -401,24 +401,66 @@ class Evidence:
         return out
 
     def is_query(self, target: str) -> bool:
-        """Whether a resolved call talks to the database."""
-        if self.catalog.engine_connect(target) or self.catalog.is_session_query(target):
-            return True
-        cls = self.mapped_prefix(target.rpartition(".")[0])
-        if cls is not None and any(
-            target.startswith(f"{cls}.{q}.") for q in self.catalog.class_queries
-        ):
-            return True
-        return self.django_query(target)
+        """Whether a resolved call runs SQL where it is called (a lazy query it builds does not)."""
+        return self.engine_connect(target) or self.query_chain(target) == "runs"
 
-    def django_query(self, target: str) -> bool:
-        """`Model.objects....` on a Django model: every manager call that reaches the database."""
-        head, sep, _ = target.partition(".objects.")
-        return (
-            bool(sep)
-            and head in self.index.classes
-            and bool(self.index.subclass_of(head, self.catalog.django_models))
+    def engine_connect(self, target: str) -> bool:
+        return self.catalog.engine_connect(target) is not None
+
+    def evaluates_query(self, expression: str) -> bool:
+        """Whether evaluating a resolved expression (iterating it, `len()`, `bool()`, indexing)
+        runs SQL: a query chain whose every method is known."""
+        return self.query_chain(expression.removesuffix("()"), evaluated=True) in ("runs", "lazy")
+
+    def query_chain(self, target: str, evaluated: bool = False) -> str | None:
+        """ "runs" (the call runs SQL), "lazy" (it builds a query that runs only when evaluated),
+        or None (not a query chain, or a method forklint does not know)."""
+        found = self._query_root(target)
+        if found is None:
+            return None
+        kind, rest = found
+        if kind == "session":
+            method = rest.split("(", 1)[0]
+            if method in self.catalog.session_queries and rest == method:
+                return "runs"
+            if method != "query":
+                return None
+        evaluating, lazy = (
+            (self.catalog.django_evaluating, self.catalog.django_lazy)
+            if kind == "django"
+            else (self.catalog.query_evaluating, self.catalog.query_lazy)
         )
+        methods = [m for m in rest.split("().") if m]
+        if not methods or any("(" in m or "[" in m or "." in m for m in methods):
+            return None
+        for method in methods[:-1]:
+            if method not in lazy:
+                return None
+        last = methods[-1]
+        if last in evaluating:
+            return "runs"
+        return "lazy" if last in lazy else None
+
+    def _query_root(self, target: str) -> tuple[str, str] | None:
+        """("django" | "class" | "session", the chain after the manager/query/session)."""
+        for manager in self.catalog.django_managers:
+            head, sep, rest = target.partition(f".{manager}.")
+            if (
+                sep
+                and head in self.index.classes
+                and self.index.subclass_of(head, self.catalog.django_models)
+            ):
+                return "django", rest
+        cls = self.mapped_prefix(target)
+        if cls is not None:
+            for q in self.catalog.class_queries:
+                prefix = f"{cls}.{q}."
+                if target.startswith(prefix):
+                    return "class", target[len(prefix) :]
+        session = self.catalog.session_prefix(target)
+        if session is not None:
+            return "session", target[len(session) + 1 :]
+        return None
 
     def is_dbapi_connect(self, target: str) -> bool:
         return self.catalog.fork_unsafe(target) == "database connection" and target.endswith(

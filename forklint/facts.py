@@ -40,6 +40,8 @@ class CallFact:
     ]  # positional args described: dotted name, '"literal"', callee + "()", "[...]", ""
     kwargs: tuple[tuple[str, str], ...]  # (keyword, described value)
     conditional: bool  # under if/else/except/while/and/or: not on every run of its scope
+    managed: bool = False  # a `with` item: its context manager exits when the block ends
+    evaluated: bool = False  # its value is used up where it stands: iterated, tested, indexed
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,7 @@ class FunctionFact:
     reads: tuple[
         CallFact, ...
     ] = ()  # attribute reads ("self.model", "SERVICE.client"): cached_property fills
+    returns: tuple[str, ...] = ()  # described values of its `return`/`yield` statements
 
 
 @dataclass(frozen=True)
@@ -291,7 +294,8 @@ _FROM = re.compile(r"\bfrom\b")
 
 # --- describing expressions ------------------------------------------------------------------
 
-_DOTTED = re.compile(r"[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)*(?::[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)?\Z")
+# Strings kept in descriptions: dotted paths ("app.tasks:run") and command names ("worker-pool").
+_DOTTED = re.compile(r"[\w.:-]{1,200}\Z")
 _PARTIALS = frozenset({"partial", "functools.partial"})
 
 
@@ -394,6 +398,7 @@ class _Scope:
         self.globals: set[str] = set()
         self.memo: list[str] = []
         self.reads: list[tuple[str, int, int, bool]] = []
+        self.returns: list[str] = []
 
 
 class _Walker:
@@ -407,6 +412,8 @@ class _Walker:
         self.main_scope = _Scope()
         self.functions: list[tuple] = []
         self.classes: list[tuple] = []
+        self.managed: set[int] = set()  # ids of the Call nodes that are `with` items
+        self.evaluated: set[int] = set()  # ids of the Call nodes whose value is used up at once
 
     # statements
 
@@ -434,17 +441,21 @@ class _Walker:
             self.if_(node, scope, cond, ctx)  # type: ignore[arg-type]
         elif t is cst.For:
             loc.next_line()
+            self.evaluate(node.iter, scope, cond)  # type: ignore[attr-defined]
             self.expr(node.iter, scope, cond)  # type: ignore[attr-defined]
             self.block(node.body, scope, cond, ctx)  # type: ignore[attr-defined]
             self.orelse(node.orelse, scope, ctx)  # type: ignore[attr-defined]
         elif t is cst.While:
             loc.next_line()
+            self.evaluate(node.test, scope, cond)  # type: ignore[attr-defined]
             self.expr(node.test, scope, cond)  # type: ignore[attr-defined]
             self.block(node.body, scope, True, ctx)  # type: ignore[attr-defined]
             self.orelse(node.orelse, scope, ctx)  # type: ignore[attr-defined]
         elif t is cst.With:
             loc.next_line()
             for item in node.items:  # type: ignore[attr-defined]
+                if type(item.item) is cst.Call:
+                    self.managed.add(id(item.item))
                 self.expr(item.item, scope, cond)
                 if item.asname is not None and type(item.asname.name) is cst.Name:
                     self.assign(dotted(item.asname.name), item.item, scope, cond)
@@ -484,11 +495,20 @@ class _Walker:
             if node.orelse is not None:
                 self.else_chain(node.orelse, scope, ctx)
             return
+        if kind == "module" and _has_main_conjunct(test):
+            # `if __name__ == "__main__" and sys.argv[1:] == ["init"]:` runs only as a script, and
+            # only sometimes: never at import
+            self.expr(test, self.main_scope, True)
+            self.block(node.body, self.main_scope, True, ("main",) + ctx[1:])
+            if node.orelse is not None:
+                self.else_chain(node.orelse, scope, ctx)
+            return
         if _is_type_checking(test):
             self.block(node.body, _Scope(), True, ctx)  # typing-only imports never run
             if node.orelse is not None:
                 self.else_chain(node.orelse, scope, ctx)
             return
+        self.evaluate(test, scope, cond)
         self.expr(test, scope, cond)
         if kind == "function":
             name = _none_test_name(test)
@@ -581,7 +601,10 @@ class _Walker:
     def small(self, node: cst.CSTNode, scope: _Scope, cond: bool, ctx: tuple) -> None:
         t = type(node)
         if t is cst.Expr:
-            self.expr(node.value, scope, cond)  # type: ignore[attr-defined]
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is cst.Yield and isinstance(value.value, cst.BaseExpression):
+                scope.returns.append(describe(value.value))  # a generator or @contextmanager's value
+            self.expr(value, scope, cond)
         elif t is cst.Assign:
             value = node.value  # type: ignore[attr-defined]
             self.locator.skip(_ASSIGN_OP)
@@ -604,7 +627,10 @@ class _Walker:
         elif t is cst.Global:
             for n in node.names:  # type: ignore[attr-defined]
                 scope.globals.add(n.name.value)
-        elif t is cst.Return or t is cst.Raise or t is cst.Assert or t is cst.Del:
+        elif t is cst.Return and node.value is not None:  # type: ignore[attr-defined]
+            scope.returns.append(describe(node.value))  # type: ignore[attr-defined]
+            self.expr(node.value, scope, cond)  # type: ignore[attr-defined]
+        elif t is cst.Raise or t is cst.Assert or t is cst.Del:
             for f in _fields(t):
                 child = getattr(node, f)
                 if isinstance(child, cst.CSTNode):
@@ -690,6 +716,20 @@ class _Walker:
             elif t is cst.BooleanOperation:
                 push((node.right, True))  # type: ignore[attr-defined]
                 push((node.left, c))  # type: ignore[attr-defined]
+            elif t is cst.CompFor:
+                self.evaluate(node.iter, scope, c)  # type: ignore[attr-defined]
+                children = [(node.target, c), (node.iter, c)]  # type: ignore[attr-defined]
+                children += [(i.test, True) for i in node.ifs]  # type: ignore[attr-defined]
+                if node.inner_for_in is not None:  # type: ignore[attr-defined]
+                    children.append((node.inner_for_in, c))  # type: ignore[attr-defined]
+                stack += reversed(children)
+            elif t is cst.Subscript:
+                elements = node.slice  # type: ignore[attr-defined]
+                if len(elements) == 1 and type(elements[0].slice) is cst.Index:
+                    self.evaluate(node.value, scope, c)  # type: ignore[attr-defined]
+                for element in reversed(elements):
+                    push((element.slice, c))
+                push((node.value, c))  # type: ignore[attr-defined]
             elif t is cst.IfExp:  # in source order: body, test, orelse
                 push((node.orelse, True))  # type: ignore[attr-defined]
                 push((node.test, c))  # type: ignore[attr-defined]
@@ -727,7 +767,13 @@ class _Walker:
                 self.chain_pos[key] = pos
             start, end = pos
         args, kwargs = _args(node.args)
-        scope.calls.append((callee, start, end, args, kwargs, cond))
+        flags = (id(node) in self.managed, id(node) in self.evaluated)
+        scope.calls.append((callee, start, end, args, kwargs, cond, *flags))
+
+    def evaluate(self, node: cst.CSTNode, scope: _Scope, cond: bool) -> None:
+        """Note a call whose value is used up where it stands (iterated, tested, indexed)."""
+        if type(node) is cst.Call:
+            self.evaluated.add(id(node))
 
 
 def _args(args: tuple[cst.Arg, ...] | list) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -753,6 +799,15 @@ def _absolute(module: str, is_package: bool, level: int, written: str) -> str:
     if written:
         base.append(written)
     return ".".join(base)
+
+
+def _has_main_conjunct(test: cst.CSTNode) -> bool:
+    """`__name__ == "__main__" and ...`: a main guard with more conditions."""
+    while type(test) is cst.BooleanOperation and type(test.operator) is cst.And:  # type: ignore[attr-defined]
+        if _is_main_test(test.left) or _has_main_conjunct(test.left):  # type: ignore[attr-defined]
+            return True
+        test = test.right  # type: ignore[attr-defined]
+    return _is_main_test(test)
 
 
 def _is_main_test(test: cst.CSTNode) -> bool:
@@ -883,7 +938,8 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
 
     def calls(scope: _Scope) -> tuple[CallFact, ...]:
         return tuple(
-            CallFact(c, lines.loc(s, e), a, k, cond) for c, s, e, a, k, cond in scope.calls
+            CallFact(c, lines.loc(s, e), a, k, cond, managed, evaluated)
+            for c, s, e, a, k, cond, managed, evaluated in scope.calls
         )
 
     def reads(scope: _Scope) -> tuple[CallFact, ...]:
@@ -914,6 +970,7 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
             assigns(sc),
             tuple(dict.fromkeys(sc.memo)),
             reads(sc),
+            tuple(sc.returns),
         )
         for q, n, s, e, cls, d, params, sc in walker.functions
     )

@@ -11,8 +11,21 @@ def check(ev: Evidence) -> None:
     for module, f in ev.index.modules.items():
         for call, target in ev.index.module_calls(module):
             if ev.is_query(target) or ev.is_dbapi_connect(target):
-                message = (
-                    f"{callee_name(call, target)}() talks to the database while {f.relpath} is "
-                    "imported; move it into a function that runs when the value is needed"
-                )
-                ev.add(CODE, f, call.loc, "", None, (), message, None)
+                what = f"{callee_name(call, target)}()"
+            elif call.evaluated and ev.evaluates_query(target):
+                # `for d in Device.objects.all():`, `Device.objects.all()[0]`, `if qs.filter():`
+                what = f"evaluating {callee_name(call, target)}()"
+            else:
+                wrapped = [a for a in call.args if a.endswith("()")]
+                builtin = call.callee in ev.catalog.evaluating_builtins
+                if not (
+                    builtin
+                    and any(ev.evaluates_query(ev.index.resolve(module, None, a)) for a in wrapped)
+                ):
+                    continue
+                what = f"{call.callee}() of a query"  # `list(Device.objects.all())`
+            message = (
+                f"{what} talks to the database while {f.relpath} is imported; move it into a "
+                "function that runs when the value is needed"
+            )
+            ev.add(CODE, f, call.loc, "", None, (), message, None)
