@@ -296,7 +296,7 @@ def _worker_hints(config: Config, report: Report) -> list[str]:
 
     hints = []
     for command in scan(config.root, config)[0]:
-        if command.kind == "celery" or command.worker_class == PREFORK_WORKER:
+        if command.kind not in ("rq", "rq-pool") or command.worker_class == PREFORK_WORKER:
             continue
         where = f"({command.path}:{command.line})"
         if command.worker_class in (None, *STOCK_WORKERS):

@@ -9,6 +9,7 @@ import shlex
 import stat
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,7 +28,10 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 
 @dataclass(frozen=True)
 class WorkerCommand:
-    kind: str  # "rq" | "rq-pool" | "celery"
+    # "rq" | "rq-pool" | "celery": the frameworks' own worker commands; "program": a program that
+    # may run the project's own code (a script, `python -m pkg`, a console script, `flask ...`,
+    # `manage.py ...`), on a line that mentions a worker; the world resolves it or reports it
+    kind: str
     path: str  # relpath of the file holding the line (Procfile, Dockerfile, ...)
     line: int  # 1-based line where the command starts
     text: str  # the command as written (list forms joined shell-style)
@@ -39,15 +43,35 @@ class WorkerCommand:
     celery_app: str | None = None  # celery -A/--app value
     max_tasks_per_child: int | None = None  # celery --max-tasks-per-child / --maxtasksperchild
     pool: str | None = None  # celery --pool/-P (prefork, solo, threads, gevent...)
+    via: str | None = None  # "django" (`manage.py rqworker`), "flask" (`flask rq worker`)
+    program: str | None = None  # "program" commands: the program as written ("/app/manage.py")
+    module: str | None = None  # "program" commands run as `python -m MODULE`
+    argv: tuple[str, ...] = ()  # "program" commands: the arguments after the program or module
+    env: tuple[tuple[str, str], ...] = ()  # variables set for the command (ENV, `X=1 cmd`)
+    workdir: str | None = None  # a Dockerfile's WORKDIR when the command runs
 
 
 _Reader = Callable[[str, str], Iterator[WorkerCommand]]
+# The project's console scripts (name -> "pkg.mod:func") while a scan runs: a bare program name
+# runs the project's code only when the project installs a script of that name.
+_console_scripts: ContextVar[frozenset[str]] = ContextVar("console_scripts", default=frozenset())
 
 
 def scan(root: Path, config: Config) -> tuple[tuple[WorkerCommand, ...], tuple[FileError, ...]]:
     """Every worker command line in the project's deployment files, in path and line order."""
     commands: list[WorkerCommand] = []
     errors: list[FileError] = []
+    token = _console_scripts.set(frozenset(console_scripts(Path(os.path.abspath(root)))))
+    try:
+        _scan(root, config, commands, errors)
+    finally:
+        _console_scripts.reset(token)
+    commands.sort(key=lambda command: (command.path, command.line))
+    errors.sort(key=lambda error: error.path)
+    return tuple(commands), tuple(errors)
+
+
+def _scan(root: Path, config: Config, commands: list[WorkerCommand], errors: list[FileError]) -> None:
     for walked in walk(Path(os.path.abspath(root)), "", make_excluder(config)):
         if walked.error is not None:
             continue  # directory problems are the Python discovery's to report
@@ -65,9 +89,39 @@ def scan(root: Path, config: Config) -> tuple[tuple[WorkerCommand, ...], tuple[F
         except Exception as exc:  # noqa: BLE001 - one odd deployment file must not stop the run
             reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
             errors.append(FileError(walked.relpath, f"cannot parse: {reason}"))
-    commands.sort(key=lambda command: (command.path, command.line))
-    errors.sort(key=lambda error: error.path)
-    return tuple(commands), tuple(errors)
+
+
+_ENTRY_POINT = re.compile(r"""["']\s*([\w.-]+)\s*=\s*([\w.]+\s*:\s*[\w.]+)\s*["']""")
+
+
+def console_scripts(root: Path) -> dict[str, str]:
+    """The scripts the project installs: `[project.scripts]`, setup.cfg `console_scripts`, and
+    `"name = pkg.mod:func"` strings in setup.py (read as text: setup.py is never run)."""
+    found: dict[str, str] = {}
+    data, _error = read_bytes(root / "pyproject.toml", "pyproject.toml", MAX_FILE_BYTES)
+    if data:
+        try:
+            project = tomllib.loads(data.decode("utf-8", errors="replace")).get("project", {})
+            scripts = project.get("scripts", {}) if isinstance(project, dict) else {}
+        except tomllib.TOMLDecodeError:
+            scripts = {}
+        if isinstance(scripts, dict):
+            found.update({k: v for k, v in scripts.items() if isinstance(v, str)})
+    for name in ("setup.cfg", "setup.py"):
+        data, _error = read_bytes(root / name, name, MAX_FILE_BYTES)
+        if not data:
+            continue
+        text = data.decode("utf-8", errors="replace")
+        if name == "setup.cfg":
+            section = re.search(r"^console_scripts\s*=\s*\n((?:[ \t]+.+\n?)+)", text, re.MULTILINE)
+            for line in section.group(1).splitlines() if section else ():
+                key, _, value = line.strip().partition("=")
+                if value.strip():
+                    found.setdefault(key.strip(), value.strip().replace(" ", ""))
+        else:
+            for key, value in _ENTRY_POINT.findall(text):
+                found.setdefault(key, value.replace(" ", ""))
+    return found
 
 
 _MENTIONS_WORKER = re.compile(r"rq|celery")
@@ -89,8 +143,16 @@ def _read_text(walked: WalkedFile) -> tuple[str | None, FileError | None]:
 _SHELL_SHEBANG = re.compile(rb"#!\s*\S*(?:/|env\s+)(?:ba|da|z|k|a)?sh\b")
 
 
+# Templates of deployment files (`rq-worker.conf.template`, `worker.service.j2`) hold the same lines.
+_TEMPLATE_SUFFIXES = (".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".in", ".example", ".sample", ".dist")
+
+
 def _reader_for(walked: WalkedFile) -> _Reader | None:
     name = walked.path.name
+    for template in _TEMPLATE_SUFFIXES:
+        if name.lower().endswith(template) and len(name) > len(template):
+            name = name[: -len(template)]
+            break
     lower = name.lower()
     suffix = os.path.splitext(lower)[1]
     if name == "Procfile" or name.startswith("Procfile."):
@@ -148,23 +210,28 @@ def _dockerfile(text: str, relpath: str) -> Iterator[WorkerCommand]:
     entrypoint: tuple[int, str | list[str]] | None = None
     cmd: tuple[int, str | list[str]] | None = None
     env: dict[str, str] = {}
+    workdir: str | None = None
     for number, logical in _logical_lines(text, escape, skip_comments=True):
         match = re.match(r"\s*([A-Za-z]+)\s*(.*)$", logical, re.DOTALL)
         if not match:
             continue
         instruction, argument = match.group(1).upper(), match.group(2).strip()
         if instruction == "FROM":
-            yield from _combined(entrypoint, cmd, relpath, env)
+            yield from _combined(entrypoint, cmd, relpath, env, workdir)
             entrypoint = cmd = None
             env = {}
+            workdir = None
         elif instruction == "ENV":
             env.update(_docker_env(argument))
+        elif instruction == "WORKDIR":
+            directory = argument.strip().strip("\"'")
+            workdir = directory if directory.startswith("/") or workdir is None else f"{workdir}/{directory}"
         elif instruction == "ENTRYPOINT":
             entrypoint = (number, _docker_form(argument))
         elif instruction == "CMD":
             cmd = (number, _docker_form(argument))
     # Docker appends CMD to an exec-form ENTRYPOINT (`ENTRYPOINT ["rq"]` + `CMD ["worker"]`).
-    yield from _combined(entrypoint, cmd, relpath, env)
+    yield from _combined(entrypoint, cmd, relpath, env, workdir)
 
 
 def _docker_env(argument: str) -> dict[str, str]:
@@ -192,21 +259,28 @@ def _combined(
     second: tuple[int, str | list[str]] | None,
     relpath: str,
     env: dict[str, str],
+    workdir: str | None = None,
 ) -> Iterator[WorkerCommand]:
     """The program (`first`) with its arguments (`second`); else each on its own (`exec "$@"` scripts)."""
     if first is not None and second is not None and isinstance(first[1], list):
         rest = second[1] if isinstance(second[1], list) else ["/bin/sh", "-c", second[1]]
-        found = list(_from_argv([*first[1], *rest], relpath, first[0], env=env))
-        if found:
+        found = list(_from_argv([*first[1], *rest], relpath, first[0], env=env, workdir=workdir))
+        if any(command.kind != "program" for command in found):
             yield from found
             return
+        # an entrypoint script (`exec "$@"`) and its arguments: the arguments may be the command
+        separate = list(_combined(first, None, relpath, env, workdir)) + list(
+            _combined(None, second, relpath, env, workdir)
+        )
+        yield from separate or found
+        return
     for part in (first, second):
         if part is not None:
             number, value = part
             if isinstance(value, list):
-                yield from _from_argv(value, relpath, number, env=env)
+                yield from _from_argv(value, relpath, number, env=env, workdir=workdir)
             else:
-                yield from _from_shell(value, relpath, number, env=env)
+                yield from _from_shell(value, relpath, number, env=env, workdir=workdir)
 
 
 def _supervisord(text: str, relpath: str) -> Iterator[WorkerCommand]:
@@ -489,11 +563,15 @@ def _strip_yaml_comment(value: str) -> str:
 
 
 def _from_shell(
-    command: str, relpath: str, line: int, env: dict[str, str] | None = None
+    command: str,
+    relpath: str,
+    line: int,
+    env: dict[str, str] | None = None,
+    workdir: str | None = None,
 ) -> Iterator[WorkerCommand]:
     """Worker commands in a shell command line: `&&`, `;`, pipes, `sh -c "..."`, env prefixes."""
     for argv in _simple_commands(command):
-        yield from _from_argv(argv, relpath, line, command, env)
+        yield from _from_argv(argv, relpath, line, command, env, workdir)
 
 
 _MAKE_VARIABLE = re.compile(r"\$[({]([A-Za-z_][A-Za-z0-9_]*)[)}]")
@@ -570,6 +648,7 @@ def _from_argv(
     line: int,
     text: str | None = None,
     env: dict[str, str] | None = None,
+    workdir: str | None = None,
 ) -> Iterator[WorkerCommand]:
     shown = text if text is not None else shlex.join(argv)
     shown = "; ".join(part.strip() for part in shown.splitlines() if part.strip())
@@ -585,30 +664,107 @@ def _from_argv(
         script = _shell_script_argument(args[1:])
         if script is not None:
             for inner in _simple_commands(script):
-                yield from _from_argv(inner, relpath, line, shown, env)
+                yield from _from_argv(inner, relpath, line, shown, env, workdir)
         return
     if program in _WRAPPERS:
+        # The wrapped command is the first word that starts one (`exec /app/manage.py rq worker`
+        # runs manage.py, not `rq`), or what follows `--`.
         for start in range(1, len(args)):
+            if args[start] == "--":
+                if start + 1 < len(args):
+                    yield from _from_argv(args[start + 1 :], relpath, line, shown, env, workdir)
+                return
             if _starts_command(args[start:]):
-                yield from _from_argv(args[start:], relpath, line, shown, env)
+                yield from _from_argv(args[start:], relpath, line, shown, env, workdir)
                 return
         return
     found = _program_kind(args)
     if found is None:
+        command = _program(args, relpath, line, shown, env, workdir)
+        if command is not None:
+            yield command
         return
     kind, options = found
     if kind == "celery":
         yield _celery(options, relpath, line, shown)
     else:
-        yield _rq(kind, options, relpath, line, shown, env)
+        yield _rq(kind, options, relpath, line, shown, env, _via(args))
 
 
 def _starts_command(args: Sequence[str]) -> bool:
+    first = args[0]
+    program = os.path.basename(first)
     return bool(
-        _ASSIGNMENT.match(args[0])
-        or os.path.basename(args[0]) in _SHELLS
+        _ASSIGNMENT.match(first)
+        or program in _SHELLS
+        or program in _WRAPPERS
+        or _PYTHON.match(program)
+        or _path_like(first)
         or _program_kind(args) is not None
     )
+
+
+def _path_like(word: str) -> bool:
+    """A word that names a program file: `./manage.py`, `/app/bin/run`, `worker.py`."""
+    return not word.startswith(("-", "$")) and "=" not in word and ("/" in word or word.endswith(".py"))
+
+
+_WORKER_WORD = re.compile(r"worker|(?<![a-z])rq(?![a-z])", re.IGNORECASE)
+
+
+def _program(
+    args: list[str],
+    relpath: str,
+    line: int,
+    text: str,
+    env: dict[str, str],
+    workdir: str | None,
+) -> WorkerCommand | None:
+    """A program that may run the project's own code, with arguments that mention a worker."""
+    if not _WORKER_WORD.search(" ".join(args)):
+        return None
+    program = args[0]
+    rest = list(args[1:])
+    module = None
+    if _PYTHON.match(os.path.basename(program)):
+        after = _after_interpreter_options(rest)
+        if not after:
+            return None
+        if after[0] == "-m":
+            if len(after) < 2:
+                return None
+            module, rest = after[1], after[2:]
+        else:
+            program, rest = after[0], after[1:]
+    elif program == "flask":
+        if "rq" in rest:  # Flask-RQ2's `flask rq ...`: its worker is read as RQ's own command
+            return None
+    elif not (_path_like(program) or program in _console_scripts.get()):
+        return None
+    return WorkerCommand(
+        kind="program",
+        path=relpath,
+        line=line,
+        text=text,
+        program=program if module is None else None,
+        module=module,
+        argv=tuple(rest),
+        env=tuple(sorted(env.items())),
+        workdir=workdir,
+    )
+
+
+def _via(args: Sequence[str]) -> str | None:
+    """Which framework's CLI runs an RQ worker: django-rq's `manage.py rqworker`, Flask-RQ2's `flask rq`."""
+    for arg in args:
+        name = os.path.basename(arg)
+        if name in ("manage.py", "django-admin", "django-admin.py"):
+            return "django"
+        if name == "flask":
+            return "flask"
+        if name in ("rq", "rqworker", "rq.cli"):
+            return None
+    return None
 
 
 def _shell_script_argument(args: Sequence[str]) -> str | None:
@@ -816,7 +972,13 @@ def _parse_options(
 
 
 def _rq(
-    kind: str, args: list[str], relpath: str, line: int, text: str, env: dict[str, str]
+    kind: str,
+    args: list[str],
+    relpath: str,
+    line: int,
+    text: str,
+    env: dict[str, str],
+    via: str | None = None,
 ) -> WorkerCommand:
     value_options, flags = (
         (_RQ_WORKER_VALUE, _RQ_WORKER_FLAGS) if kind == "rq" else (_RQ_POOL_VALUE, _RQ_POOL_FLAGS)
@@ -839,6 +1001,7 @@ def _rq(
         job_class=last("job_class"),
         paths=tuple(values.get("path", ())),
         queues=tuple(queues),
+        via=via,
     )
 
 

@@ -42,6 +42,7 @@ class Config:
     worker: str | None = None  # "pkg.mod:func" that starts the worker
     worker_class: str | None = None  # "pkg.mod:Class", the worker class `rq worker -w` uses
     fork_model: str = "auto"  # one of FORK_MODELS; "auto" detects it from the project
+    include_tests: bool = False  # jobs and start-ups only tests run count as deployed
     heavy_calls: tuple[str, ...] = ()  # extra catalog entries: dotted callables, "pkg.mod.func"
     heavy_modules: tuple[str, ...] = ()  # extra heavy modules (import closure roots), "pandas"
     job_decorators: tuple[str, ...] = ()  # extra decorators that make a job, "app.jobs.background"
@@ -81,6 +82,7 @@ _KEYS: dict[str, tuple[str, str]] = {
     "worker": ("worker", "string"),
     "worker-class": ("worker_class", "string"),
     "fork-model": ("fork_model", "string"),
+    "include-tests": ("include_tests", "bool"),
     "heavy-calls": ("heavy_calls", "strings"),
     "heavy-modules": ("heavy_modules", "strings"),
     "job-decorators": ("job_decorators", "strings"),
@@ -227,6 +229,10 @@ def _check_codes(values: dict[str, Any], prefix: str, where: str) -> None:
 
 
 def _convert(value: Any, kind: str, name: str, where: str) -> Any:
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: `{name}` must be true or false")
+        return value
     if kind == "string":
         if not isinstance(value, str):
             raise ConfigError(f"{where}: `{name}` must be a string")

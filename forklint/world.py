@@ -1,15 +1,20 @@
-"""The pre-fork world: how workers start, what their parent has done before it forks, and each job's fork model."""
+"""The pre-fork world: the worker parents, what each has done before it forks, and each job's fork model."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import os
+import re
+
 from forklint.catalog import Catalog
-from forklint.commands import WorkerCommand
+from forklint.commands import WorkerCommand, console_scripts
 from forklint.config import Config
 from forklint.facts import CallFact, FileFacts, FunctionFact, ImportFact
+from forklint.findings import Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job
+from forklint.startups import SETTLE_WORKER, CliNode, Launch, RunStep, Startups, WorkSite
 
 # Deeper than this, a start-up's call chain is not followed (and Python's stack stays safe).
 _MAX_CALL_DEPTH = 60
@@ -28,6 +33,7 @@ class Site:
     call: CallFact
     target: str  # resolved callee
     trace: tuple[Step, ...]
+    conditional: bool = False  # may not run: under a condition, or in code that may not run
 
 
 @dataclass(frozen=True)
@@ -50,6 +56,7 @@ class Reset:
     )
     function: str | None = None  # the project function it runs
     opaque: bool = False  # code forklint cannot see (a lambda, an entry outside the project)
+    django: bool = False  # closes Django's database connections (django-rq, Celery's fix-up)
 
 
 @dataclass
@@ -88,6 +95,9 @@ class World:
     job_models: dict[str, str]  # job fq -> fork model
     job_parents: dict[str, list[Parent]]  # job fq -> the forking parents that run it
     global_resets: list[Reset]  # os.register_at_fork(after_in_child=...), project-wide
+    # start-ups seen but not followed; the jobs they may run have an unknown parent
+    unresolved: list[Unresolved] = field(default_factory=list)
+    unknown_jobs: set[str] = field(default_factory=set)
 
 
 class _Run:
@@ -98,18 +108,30 @@ class _Run:
         self.catalog = catalog
         self.parent = parent
         self.functions_done: set[str] = set()
+        self.maybe_done: set[str] = set()  # run only where they may not run
+        self.sure_modules: set[str] = set()  # imported on every run (not under a condition)
 
-    def import_module(self, module: str, trace: tuple[Step, ...]) -> None:
+    def import_module(
+        self, module: str, trace: tuple[Step, ...], conditional: bool = False
+    ) -> None:
         for name in (*self.index.package_parents(module), module):
-            if name in self.parent.modules:
+            if name in self.sure_modules or (conditional and name in self.parent.modules):
                 continue
             self.parent.modules.add(name)
+            if not conditional:
+                self.sure_modules.add(name)
             if name in self.index.modules:
-                self.parent.import_order.append(name)
-                self.run_module(name, trace)
+                if name not in self.parent.import_order:
+                    self.parent.import_order.append(name)
+                self.run_module(name, trace, conditional=conditional)
 
     def run_module(
-        self, module: str, trace: tuple[Step, ...], main: bool = False, until: int | None = None
+        self,
+        module: str,
+        trace: tuple[Step, ...],
+        main: bool = False,
+        until: int | None = None,
+        conditional: bool = False,
     ) -> None:
         f = self.index.modules[module]
         imports = f.main_imports if main else f.imports
@@ -125,22 +147,27 @@ class _Run:
             if isinstance(event, ImportFact):
                 step = _step(f, event.loc.line, event.loc.column, event.text)
                 for name in self.index.imported_modules(event):
-                    self.import_module(name, trace + (step,))
+                    self.import_module(name, trace + (step,), conditional or event.conditional)
             else:
                 assert isinstance(event, CallFact)
                 target = resolved.get(id(event)) or self.index.resolve(module, fn, event.callee)
-                self.call(f, event, target, trace)
+                self.call(f, event, target, trace, conditional or event.conditional)
         if not main:
             for read in f.reads:
                 if until is None or read.loc.line < until:
-                    self.read(f, None, read, trace)
+                    self.read(f, None, read, trace, conditional or read.conditional)
 
     def run_function(
-        self, fq: str, trace: tuple[Step, ...], until: tuple[int, int] | None = None
+        self,
+        fq: str,
+        trace: tuple[Step, ...],
+        until: tuple[int, int] | None = None,
+        conditional: bool = False,
     ) -> None:
-        if fq in self.functions_done and until is None:
-            return
-        self.functions_done.add(fq)
+        if until is None:
+            if fq in self.functions_done or (conditional and fq in self.maybe_done):
+                return
+            (self.maybe_done if conditional else self.functions_done).add(fq)
         self.parent.warmed.add(fq)
         entry = self.index.functions.get(fq)
         if entry is None:
@@ -157,10 +184,11 @@ class _Run:
             if isinstance(event, ImportFact):
                 step = _step(f, event.loc.line, event.loc.column, event.text)
                 for name in self.index.imported_modules(event):
-                    self.import_module(name, trace + (step,))
+                    self.import_module(name, trace + (step,), conditional or event.conditional)
             else:
                 assert isinstance(event, CallFact)
-                self.call(f, event, resolved.get(id(event), ""), trace)
+                target = resolved.get(id(event), "")
+                self.call(f, event, target, trace, conditional or event.conditional)
         receivers = [  # `SERVICE.model.warm()` reads SERVICE.model on the way
             CallFact(c.callee.rpartition(".")[0], c.loc, (), (), c.conditional)
             for c in fn.calls
@@ -171,25 +199,37 @@ class _Run:
             *receivers,
         ):  # `SERVICE.model` in the parent fills a cached_property there
             if until is None or (read.loc.line, read.loc.column) < until:
-                self.read(f, fn, read, trace)
+                self.read(f, fn, read, trace, conditional or read.conditional)
 
     def read(
-        self, f: FileFacts, fn: FunctionFact | None, read: CallFact, trace: tuple[Step, ...]
+        self,
+        f: FileFacts,
+        fn: FunctionFact | None,
+        read: CallFact,
+        trace: tuple[Step, ...],
+        conditional: bool = False,
     ) -> None:
         target = self.index.resolve(f.module, fn, read.callee)
         entry = self.index.functions.get(target)
         if entry is not None and any(d.name.endswith("property") for d in entry[1].decorators):
             step = _step(f, read.loc.line, read.loc.column, read.callee)
             if len(trace) < _MAX_CALL_DEPTH:
-                self.run_function(target, trace + (step,))
+                self.run_function(target, trace + (step,), conditional=conditional)
 
-    def call(self, f: FileFacts, call: CallFact, target: str, trace: tuple[Step, ...]) -> None:
+    def call(
+        self,
+        f: FileFacts,
+        call: CallFact,
+        target: str,
+        trace: tuple[Step, ...],
+        conditional: bool = False,
+    ) -> None:
         step = _step(f, call.loc.line, call.loc.column, call_text(f, call))
-        self.parent.sites.append(Site(f.module, call, target, trace + (step,)))
+        self.parent.sites.append(Site(f.module, call, target, trace + (step,), conditional))
         self.external_call(target)
         project = self.index.call_target(target)
         if project is not None and len(trace) < _MAX_CALL_DEPTH:
-            self.run_function(project, trace + (step,))
+            self.run_function(project, trace + (step,), conditional=conditional)
 
     def external_call(self, target: str) -> None:
         if self.catalog.configure(target):
@@ -240,132 +280,930 @@ def build(
     jobs: tuple[Job, ...],
     commands: tuple[WorkerCommand, ...],
 ) -> World:
-    parents: list[Parent] = []
-    assumptions: list[str] = []
-    rq_jobs = [j for j in jobs if j.framework == "rq"]
-    celery_jobs = [j for j in jobs if j.framework == "celery"]
+    return _Builder(index, catalog, config, jobs, commands).build()
 
-    # RQ parents: configuration first, then command lines, then start-up code in the project.
-    if config.worker:
-        module, _, name = config.worker.partition(":")
-        fq = f"{module}.{name}".replace(":", ".")
-        startup = _startup_in_function(index, catalog, fq)
-        parent = _parent_from_startup(
-            index, catalog, config, fq, startup, f"[tool.forklint] worker = {config.worker}"
+
+# Decorators that do not change how (or whether) a function is called.
+_PLAIN_DECORATORS = frozenset(
+    {
+        "staticmethod",
+        "classmethod",
+        "property",
+        "functools.wraps",
+        "functools.lru_cache",
+        "functools.cache",
+        "contextlib.contextmanager",
+        "typing.overload",
+        "abc.abstractmethod",
+        "click.option",
+        "click.argument",
+        "click.pass_context",
+        "click.pass_obj",
+        "click.decorators.option",
+        "click.decorators.argument",
+        "click.decorators.pass_context",
+        "click.decorators.pass_obj",
+    }
+)
+_WITH_APPCONTEXT = frozenset({"flask.cli.with_appcontext"})
+_COMMENTED_DECORATOR = re.compile(r"\s*#\s*@")
+_DJANGO_SETTINGS = re.compile(r"DJANGO_SETTINGS_MODULE")
+
+
+class _Builder:
+    """Builds the world: every start-up followed (or reported unresolved), then each job's parents."""
+
+    def __init__(
+        self,
+        index: Index,
+        catalog: Catalog,
+        config: Config,
+        jobs: tuple[Job, ...],
+        commands: tuple[WorkerCommand, ...],
+    ) -> None:
+        self.index = index
+        self.catalog = catalog
+        self.config = config
+        self.jobs = jobs
+        self.commands = commands
+        self.starts = Startups(index, catalog, config)
+        self.launches: dict[tuple, Launch] = {}
+        self.parents: list[Parent] = []
+        self.unresolved: list[Unresolved] = []
+        self.assumptions: list[str] = []
+        self.unknown_frameworks: set[str] = set()
+
+    # --- the whole world -----------------------------------------------------------------------
+
+    def build(self) -> World:
+        config, index = self.config, self.index
+        if config.worker:
+            self._configured_worker()
+        if config.worker_class:
+            label = f"[tool.forklint] worker-class = {config.worker_class}"
+            where = (config.source_label(), 1)
+            self._rq_cli(label, where, config.worker_class.replace(":", "."), None, [])
+        celery_commands = []
+        for command in self.commands:
+            if command.kind in ("rq", "rq-pool"):
+                self._rq_command(command)
+            elif command.kind == "celery":
+                celery_commands.append(command)
+            elif command.kind == "program":
+                self._program(command)
+        if not config.worker:
+            self._code_startups()
+        for launch in self.launches.values():
+            parent = self._parent(launch)
+            if parent is not None:
+                self.parents.append(parent)
+
+        rq_jobs = [j for j in self.jobs if j.framework == "rq"]
+        celery_jobs = [j for j in self.jobs if j.framework == "celery"]
+        if (
+            rq_jobs
+            and "rq" not in self.unknown_frameworks
+            and not any(p.framework == "rq" for p in self.parents)
+        ):
+            self._assumed_rq_parent()
+        if celery_jobs or celery_commands:
+            for command in celery_commands or [None]:
+                parent = self._celery_parent(command, celery_jobs)
+                if parent is not None:
+                    self.parents.append(parent)
+
+        if config.fork_model != "auto":
+            for p in self.parents:
+                p.model = config.fork_model
+        job_models: dict[str, str] = {}
+        job_parents: dict[str, list[Parent]] = {}
+        unknown: set[str] = set()
+        for job in self.jobs:
+            if job.framework in self.unknown_frameworks:
+                unknown.add(job.fq)
+            if job.framework in ("rq", "celery"):
+                mine = [p for p in self.parents if p.framework == job.framework]
+                forking = [p for p in mine if p.model in FORKING]
+                job_parents[job.fq] = forking
+                if config.fork_model != "auto":
+                    job_models[job.fq] = config.fork_model
+                elif not mine:
+                    job_models[job.fq] = "rq" if job.framework == "rq" else "celery"
+                elif any(p.model in PER_JOB for p in mine):
+                    job_models[job.fq] = next(p.model for p in mine if p.model in PER_JOB)
+                elif forking:
+                    job_models[job.fq] = forking[0].model
+                else:
+                    job_models[job.fq] = mine[0].model
+            else:
+                model = config.fork_model if config.fork_model != "auto" else job.framework
+                job_models[job.fq] = model
+                job_parents[job.fq] = []
+        unresolved = list({(u.path, u.line, u.what): u for u in self.unresolved}.values())
+        return World(
+            self.parents,
+            self.assumptions,
+            job_models,
+            job_parents,
+            _global_resets(index, self.catalog),
+            sorted(unresolved, key=lambda u: (u.path, u.line)),
+            unknown,
         )
-        if parent is not None:
-            parents.append(parent)
-        else:
-            assumptions.append(
+
+    def _unresolved(self, path: str, line: int, what: str, settle: str = SETTLE_WORKER) -> None:
+        self.unresolved.append(Unresolved(path, line, what, settle))
+        self.unknown_frameworks.add("rq")
+
+    def _add(self, launch: Launch) -> None:
+        self.launches.setdefault(launch.signature, launch)
+
+    # --- configuration -------------------------------------------------------------------------
+
+    def _configured_worker(self) -> None:
+        config, index = self.config, self.index
+        module, _, name = config.worker.partition(":")  # type: ignore[union-attr]
+        fq = index.canonical(f"{module}.{name}".replace(":", "."))
+        label = f"[tool.forklint] worker = {config.worker}"
+        if fq not in index.functions:
+            self.assumptions.append(
                 f"[tool.forklint] worker = {config.worker!r} is not a function of the project"
             )
-    if config.worker_class:
-        parents.append(
-            _parent_from_class(
-                index,
-                catalog,
-                config,
-                config.worker_class.replace(":", "."),
+            return
+        f, fn = index.functions[fq]
+        here = Step(config.source_label(), 1, 1, label)
+        prelude = [RunStep("import", f.module, here)]
+        path = self.starts.path_to_work(fq)
+        if path is None:
+            # the function starts the worker in a way forklint cannot see: what it does is
+            # all it does before the fork
+            step = RunStep("call", fq, _step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"))
+            launch = Launch(
+                label, here.path, 1, "rq", prelude + [step], None, None, None, ("config",)
+            )
+            self._add(launch)
+            return
+        self._add(
+            self.starts.from_path(label, (here.path, 1), prelude, fq, path, None, ("config",))
+        )
+
+    # --- command lines -------------------------------------------------------------------------
+
+    def _rq_command(self, command: WorkerCommand) -> None:
+        label = f"{command.path}:{command.line}"
+        here = Step(command.path, command.line, 1, command.text)
+        prelude: list[RunStep] = []
+        if command.via == "django":
+            django = self._django_setup(here)
+            if django is None:
+                self._unresolved(
+                    command.path,
+                    command.line,
+                    "runs django-rq's rqworker, but forklint finds no "
+                    "Django settings module (DJANGO_SETTINGS_MODULE)",
+                )
+                return
+            prelude += django
+        elif command.via == "flask":
+            app = self._flask_app(here, dict(command.env))
+            if isinstance(app, str):
+                self._unresolved(command.path, command.line, f"runs `flask rq worker`, but {app}")
+                return
+            prelude += app
+        if command.config_module:
+            prelude.append(RunStep("import", command.config_module, here))
+        cls = command.worker_class or self.config.worker_class or self._django_worker_class(command)
+        cls = (cls or "rq.Worker").replace(":", ".")
+        if command.kind == "rq-pool" and not command.worker_class:
+            cls = "rq.Worker"
+        self._rq_cli(
+            label, (command.path, command.line), self.index.canonical(cls), command, prelude
+        )
+
+    def _rq_cli(
+        self,
+        label: str,
+        where: tuple[str, int],
+        cls: str,
+        command: WorkerCommand | None,
+        prelude: list[RunStep],
+    ) -> None:
+        """RQ's own CLI (`rq worker`, django-rq's `rqworker`): the worker class's module, its
+        parent-side methods, and what the options load."""
+        module = cls.rpartition(".")[0]
+        steps = list(prelude)
+        if cls not in self.index.classes and module in self.index.modules:
+            steps.append(RunStep("import", module, Step(where[0], where[1], 1, label)))
+        signature = ("rq-cli", cls, tuple((s.kind, s.target) for s in steps))
+        self._add(Launch(label, where[0], where[1], "rq", steps, None, cls, command, signature))
+
+    def _program(self, command: WorkerCommand) -> None:
+        """A command line that runs the project's own code: follow it to the worker it starts."""
+        here = Step(command.path, command.line, 1, command.text)
+        where = (command.path, command.line)
+        label = f"{command.path}:{command.line}"
+        program = command.program or ""
+        console = console_scripts(self.config.root)
+        if program == "flask":
+            self._flask_command(command, here)
+            return
+        if command.module is None and program in console:
+            self._console_script(console[program], command.argv, label, where, here, command)
+            return
+        found = self.starts.project_file(command)
+        if isinstance(found, str):
+            self._unresolved(command.path, command.line, f"runs {found}")
+            return
+        if found is None:
+            if command.module is not None:
+                return  # `python -m` a module of another package
+            if self._is_project_shell_script(program):
+                return  # its own lines are read as commands
+            if program.endswith(".py") or "/" in program and _WORKERISH.search(program):
+                self._unresolved(
+                    command.path,
+                    command.line,
+                    f"runs {program}, which is not a file of the project",
+                )
+            return
+        self._script(found, command.argv, label, where, here, command)
+
+    def _is_project_shell_script(self, program: str) -> bool:
+        """A program that is a file of the project but not Python (an entrypoint shell script)."""
+        parts = [p for p in program.split("/") if p not in ("", ".")]
+        for start in range(len(parts)):
+            candidate = os.path.join(self.config.root, *parts[start:])
+            if os.path.isfile(candidate) and not candidate.endswith(".py"):
+                return True
+        return False
+
+    def _script(
+        self,
+        f: FileFacts,
+        argv: tuple[str, ...],
+        label: str,
+        where: tuple[str, int],
+        here: Step | None,
+        command: WorkerCommand | None,
+    ) -> None:
+        """A project script run with `argv`: its module code, then its main block up to the call
+        that dispatches (a CLI) or starts the worker."""
+        dispatch = self.starts.main_dispatch(f)
+        if dispatch is not None:
+            call, root = dispatch
+            prelude = [RunStep("script", f.module, here, (call.loc.line, call.loc.column))]
+            self._run_cli(root, argv, prelude, label, where, command, f"runs {f.relpath}")
+            return
+        for launch in self._script_launches(f, label, where, here, command):
+            self._add(launch)
+            return
+        if command is not None and _WORKERISH.search(" ".join((command.program or "", *argv))):
+            self._unresolved(
+                where[0], where[1], f"runs {f.relpath}, which forklint could not follow to a worker"
+            )
+
+    def _script_launches(
+        self, f: FileFacts, label: str, where: tuple[str, int], here: Step | None, command
+    ) -> list[Launch]:
+        """A script's main block (or module code) that reaches a `.work()` call."""
+        out = []
+        for calls, main in ((f.main_calls, True), (f.calls, False)):
+            for call in calls:
+                site = self.starts._work_site(f, None, call)
+                until = (call.loc.line, call.loc.column)
+                kind = "script" if main else "module"
+                if site is not None:
+                    site = WorkSite(
+                        f.module,
+                        "__main__" if main else None,
+                        call,
+                        site.worker_class,
+                        site.candidates,
+                    )
+                    steps = [RunStep(kind, f.module, here, until)]
+                    out.append(
+                        Launch(
+                            label,
+                            where[0],
+                            where[1],
+                            "rq",
+                            steps,
+                            site,
+                            site.worker_class,
+                            command,
+                            (kind, f.module, until),
+                        )
+                    )
+                    return out
+                target = self.index.call_target(self.index.resolve(f.module, None, call.callee))
+                if target is None:
+                    continue
+                path = self.starts.path_to_work(target)
+                if path is not None:
+                    steps = [RunStep(kind, f.module, here, until)]
+                    out.append(
+                        self.starts.from_path(
+                            label, where, steps, target, path, command, (kind, f.module)
+                        )
+                    )
+                    return out
+        return out
+
+    def _run_cli(
+        self,
+        root: CliNode,
+        argv: tuple[str, ...] | None,
+        prelude: list[RunStep],
+        label: str,
+        where: tuple[str, int],
+        command: WorkerCommand | None,
+        what: str,
+    ) -> None:
+        """The CLI command `argv` selects (every command that starts a worker when `argv` is
+        None: a start-up found in code, whatever command line runs it)."""
+        if argv is None:
+            for names, chain in self._leaves(root):
+                self._cli_launch(chain, prelude, f"{label} {' '.join(names)}", where, command, None)
+            return
+        chain = self.starts.dispatch(root, argv)
+        if isinstance(chain, str):
+            self._unresolved(where[0], where[1], f"{what}, and {chain}")
+        elif chain is not None:  # None: not one of the project's commands (runserver, shell...)
+            self._cli_launch(chain, prelude, label, where, command, None)
+
+    def _cli_launch(
+        self,
+        chain: list[CliNode],
+        prelude: list[RunStep],
+        label: str,
+        where: tuple[str, int],
+        command: WorkerCommand | None,
+        f: FileFacts | None,
+    ) -> None:
+        """The parent runs the groups' callbacks, loads the app the CLI needs, then the command."""
+        leaf = chain[-1]
+        if leaf.function is None:
+            return
+        path = self.starts.path_to_work(leaf.function)
+        if path is None:
+            return  # a command that does not start a worker
+        here = (prelude[0].step if prelude else None) or Step(where[0], where[1], 1, label)
+        steps = list(prelude)
+        if chain[0].kind == "django":
+            django = self._django_setup(here)
+            if django is None:
+                self._unresolved(
+                    where[0],
+                    where[1],
+                    "runs a Django command, but forklint finds no "
+                    "Django settings module (DJANGO_SETTINGS_MODULE)",
+                )
+                return
+            steps += django
+        for node in chain[:-1]:
+            if node.function is not None and node.function in self.index.functions:
+                fn_f, fn = self.index.functions[node.function]
+                steps.append(
+                    RunStep(
+                        "call",
+                        node.function,
+                        _step(fn_f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),
+                    )
+                )
+        if any(n.loads_app for n in chain) or self._with_appcontext(leaf.function):
+            factory = next((n.app_factory for n in chain if n.app_factory), None)
+            if factory is not None:
+                ff, ffn = self.index.functions[factory]
+                steps.append(
+                    RunStep(
+                        "call",
+                        factory,
+                        _step(ff, ffn.loc.line, ffn.loc.column, f"def {ffn.name}(...)"),
+                    )
+                )
+            elif chain[0].kind in ("flask", "click"):
+                app = self._flask_app(here, dict(command.env) if command else {})
+                if isinstance(app, str):
+                    self._unresolved(where[0], where[1], f"runs a Flask command, but {app}")
+                    return
+                steps += app
+        elif chain[0].kind == "flask-script":
+            factory = chain[0].app_factory
+            if factory is not None:
+                ff, ffn = self.index.functions[factory]
+                steps.append(
+                    RunStep(
+                        "call",
+                        factory,
+                        _step(ff, ffn.loc.line, ffn.loc.column, f"def {ffn.name}(...)"),
+                    )
+                )
+        signature = ("cli", tuple(s.target for s in steps), leaf.function)
+        self._add(
+            self.starts.from_path(label, where, steps, leaf.function, path, command, signature)
+        )
+
+    def _with_appcontext(self, fq: str) -> bool:
+        entry = self.index.functions.get(fq)
+        if entry is None:
+            return False
+        f, fn = entry
+        return any(
+            self.index.resolve(f.module, None, d.name) in _WITH_APPCONTEXT for d in fn.decorators
+        )
+
+    def _console_script(
+        self,
+        entry: str,
+        argv: tuple[str, ...] | None,
+        label: str,
+        where: tuple[str, int],
+        here: Step,
+        command: WorkerCommand | None,
+    ) -> None:
+        """An installed script (`name = pkg.mod:func`): its module, then the function or CLI."""
+        module, _, attribute = entry.partition(":")
+        fq = self.index.canonical(f"{module}.{attribute}")
+        if module not in self.index.modules:
+            if command is not None:
+                self._unresolved(
+                    where[0],
+                    where[1],
+                    f"runs the console script {entry}, which forklint cannot find",
+                )
+            return
+        prelude = [RunStep("import", module, here)]
+        node = self.starts.nodes.get(fq)
+        if node is not None:
+            self._run_cli(node, argv, prelude, label, where, command, f"runs {entry}")
+            return
+        target = self.index.call_target(fq)
+        if target is None:
+            if command is not None:
+                self._unresolved(where[0], where[1], f"runs {entry}, which forklint cannot follow")
+            return
+        inner = self._function_dispatch(target)
+        if inner is not None:  # `def main(): cli()` / `execute_from_command_line(sys.argv)`
+            call, root = inner
+            prelude.append(RunStep("call", target, here, (call.loc.line, call.loc.column)))
+            self._run_cli(root, argv, prelude, label, where, command, f"runs {entry}")
+            return
+        path = self.starts.path_to_work(target)
+        if path is not None:
+            launch = self.starts.from_path(
+                label, where, prelude, target, path, command, ("console", entry)
+            )
+            self._add(launch)
+
+    def _function_dispatch(self, fq: str) -> tuple[CallFact, CliNode] | None:
+        for call, target in self.index.callees(fq):
+            if target in ("django.core.management.execute_from_command_line",):
+                return call, self.starts.nodes.get("<django>") or self.starts._node(
+                    "django", "<django>"
+                )
+            if target in self.starts.nodes:
+                return call, self.starts.nodes[target]
+        return None
+
+    def _flask_command(self, command: WorkerCommand, here: Step) -> None:
+        root = self.starts.nodes.get("<flask>")
+        argv = tuple(a for a in command.argv if a not in ("--app",))
+        if root is None:
+            return
+        chain = self.starts.dispatch(root, argv)
+        if isinstance(chain, str):
+            self._unresolved(command.path, command.line, f"runs flask, and {chain}")
+        elif chain is not None:
+            self._cli_launch(
+                chain,
+                [],
+                f"{command.path}:{command.line}",
+                (command.path, command.line),
+                command,
                 None,
-                f"[tool.forklint] worker-class = {config.worker_class}",
+            )
+
+    # --- start-ups in code ----------------------------------------------------------------------
+
+    def _code_startups(self) -> None:
+        index = self.index
+        covered: set[str] = set()
+        for module, f in index.modules.items():
+            if self._skip(f.relpath) or not (f.main_calls or module in self.starts.runs_work):
+                continue
+            here = None  # the script's own lines make the trace
+            if self.starts.main_dispatch(f) is not None:
+                self._script(f, None, f.relpath, (f.relpath, 1), here, None)
+            else:
+                self._entry_script(f, here)
+        for name, entry in console_scripts(self.config.root).items():
+            module = entry.partition(":")[0]
+            f = index.modules.get(module)
+            if f is not None and not self._skip(f.relpath):
+                here = Step(f.relpath, 1, 1, f"console script {name} = {entry}")
+                self._console_script(entry, None, name, (f.relpath, 1), here, None)
+        for launch in self.launches.values():
+            if launch.work is not None:
+                covered.add(f"{launch.work.module}.{launch.work.function}")
+        self._uncovered(covered)
+
+    def _skip(self, relpath: str) -> bool:
+        return is_test_module(relpath) and not self.config.include_tests
+
+    def _entry_script(self, f: FileFacts, here: Step | None) -> None:
+        for launch in self._script_launches(f, f.relpath, (f.relpath, 1), here, None):
+            site = launch.work
+            if site is not None and site.function not in (None, "__main__"):
+                launch.label = f"{f.relpath}:{launch.steps[-1].target.rpartition('.')[2]}()"
+            self._add(launch)
+
+    def _leaves(self, root: CliNode) -> list[tuple[list[str], list[CliNode]]]:
+        """Every command of a CLI (a name path and its chain of nodes) that starts a worker."""
+        out: list[tuple[list[str], list[CliNode]]] = []
+        stack: list[tuple[list[str], list[CliNode]]] = [([], [root])]
+        seen: set[int] = set()
+        while stack:
+            names, chain = stack.pop()
+            node = chain[-1]
+            if node.children:
+                if id(node) in seen:
+                    continue
+                seen.add(id(node))
+                firsts: dict[int, str] = {}
+                for name, child in node.children.items():
+                    firsts.setdefault(id(child), name)
+                for name, child in node.children.items():
+                    if firsts[id(child)] == name:
+                        stack.append((names + [name], chain + [child]))
+            elif node.function is not None and self.starts.path_to_work(node.function) is not None:
+                out.append((names, chain))
+        return out
+
+    def _uncovered(self, covered: set[str]) -> None:
+        """Functions that start a worker but no launch reaches: an entry forklint can follow
+        (nothing calls it), one it cannot (an unknown decorator), or dead code."""
+        for site in sorted(self.starts.work_functions - covered):
+            f = self.index.functions[site][0]
+            if self._skip(f.relpath):
+                continue
+            for top in self.starts.tops(site):
+                self._top_entry(top)
+
+    def _top_entry(self, fq: str) -> None:
+        if fq not in self.index.functions:
+            return
+        f, fn = self.index.functions[fq]
+        if self._skip(f.relpath):
+            return
+        path = self.starts.path_to_work(fq)
+        if path is None:
+            return
+        decorators = [self.index.resolve(f.module, None, d.name) for d in fn.decorators]
+        unknown = [
+            d
+            for d, raw in zip(decorators, fn.decorators, strict=True)
+            if d not in _PLAIN_DECORATORS
+            and d not in _WITH_APPCONTEXT
+            and not raw.name.endswith(".setter")
+        ]
+        if fq in self.starts.nodes:
+            unknown = []  # a CLI command no entry point runs: the command itself is the start
+        if unknown:
+            self._unresolved(
+                f.relpath,
+                fn.loc.line,
+                f"{fn.name}() starts a worker and is decorated with @{fn.decorators[0].name}, which "
+                "forklint does not know how to run",
+            )
+            return
+        if not fn.decorators and self._commented_decorator(f, fn):
+            return  # its CLI decorator is commented out and nothing calls it: dead code
+        if fn.cls and fn.name == "handle" and ".management.commands." in f.module:
+            here = Step(
+                f.relpath, fn.loc.line, fn.loc.column, f"manage.py {f.module.rpartition('.')[2]}"
+            )
+            self._cli_launch(
+                [self.starts._node("django", "<django>"), CliNode("django", fq, function=fq)],
+                [],
+                f"manage.py {f.module.rpartition('.')[2]}",
+                (f.relpath, fn.loc.line),
+                None,
+                f,
+            )
+            return
+        here = _step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)")
+        prelude = [RunStep("import", f.module, here)]
+        if self._with_appcontext(fq) or (
+            fq in self.starts.nodes and self.starts.nodes[fq].loads_app
+        ):
+            app = self._flask_app(here, {})
+            if isinstance(app, str):
+                self._unresolved(
+                    f.relpath, fn.loc.line, f"{fn.name}() runs in a Flask app context, but {app}"
+                )
+                return
+            prelude += app
+        label = f"{f.relpath}:{fn.qualname}()"
+        self._add(
+            self.starts.from_path(
+                label, (f.relpath, fn.loc.line), prelude, fq, path, None, ("entry",)
             )
         )
-    for command in commands:
-        if command.kind in ("rq", "rq-pool"):
-            parents.append(_parent_from_command(index, catalog, config, command))
-    if not config.worker:
-        for fq, startup in _find_startups(index, catalog):
-            parent = _parent_from_startup(
-                index, catalog, config, fq, startup, startup_label(startup)
+
+    def _commented_decorator(self, f: FileFacts, fn: FunctionFact) -> bool:
+        line = fn.loc.line - 1
+        while line >= 1:
+            text = source_line(f.module, line)
+            if _COMMENTED_DECORATOR.match(text):
+                return True
+            if text.strip() and not text.strip().startswith("#"):
+                return False
+            line -= 1
+        return False
+
+    # --- frameworks' own set-up ----------------------------------------------------------------
+
+    def _django_setup(self, here: Step) -> list[RunStep] | None:
+        """`django.setup()`: the settings module, every app's models (and apps) modules, and the
+        AppConfig.ready() methods. Every models module of the project counts as installed: a
+        parent that imports more than it does can only silence a finding, never make one."""
+        settings = self._django_settings()
+        if settings is None:
+            return None
+        setup = Step(here.path, here.line, here.column, f"django.setup() with {settings}")
+        steps = [RunStep("import", settings, setup)]
+        for module in self.index.modules:
+            last = module.rpartition(".")[2]
+            if last in ("models", "apps") or ".models." in module:
+                if not self._skip(self.index.modules[module].relpath):
+                    steps.append(RunStep("import", module, setup))
+        for cls_fq, (_f, c) in self.index.classes.items():
+            if "ready" in c.methods and self.index.subclass_of(cls_fq, _APP_CONFIGS):
+                steps.append(RunStep("call", f"{cls_fq}.ready", setup))
+        return steps
+
+    def _django_settings(self) -> str | None:
+        found: list[str] = []
+        for f in self.index.modules.values():
+            for call in (*f.calls, *f.main_calls, *(c for fn in f.functions for c in fn.calls)):
+                if len(call.args) >= 2 and call.args[0] == '"DJANGO_SETTINGS_MODULE"':
+                    value = call.args[1].strip('"')
+                    if value in self.index.modules:
+                        found.append(value)
+        for command in self.commands:
+            value = dict(command.env).get("DJANGO_SETTINGS_MODULE")
+            if value and value in self.index.modules:
+                found.insert(0, value)
+        if found:
+            return found[0]
+        candidates = [
+            m
+            for m, f in self.index.modules.items()
+            if m.rpartition(".")[2] == "settings"
+            and any(a.target == "INSTALLED_APPS" for a in f.assigns)
+        ]
+        return candidates[0] if len(candidates) == 1 else None
+
+    def _django_worker_class(self, command: WorkerCommand) -> str | None:
+        """django-rq reads the worker class from settings.RQ["WORKER_CLASS"]."""
+        if command.via != "django":
+            return None
+        settings = self._django_settings()
+        if settings is None:
+            return None
+        pattern = re.compile(r"""["']WORKER_CLASS["']\s*[:,]\s*["']([\w.]+)["']""")
+        found = None
+        for line in _SOURCE.get(settings, []):
+            match = pattern.search(line)
+            if match:
+                found = match.group(1)
+        return found
+
+    def _flask_app(self, here: Step, env: dict[str, str]) -> list[RunStep] | str:
+        """What `flask` (and Flask's app-context commands) load: FLASK_APP, else app.py/wsgi.py,
+        with its factory called when it has one."""
+        value = env.get("FLASK_APP") or self._dotenv_flask_app()
+        module = None
+        factory = None
+        if value:
+            name, _, attribute = value.partition(":")
+            name = name.removesuffix(".py").strip("/").replace("/", ".")
+            for candidate in (name, name.removeprefix("app.") if name.startswith("app.") else None):
+                if candidate and candidate in self.index.modules:
+                    module = candidate
+                    break
+            if module is None:
+                parts = name.split(".")
+                for start in range(1, len(parts)):
+                    tail = ".".join(parts[start:])
+                    if tail in self.index.modules:
+                        module = tail
+                        break
+            if module is None:
+                return f"FLASK_APP={value} names no module of the project"
+            attribute = attribute.split("(")[0]
+            if attribute and f"{module}.{attribute}" in self.index.functions:
+                factory = f"{module}.{attribute}"
+        else:
+            for candidate in ("wsgi", "app"):
+                if candidate in self.index.modules:
+                    module = candidate
+                    break
+            if module is None:
+                return "forklint cannot tell which Flask app it loads (set FLASK_APP)"
+        step = Step(here.path, here.line, here.column, f"FLASK_APP={value or module}")
+        steps = [RunStep("import", module, step)]
+        bindings = self.index.module_bindings(module)
+        if factory is None and "app" not in bindings and "application" not in bindings:
+            for name in ("create_app", "make_app"):
+                target = self.index.call_target(self.index.resolve(module, None, name))
+                if target is not None:
+                    factory = target
+                    break
+        if factory is not None:
+            steps.append(RunStep("call", factory, step))
+        return steps
+
+    def _dotenv_flask_app(self) -> str | None:
+        for name in (".flaskenv", ".env"):
+            path = os.path.join(self.config.root, name)
+            try:
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read(65536)
+            except OSError:
+                continue
+            match = re.search(
+                r"^\s*(?:export\s+)?FLASK_APP\s*=\s*['\"]?([^'\"\s#]+)", text, re.MULTILINE
             )
+            if match:
+                return match.group(1)
+        return None
+
+    # --- parents -------------------------------------------------------------------------------
+
+    def _parent(self, launch: Launch) -> Parent | None:
+        index, catalog = self.index, self.catalog
+        cls = launch.worker_class or "rq.Worker"
+        kind = self.starts.class_kind(cls)
+        if kind == "unknown":
+            self._unresolved(
+                launch.path,
+                launch.line,
+                f"starts a {cls}, a worker class forklint does not know (whether it forks)",
+                '[tool.forklint] fork-model = "rq" (or "rq-simple")',
+            )
+            return None
+        startup = None
+        if launch.work is not None:
+            site = launch.work
+            f = index.modules[site.module]
+            text = f"{cls.rpartition('.')[2]}.{site.call.callee.rpartition('.')[2]}()"
+            startup = Startup(site.module, f.relpath, site.function, site.call.loc.line, text)
+        parent = Parent(
+            launch.label,
+            "rq",
+            _model_of_kind(kind),
+            startup=startup,
+            worker_class=cls,
+            worker_kind=kind,
+            command=launch.command,
+        )
+        parent.modules.update({"rq", "redis"})
+        run = _Run(index, catalog, parent)
+        trace: tuple[Step, ...] = ()
+        for step in launch.steps:
+            if step.step is not None:
+                trace = trace + (step.step,)
+            if step.kind == "import":
+                run.import_module(step.target, trace)
+            elif step.kind in ("script", "module"):
+                until_line = step.until[0] if step.until else None
+                if step.target in index.modules:
+                    parent.modules.add(step.target)
+                    if step.kind == "script":
+                        run.run_module(step.target, trace)
+                        run.run_module(step.target, trace, main=True, until=until_line)
+                    else:
+                        run.run_module(step.target, trace, until=until_line)
+            elif step.kind == "call":
+                run.run_function(step.target, trace, until=step.until)
+        if cls in index.classes:
+            _run_worker_class(index, catalog, run, cls, trace)
+        if kind == "prefork":
+            _run_prefork_table(index, catalog, self.config, run, trace)
+        return parent
+
+    def _assumed_rq_parent(self) -> None:
+        """No start-up at all: the stock `rq worker`, or django-rq's `rqworker` for a Django
+        project (a stock worker cannot run jobs that need Django set up)."""
+        if self._django_settings() is not None and any(
+            "django" in j.how or self._uses_django(j) for j in self.jobs if j.framework == "rq"
+        ):
+            here = Step("manage.py", 1, 1, "manage.py rqworker")
+            steps = self._django_setup(here) or []
+            launch = Launch(
+                "django-rq `manage.py rqworker`",
+                "manage.py",
+                1,
+                "rq",
+                steps,
+                None,
+                "rq.Worker",
+                None,
+                ("assumed-django",),
+            )
+            parent = self._parent(launch)
             if parent is not None:
-                parents.append(parent)
-    if rq_jobs and not any(p.framework == "rq" for p in parents):
-        parents.append(_stock(index, catalog, config))
-        assumptions.append(STOCK_ASSUMPTION)
+                self.parents.append(parent)
+                self.assumptions.append(DJANGO_ASSUMPTION)
+                return
+        parent = Parent(
+            "stock `rq worker`", "rq", "rq", worker_class="rq.Worker", worker_kind="forking"
+        )
+        parent.modules.update({"rq", "redis"})
+        self.parents.append(parent)
+        self.assumptions.append(STOCK_ASSUMPTION)
 
-    celery_commands = [c for c in commands if c.kind == "celery"]
-    if celery_jobs or celery_commands:
-        if celery_commands:
-            for command in celery_commands:
-                parents.append(_celery_parent(index, catalog, config, command, celery_jobs))
+    def _uses_django(self, job: Job) -> bool:
+        f = self.index.modules.get(job.module)
+        return f is not None and any(
+            i.module.startswith(("django", "django_rq")) for i in f.imports
+        )
+
+    # --- Celery --------------------------------------------------------------------------------
+
+    def _celery_parent(
+        self, command: WorkerCommand | None, celery_jobs: list[Job]
+    ) -> Parent | None:
+        index, catalog, config = self.index, self.catalog, self.config
+        label = f"{command.path}:{command.line}" if command is not None else "celery worker"
+        app_modules = _celery_app_modules(index, catalog, command)
+        if command is not None and command.celery_app and not app_modules:
+            self.unresolved.append(
+                Unresolved(
+                    command.path,
+                    command.line,
+                    f"runs the Celery app {command.celery_app}, which forklint cannot find",
+                    '[tool.forklint] fork-model = "celery"',
+                )
+            )
+            self.unknown_frameworks.add("celery")
+            return None
+        max_per_child = command.max_tasks_per_child if command is not None else None
+        pool = command.pool if command is not None else None
+        for module in app_modules:
+            value = _celery_setting(index, module, "worker_max_tasks_per_child")
+            if max_per_child is None and value is not None and value.isdigit():
+                max_per_child = int(value)
+        if pool in ("solo", "threads", "gevent", "eventlet"):
+            model = "celery-solo"
+        elif max_per_child == 1:
+            model = "celery-per-task"
         else:
-            parents.append(_celery_parent(index, catalog, config, None, celery_jobs))
-
-    if config.fork_model != "auto":
-        for p in parents:
-            p.model = config.fork_model
-
-    job_models: dict[str, str] = {}
-    job_parents: dict[str, list[Parent]] = {}
-    for job in jobs:
-        if job.framework in ("rq", "celery"):
-            mine = [p for p in parents if p.framework == job.framework]
-            forking = [p for p in mine if p.model in FORKING]
-            job_parents[job.fq] = forking
-            if config.fork_model != "auto":
-                job_models[job.fq] = config.fork_model
-            elif not mine:
-                job_models[job.fq] = "rq" if job.framework == "rq" else "celery"
-            elif any(p.model in PER_JOB for p in mine):
-                job_models[job.fq] = next(p.model for p in mine if p.model in PER_JOB)
-            elif forking:
-                job_models[job.fq] = forking[0].model
-            else:
-                job_models[job.fq] = mine[0].model
-        else:
-            job_models[job.fq] = config.fork_model if config.fork_model != "auto" else job.framework
-            job_parents[job.fq] = []
-    return World(parents, assumptions, job_models, job_parents, _global_resets(index, catalog))
+            model = "celery"
+        parent = Parent(label, "celery", model)
+        run = _Run(index, catalog, parent)
+        here = (Step(command.path, command.line, 1, command.text),) if command is not None else ()
+        for module in app_modules:
+            run.import_module(module, here)
+            for included in _celery_includes(index, catalog, module):
+                run.import_module(included, here)
+        for job in celery_jobs:  # Celery imports every task module before the pool forks
+            run.import_module(job.module, here)
+        for handler in _signal_handlers(index, catalog.celery_parent_signals):
+            f, fn = index.functions[handler]
+            run.run_function(
+                handler, here + (_step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),)
+            )
+        parent.resets += [
+            Reset(f"worker_process_init handler {h}", h)
+            for h in _signal_handlers(index, catalog.celery_child_signals)
+        ]
+        if config.fork_model == "auto" and _django_configured(index, app_modules):
+            # Celery's Django fix-up closes the parent's database connections in every child
+            parent.resets.append(
+                Reset("Celery's Django fix-up (worker_process_init)", None, django=True)
+            )
+        return parent
 
 
-def _stock(index: Index, catalog: Catalog, config: Config) -> Parent:
-    parent = Parent("stock `rq worker`", "rq", "rq")
-    parent.modules.update({"rq", "redis"})
-    return parent
+_APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
+_WORKERISH = re.compile(r"worker|(?<![a-z])rq(?![a-z])", re.IGNORECASE)
+DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
 
 
-def _find_startups(index: Index, catalog: Catalog) -> list[tuple[str | None, Startup]]:
-    """Functions and scripts that call `.work()` on an RQ worker (or `.start()` on a pool)."""
-    out: list[tuple[str | None, Startup]] = []
-    for module, f in index.modules.items():
-        if is_test_module(f.relpath):  # a test's burst worker is not how the app runs its jobs
+def _django_configured(index: Index, app_modules: list[str]) -> bool:
+    for module in app_modules:
+        f = index.modules.get(module)
+        if f is None:
             continue
-        for fn in f.functions:
-            fq = f"{module}.{fn.qualname}"
-            for call, target in index.callees(fq):
-                if _is_work_call(index, catalog, module, fn, call, target):
-                    out.append(
-                        (
-                            fq,
-                            Startup(
-                                module,
-                                f.relpath,
-                                fn.qualname,
-                                call.loc.line,
-                                _work_text(index, catalog, module, fn, call),
-                            ),
-                        )
-                    )
-                    break
-        for calls, main in ((f.calls, False), (f.main_calls, True)):
-            for call in calls:
-                target = index.resolve(module, None, call.callee)
-                if _is_work_call(index, catalog, module, None, call, target):
-                    out.append(
-                        (
-                            None,
-                            Startup(
-                                module,
-                                f.relpath,
-                                None if not main else "__main__",
-                                call.loc.line,
-                                _work_text(index, catalog, module, None, call),
-                            ),
-                        )
-                    )
-                    break
-    return out
+        for call in (*f.calls, *(c for fn in f.functions for c in fn.calls)):
+            if call.args and call.args[0] == '"DJANGO_SETTINGS_MODULE"':
+                return True
+            if call.callee.endswith("config_from_object") and any(
+                k == "namespace" for k, _ in call.kwargs
+            ):
+                return True
+    return False
 
 
 def is_test_module(relpath: str) -> bool:
@@ -379,85 +1217,8 @@ def is_test_module(relpath: str) -> bool:
     )
 
 
-def _work_text(
-    index: Index, catalog: Catalog, module: str, fn: FunctionFact | None, call: CallFact
-) -> str:
-    """ "Worker.work()", "MyWorker.work()", "WorkerPool.start()": how a fix names the start call."""
-    cls = worker_class_of(index, catalog, module, fn, call) or "Worker"
-    return f"{cls.rpartition('.')[2]}.{call.callee.rpartition('.')[2]}()"
-
-
-def worker_class_of(
-    index: Index, catalog: Catalog, module: str, fn: FunctionFact | None, call: CallFact
-) -> str | None:
-    """The worker class a `.work()`/`.start()` call runs: "rq.SimpleWorker", "app.worker.MyWorker"..."""
-    receiver = call.callee.rpartition(".")[0]
-    resolved = index.resolve(module, fn, receiver)
-    if not resolved.endswith("()"):
-        return None
-    cls = resolved[:-2]
-    if cls in catalog.worker_factories:
-        return "rq.Worker"
-    if catalog.worker_kind(cls) is not None:
-        return cls
-    if cls in index.classes and index.subclass_of(
-        cls, frozenset(n for n, _ in catalog.worker_kind.entries)
-    ):
-        return cls
-    return None
-
-
-def _is_work_call(
-    index: Index,
-    catalog: Catalog,
-    module: str,
-    fn: FunctionFact | None,
-    call: CallFact,
-    target: str,
-) -> bool:
-    method = call.callee.rpartition(".")[2]
-    if method not in catalog.start_methods:
-        return False
-    cls = worker_class_of(index, catalog, module, fn, call)
-    if cls is None:
-        return False
-    kind = _class_kind(index, catalog, cls)
-    return (method == "start") == (kind == "pool")
-
-
-def _class_kind(index: Index, catalog: Catalog, cls: str) -> str:
-    """ "prefork" | "simple" | "spawn" | "pool" | "forking" for a worker class (project subclasses by their base)."""
-    kind = catalog.worker_kind(cls)
-    if kind is not None:
-        return kind
-    if cls in index.classes:
-        external = index.mro(cls)[1]
-        for e in external:
-            k = catalog.worker_kind(e)
-            if k is not None:
-                return k
-    return "forking"
-
-
 def _model_of_kind(kind: str) -> str:
     return {"simple": "rq-simple", "spawn": "rq-spawn"}.get(kind, "rq")
-
-
-def _startup_in_function(index: Index, catalog: Catalog, fq: str) -> Startup | None:
-    entry = index.functions.get(fq)
-    if entry is None:
-        return None
-    f, fn = entry
-    for call, target in index.callees(fq):
-        if _is_work_call(index, catalog, f.module, fn, call, target):
-            return Startup(
-                f.module,
-                f.relpath,
-                fn.qualname,
-                call.loc.line,
-                _work_text(index, catalog, f.module, fn, call),
-            )
-    return Startup(f.module, f.relpath, fn.qualname, 10**9, "Worker.work()")
 
 
 def startup_label(startup: Startup) -> str:
@@ -467,68 +1228,6 @@ def startup_label(startup: Startup) -> str:
         else startup.relpath
     )
     return where
-
-
-def _parent_from_startup(
-    index: Index,
-    catalog: Catalog,
-    config: Config,
-    fq: str | None,
-    startup: Startup | None,
-    label: str,
-) -> Parent | None:
-    if startup is None:
-        return None
-    f = index.modules[startup.module]
-    fn = index.functions[fq][1] if fq is not None and fq in index.functions else None
-    work_call = _find_work_call(index, catalog, f, fn, startup)
-    cls = (
-        worker_class_of(index, catalog, f.module, fn, work_call) if work_call is not None else None
-    )
-    kind = _class_kind(index, catalog, cls) if cls else "forking"
-    parent = Parent(
-        label, "rq", _model_of_kind(kind), startup=startup, worker_class=cls, worker_kind=kind
-    )
-    run = _Run(index, catalog, parent)
-    for name in (*index.package_parents(startup.module), startup.module):
-        parent.modules.add(name)
-        if name in index.modules:
-            parent.import_order.append(name)
-    if fn is not None:
-        here = (_step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),)
-    else:
-        here = ()
-    if fn is not None:
-        run.run_module(startup.module, here)
-        until = (work_call.loc.line, work_call.loc.column) if work_call is not None else None
-        run.run_function(fq, here, until=until)  # type: ignore[arg-type]
-    elif startup.function == "__main__":
-        run.run_module(startup.module, here)
-        run.run_module(startup.module, here, main=True, until=startup.work_line)
-    else:
-        run.run_module(startup.module, here, until=startup.work_line)
-    if cls and cls in index.classes:
-        _run_worker_class(index, catalog, run, cls, here)
-    if kind == "prefork":
-        _run_prefork_table(index, catalog, config, run, here)
-    return parent
-
-
-def _find_work_call(
-    index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact | None, startup: Startup
-) -> CallFact | None:
-    calls = (
-        fn.calls
-        if fn is not None
-        else (f.main_calls if startup.function == "__main__" else f.calls)
-    )
-    for call in calls:
-        if (
-            call.loc.line == startup.work_line
-            and call.callee.rpartition(".")[2] in catalog.start_methods
-        ):
-            return call
-    return None
 
 
 def _run_worker_class(
@@ -577,91 +1276,6 @@ def _run_prefork_table(
                 opaque=fq not in index.functions,
             )
         )
-
-
-def _parent_from_class(
-    index: Index,
-    catalog: Catalog,
-    config: Config,
-    cls: str,
-    command: WorkerCommand | None,
-    label: str,
-) -> Parent:
-    kind = _class_kind(index, catalog, cls)
-    parent = Parent(label, "rq", _model_of_kind(kind), command=command, worker_class=cls)
-    parent.modules.update({"rq", "redis"})
-    run = _Run(index, catalog, parent)
-    if command is not None:
-        here = (Step(command.path, command.line, 1, command.text),)
-    else:
-        here = (Step(config.source_label(), 1, 1, label),)
-    if command is not None and command.config_module:
-        run.import_module(command.config_module, here)
-    if cls in index.classes:
-        _run_worker_class(index, catalog, run, cls, here)
-    else:
-        module = cls.rpartition(".")[0]
-        if module in index.modules:
-            run.import_module(module, here)
-    if kind == "prefork":
-        _run_prefork_table(index, catalog, config, run, here)
-    return parent
-
-
-def _parent_from_command(
-    index: Index, catalog: Catalog, config: Config, command: WorkerCommand
-) -> Parent:
-    label = f"{command.path}:{command.line}"
-    cls = (command.worker_class or config.worker_class or "rq.Worker").replace(":", ".")
-    if command.kind == "rq-pool" and not command.worker_class:
-        cls = "rq.Worker"
-    cls = index.canonical(cls)
-    return _parent_from_class(index, catalog, config, cls, command, label)
-
-
-def _celery_parent(
-    index: Index,
-    catalog: Catalog,
-    config: Config,
-    command: WorkerCommand | None,
-    celery_jobs: list[Job],
-) -> Parent:
-    label = f"{command.path}:{command.line}" if command is not None else "celery worker"
-    app_modules = _celery_app_modules(index, catalog, command)
-    max_per_child = command.max_tasks_per_child if command is not None else None
-    pool = command.pool if command is not None else None
-    for module in app_modules:
-        value = _celery_setting(index, module, "worker_max_tasks_per_child")
-        if max_per_child is None and value is not None and value.isdigit():
-            max_per_child = int(value)
-    if pool in ("solo", "threads", "gevent", "eventlet"):
-        model = "celery-solo"
-    elif max_per_child == 1:
-        model = "celery-per-task"
-    else:
-        model = "celery"
-    parent = Parent(label, "celery", model)
-    run = _Run(index, catalog, parent)
-    if command is not None:
-        here = (Step(command.path, command.line, 1, command.text),)
-    else:
-        here = ()
-    for module in app_modules:
-        run.import_module(module, here)
-        for included in _celery_includes(index, catalog, module):
-            run.import_module(included, here)
-    for job in celery_jobs:  # Celery imports every task module before the pool forks
-        run.import_module(job.module, here)
-    for handler in _signal_handlers(index, catalog.celery_parent_signals):
-        f, fn = index.functions[handler]
-        run.run_function(
-            handler, here + (_step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),)
-        )
-    parent.resets += [
-        Reset(f"worker_process_init handler {h}", h)
-        for h in _signal_handlers(index, catalog.celery_child_signals)
-    ]
-    return parent
 
 
 def _celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | None) -> list[str]:

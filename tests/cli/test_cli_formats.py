@@ -119,6 +119,7 @@ JSON = {
             "fingerprint": MAPPERS.fingerprint,
         },
     ],
+    "unresolved": [],
     "errors": [{"path": "bad.py", "message": "cannot decode as UTF-8"}],
     "summary": {"files": 7, "jobs": 2, "findings": 2, "seconds": 0.123},
 }

@@ -87,6 +87,12 @@ def test_fix_keeps_the_worker_command_flags_and_queues(
     (tmp_path / "app" / "__init__.py").write_text("", encoding="utf-8")
     (tmp_path / "app" / "tasks.py").write_text(TASKS, encoding="utf-8")
     (tmp_path / "Procfile").write_text(f"worker: {line}\n", encoding="utf-8")
+    if "manage.py" in line:  # django-rq's rqworker sets Django up from the project's settings
+        (tmp_path / "manage.py").write_text(
+            'import os\nos.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")\n',
+            encoding="utf-8",
+        )
+        (tmp_path / "app" / "settings.py").write_text("INSTALLED_APPS = []\n", encoding="utf-8")
     report = check([tmp_path], load_config(tmp_path))
     (finding,) = [f for f in report.findings if f.code == "FRK101"]
     assert finding.fix is not None

@@ -80,10 +80,10 @@ def only(root: Path) -> WorkerCommand:
         ("/srv/venv/bin/rq worker -w app.W", {"worker_class": "app.W"}),
         (
             "python manage.py rqworker high --worker-class app.W",
-            {"worker_class": "app.W", "queues": ("high",)},
+            {"worker_class": "app.W", "queues": ("high",), "via": "django"},
         ),
-        ("./manage.py rqworker default", {"queues": ("default",)}),
-        ("flask --app web rq worker -w app.W", {"worker_class": "app.W"}),
+        ("./manage.py rqworker default", {"queues": ("default",), "via": "django"}),
+        ("flask --app web rq worker -w app.W", {"worker_class": "app.W", "via": "flask"}),
         ("exec rq worker", {}),
         ("exec env FOO=1 nohup rq worker", {}),
         ("poetry run rq worker -w app.W", {"worker_class": "app.W"}),
@@ -110,7 +110,7 @@ def test_rq_worker_options(write, line, expected):
             "rq worker-pool --num-workers=4 -w app.W -l DEBUG -j app.J default",
             {"worker_class": "app.W", "job_class": "app.J", "queues": ("default",)},
         ),
-        ("python manage.py rqworker-pool -w app.W", {"worker_class": "app.W"}),
+        ("python manage.py rqworker-pool -w app.W", {"worker_class": "app.W", "via": "django"}),
     ],
 )
 def test_rq_worker_pool(write, line, expected):
