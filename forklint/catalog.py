@@ -103,6 +103,9 @@ class Catalog:
 
         self.heavy_module_names = tuple(heavy["modules"]) + tuple(extra.heavy_modules)
         self._heavy_modules = frozenset(self.heavy_module_names)
+        self.dynamic_import = Matcher(
+            [(n, c["what"]) for c in heavy["calls"] if c.get("dynamic") for n in c["names"]]
+        )
         self.heavy_call = Matcher(
             [(n, c["what"]) for c in heavy["calls"] for n in c["names"]]
             + [(_dotted(n), "does heavy work") for n in extra.heavy_calls]

@@ -71,7 +71,9 @@ def scan(root: Path, config: Config) -> tuple[tuple[WorkerCommand, ...], tuple[F
     return tuple(commands), tuple(errors)
 
 
-def _scan(root: Path, config: Config, commands: list[WorkerCommand], errors: list[FileError]) -> None:
+def _scan(
+    root: Path, config: Config, commands: list[WorkerCommand], errors: list[FileError]
+) -> None:
     for walked in walk(Path(os.path.abspath(root)), "", make_excluder(config)):
         if walked.error is not None:
             continue  # directory problems are the Python discovery's to report
@@ -144,7 +146,18 @@ _SHELL_SHEBANG = re.compile(rb"#!\s*\S*(?:/|env\s+)(?:ba|da|z|k|a)?sh\b")
 
 
 # Templates of deployment files (`rq-worker.conf.template`, `worker.service.j2`) hold the same lines.
-_TEMPLATE_SUFFIXES = (".template", ".tmpl", ".tpl", ".j2", ".jinja", ".jinja2", ".in", ".example", ".sample", ".dist")
+_TEMPLATE_SUFFIXES = (
+    ".template",
+    ".tmpl",
+    ".tpl",
+    ".j2",
+    ".jinja",
+    ".jinja2",
+    ".in",
+    ".example",
+    ".sample",
+    ".dist",
+)
 
 
 def _reader_for(walked: WalkedFile) -> _Reader | None:
@@ -225,7 +238,11 @@ def _dockerfile(text: str, relpath: str) -> Iterator[WorkerCommand]:
             env.update(_docker_env(argument))
         elif instruction == "WORKDIR":
             directory = argument.strip().strip("\"'")
-            workdir = directory if directory.startswith("/") or workdir is None else f"{workdir}/{directory}"
+            workdir = (
+                directory
+                if directory.startswith("/") or workdir is None
+                else f"{workdir}/{directory}"
+            )
         elif instruction == "ENTRYPOINT":
             entrypoint = (number, _docker_form(argument))
         elif instruction == "CMD":
@@ -706,7 +723,11 @@ def _starts_command(args: Sequence[str]) -> bool:
 
 def _path_like(word: str) -> bool:
     """A word that names a program file: `./manage.py`, `/app/bin/run`, `worker.py`."""
-    return not word.startswith(("-", "$")) and "=" not in word and ("/" in word or word.endswith(".py"))
+    return (
+        not word.startswith(("-", "$"))
+        and "=" not in word
+        and ("/" in word or word.endswith(".py"))
+    )
 
 
 _WORKER_WORD = re.compile(r"worker|(?<![a-z])rq(?![a-z])", re.IGNORECASE)
@@ -801,6 +822,8 @@ def _program_kind(args: Sequence[str]) -> tuple[str, list[str]] | None:
         return _rq_subcommand(rest)
     if program == "rqworker":
         return "rq", rest
+    if program == "rqgeventworker":  # rq-gevent-worker's script: RQ's worker options, its class
+        return "rq", ["--worker-class", "rq_gevent_worker.GeventWorker", *rest]
     if program == "celery":
         return _celery_subcommand(rest)
     if program == "flask":

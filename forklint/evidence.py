@@ -136,8 +136,11 @@ class Evidence:
     def per_job_parents(self, job: Job) -> list[Parent]:
         """The parents that fork a fresh horse for every run of `job` (empty where memoised state
         outlives a job: Celery's reused children, SimpleWorker, Dramatiq...)."""
-        if self.world.job_models.get(job.fq, "rq") not in PER_JOB:
-            return []
+        if (
+            self.world.job_models.get(job.fq, "rq") not in PER_JOB
+            or job.fq in self.world.unknown_jobs
+        ):
+            return []  # unknown: a start-up that may run it was not followed
         return [p for p in self.world.job_parents.get(job.fq, []) if p.model in PER_JOB]
 
     # --- memoisation ---------------------------------------------------------------------------
@@ -299,7 +302,8 @@ class Evidence:
             f = self.index.modules.get(mod)
             if f is None:
                 heavy = self.catalog.heavy_module(mod)
-                if heavy is not None and heavy not in libraries:
+                # a library the parent has loaded is not loaded again for one more submodule
+                if heavy is not None and heavy not in libraries and heavy not in loaded:
                     libraries.add(heavy)
                     reasons.append((0, heavy, trace(mod)))
                 continue
@@ -403,6 +407,10 @@ class Evidence:
     def is_query(self, target: str) -> bool:
         """Whether a resolved call runs SQL where it is called (a lazy query it builds does not)."""
         return self.engine_connect(target) or self.query_chain(target) == "runs"
+
+    def is_django_query(self, target: str) -> bool:
+        found = self._query_root(target)
+        return (found is not None and found[0] == "django") or target.startswith("django.db.")
 
     def engine_connect(self, target: str) -> bool:
         return self.catalog.engine_connect(target) is not None

@@ -603,7 +603,9 @@ class _Walker:
         if t is cst.Expr:
             value = node.value  # type: ignore[attr-defined]
             if type(value) is cst.Yield and isinstance(value.value, cst.BaseExpression):
-                scope.returns.append(describe(value.value))  # a generator or @contextmanager's value
+                scope.returns.append(
+                    describe(value.value)
+                )  # a generator or @contextmanager's value
             self.expr(value, scope, cond)
         elif t is cst.Assign:
             value = node.value  # type: ignore[attr-defined]

@@ -23,7 +23,9 @@ class TraceStep:
 class Prefork:
     """A `[tool.forklint.prefork]` table (or the part of it that one finding needs)."""
 
-    imports: tuple[str, ...] = ()  # dotted module names, imported in the worker parent before forking
+    imports: tuple[
+        str, ...
+    ] = ()  # dotted module names, imported in the worker parent before forking
     calls: tuple[str, ...] = ()  # "pkg.mod:func", called in the worker parent before forking
     after_fork: tuple[str, ...] = ()  # "pkg.mod:func", called in every horse right after the fork
 
@@ -57,7 +59,9 @@ class Prefork:
 class Fix:
     """What to change, as concrete code for this project."""
 
-    summary: str  # one sentence: "call configure_mappers() in worker.py:main() before Worker.work()"
+    summary: (
+        str  # one sentence: "call configure_mappers() in worker.py:main() before Worker.work()"
+    )
     code: str  # the lines to add (Python for a start-up function, or TOML for the prefork table)
     prefork: Prefork | None = None  # the prefork entries that fix it, used by `forklint prefork`
 
@@ -77,7 +81,9 @@ class Finding:
     trace: tuple[TraceStep, ...] = ()
     fix: Fix | None = None
     context: str = ""  # qualified name of the enclosing function/class ("" at module level)
-    source_line: str = ""  # the full text of the anchor line (no newline); for renderers and fingerprints
+    source_line: str = (
+        ""  # the full text of the anchor line (no newline); for renderers and fingerprints
+    )
 
     @property
     def fingerprint(self) -> str:
@@ -137,7 +143,9 @@ class WorkerParent:
     model: str  # "rq" | "rq-simple" | "rq-spawn" | "celery" | "celery-per-task" | "celery-solo"
     worker_class: str | None  # dotted class it runs, when known
     imports: tuple[str, ...] = ()  # project modules imported before the fork, in import order
-    calls: tuple[str, ...] = ()  # "pkg.mod:func" run before the fork, in order (configure_mappers too)
+    calls: tuple[
+        str, ...
+    ] = ()  # "pkg.mod:func" run before the fork, in order (configure_mappers too)
     configures_mappers: bool = False
     jobs: tuple[str, ...] = ()  # the jobs this parent runs
 
@@ -151,7 +159,9 @@ class Report:
     files: int = 0
     jobs: int = 0
     seconds: float = 0.0
-    prefork: Prefork = field(default_factory=Prefork)  # the table that would fix the FRK1xx findings
+    prefork: Prefork = field(
+        default_factory=Prefork
+    )  # the table that would fix the FRK1xx findings
     # Python start-ups that fork stock workers without the table, as hints for `forklint prefork`
     # ("shop/worker.py:main(): use forklint.rq.PreforkWorker instead of Worker ..."); not in JSON.
     startups: tuple[str, ...] = ()

@@ -10,6 +10,18 @@ from forklint.facts import CallFact, FileFacts, FunctionFact, Loc
 from forklint.index import Index
 
 
+def is_test_module(relpath: str) -> bool:
+    """Code only tests run: `tests/`, `test_*.py`, `*_test.py`, `conftest.py`."""
+    parts = relpath.split("/")
+    name = parts[-1]
+    return (
+        any(p in ("test", "tests", "testing") for p in parts[:-1])
+        or name.startswith("test_")
+        or name.endswith("_test.py")
+        or name == "conftest.py"
+    )
+
+
 @dataclass(frozen=True)
 class Job:
     fq: str  # "app.tasks.record_event"
@@ -22,13 +34,20 @@ class Job:
 
 
 def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
+    """The project's jobs. Code that only tests run is not a deployment: a job defined in a test
+    module, or handed to RQ only from one, is left out unless `include-tests` is set."""
     found: dict[str, Job] = {}
+
+    def deployed(relpath: str) -> bool:
+        return config.include_tests or not is_test_module(relpath)
 
     def add(fq: str, framework: str, how: str) -> None:
         entry = index.functions.get(fq)
         if entry is None or fq in found:
             return
         f, fn = entry
+        if not deployed(f.relpath):
+            return
         found[fq] = Job(fq, f.module, fn.qualname, framework, how, f.relpath, fn.loc)
 
     for module, f in index.modules.items():
@@ -40,6 +59,8 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                     add(fq, framework, f"@{deco.name}")
                     break
     for f in index.modules.values():
+        if not deployed(f.relpath):
+            continue
         scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [
             (None, f.calls),
             (None, f.main_calls),

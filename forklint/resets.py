@@ -1,7 +1,7 @@
 """What crosses the fork and what resets it: pre-fork call sites, after-fork code and what it touches.
 
 An *effect* of after-fork code is "*" (code forklint cannot see), "engine:<global>" /
-"engine:*" (a pool disposed), "global:<module.name>" (a module global reassigned or called
+"engine:*" (a pool disposed), "django:*" (Django's connections closed), "global:<module.name>" (a module global reassigned or called
 on) or "kind:<client kind>" (a new fork-unsafe client created).
 """
 
@@ -57,15 +57,42 @@ class Resets:
             for reset in (*world.global_resets, *parent.resets):
                 effects |= self.reset_effects(reset)
             frozen = frozenset(effects)
-            out += [PreforkSite(parent, site, jobs, frozen) for site in parent.sites]
+            # only what surely runs before the fork: a call under a condition may never run
+            for position, site in enumerate(parent.sites):
+                if site.conditional:
+                    continue
+                # a pool the parent itself disposes before forking holds no connection to inherit
+                later = self._parent_disposals(parent, position)
+                out.append(PreforkSite(parent, site, jobs, frozen | later))
         self._sites = out
         return out
+
+    def _parent_disposals(self, parent: Parent, position: int) -> frozenset[str]:
+        """Pools disposed in the parent after its call number `position`, before the fork."""
+        out: set[str] = set()
+        for site in parent.sites[position + 1 :]:
+            if site.conditional or not self.catalog.dispose(site.target):
+                continue
+            receiver = site.call.callee.rpartition(".")[0]
+            fn = next(
+                (
+                    fn
+                    for fn in self.index.modules[site.module].functions
+                    if any(c is site.call for c in fn.calls)
+                ),
+                None,
+            )
+            name = self.global_of(site.module, fn, receiver) if receiver else None
+            out.add(f"engine:{name or '*'}")
+        return frozenset(out)
 
     # --- what after-fork code resets -----------------------------------------------------------
 
     def reset_effects(self, reset: Reset) -> frozenset[str]:
         if reset.opaque:
             return frozenset({"*"})
+        if reset.django:
+            return frozenset({"django:*"})
         return self.function_effects(reset.function) if reset.function else frozenset()
 
     def function_effects(self, fq: str) -> frozenset[str]:
@@ -121,6 +148,8 @@ class Resets:
         receiver = receiver_name(site.call.callee)
         _holder, fn = self.site_global(site)
         name = self.global_of(site.module, fn, receiver) if receiver else None
+        if name is not None and self.catalog.session_prefix(site.target) is not None:
+            name = None  # a session's engine is not named where it is used: any pool counts
         if "engine:*" in effects or (name is not None and f"engine:{name}" in effects):
             return True
         return name is None and any(e.startswith("engine:") for e in effects)

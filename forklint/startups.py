@@ -74,6 +74,7 @@ class Launch:
     worker_class: str | None = None  # the class the worker runs, when known
     command: WorkerCommand | None = None
     signature: tuple = ()  # identical launches from several command lines are one
+    django: bool = False  # django-rq's rqworker: Django's connections are closed before the fork
 
 
 @dataclass
@@ -86,6 +87,7 @@ class CliNode:
     children: dict[str, CliNode] = field(default_factory=dict)
     app_factory: str | None = None  # FlaskGroup(create_app=...), Manager(create_app)
     loads_app: bool = False  # commands run with the Flask app loaded (AppGroup, FlaskGroup)
+    group_methods: tuple[str, ...] = ()  # a project Group class's methods click runs on the way
 
 
 class Startups:
@@ -214,6 +216,12 @@ class Startups:
             cls = self.index.resolve(module, None, kwargs.get("cls", "")) if "cls" in kwargs else ""
             node = self._node("click", fq)
             node.function = fq
+            if cls in self.index.classes:  # `cls=ExtendableGroup`: its code runs in the parent
+                node.group_methods = tuple(
+                    m
+                    for name in ("__init__", "main", "invoke", "get_command", "list_commands")
+                    if (m := self.index.find_method(cls, name)) is not None
+                )
             if cls in _FLASK_GROUP_CLASSES or cls.endswith("FlaskGroup"):
                 node.loads_app = True
                 node.app_factory = self._project_function(

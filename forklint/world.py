@@ -13,7 +13,7 @@ from forklint.config import Config
 from forklint.facts import CallFact, FileFacts, FunctionFact, ImportFact
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
-from forklint.jobs import Job
+from forklint.jobs import Job, is_test_module
 from forklint.startups import SETTLE_WORKER, CliNode, Launch, RunStep, Startups, WorkSite
 
 # Deeper than this, a start-up's call chain is not followed (and Python's stack stays safe).
@@ -75,6 +75,9 @@ class Parent:
         default_factory=list
     )  # modules loaded at each configure_mappers()
     warmed: set[str] = field(default_factory=set)  # project functions called before the fork
+    # calls that import modules forklint cannot name (entry points, import_module(variable)):
+    # whether such a parent imported a given module is unknown
+    dynamic_imports: list[Step] = field(default_factory=list)
     # the same facts in the order the parent does them (for verify's project baseline)
     import_order: list[str] = field(default_factory=list)
     call_order: list[str] = field(default_factory=list)  # "pkg.mod:func" of project functions and
@@ -227,6 +230,12 @@ class _Run:
         step = _step(f, call.loc.line, call.loc.column, call_text(f, call))
         self.parent.sites.append(Site(f.module, call, target, trace + (step,), conditional))
         self.external_call(target)
+        if self.catalog.dynamic_import(target):
+            literal = call.args[0].strip('"') if call.args and call.args[0].startswith('"') else ""
+            if literal and target in _IMPORT_MODULE:
+                self.import_module(literal, trace + (step,), conditional)
+            else:  # the parent may have imported anything
+                self.parent.dynamic_imports.append(step)
         project = self.index.call_target(target)
         if project is not None and len(trace) < _MAX_CALL_DEPTH:
             self.run_function(project, trace + (step,), conditional=conditional)
@@ -237,6 +246,7 @@ class _Run:
             self.parent.call_order.append("sqlalchemy.orm:configure_mappers")
 
 
+_IMPORT_MODULE = frozenset({"importlib.import_module", "__import__", "importlib.__import__"})
 _SOURCE: dict[str, list[str]] = {}
 
 
@@ -476,7 +486,12 @@ class _Builder:
         if command.kind == "rq-pool" and not command.worker_class:
             cls = "rq.Worker"
         self._rq_cli(
-            label, (command.path, command.line), self.index.canonical(cls), command, prelude
+            label,
+            (command.path, command.line),
+            self.index.canonical(cls),
+            command,
+            prelude,
+            django=command.via == "django",
         )
 
     def _rq_cli(
@@ -486,6 +501,7 @@ class _Builder:
         cls: str,
         command: WorkerCommand | None,
         prelude: list[RunStep],
+        django: bool = False,
     ) -> None:
         """RQ's own CLI (`rq worker`, django-rq's `rqworker`): the worker class's module, its
         parent-side methods, and what the options load."""
@@ -494,7 +510,9 @@ class _Builder:
         if cls not in self.index.classes and module in self.index.modules:
             steps.append(RunStep("import", module, Step(where[0], where[1], 1, label)))
         signature = ("rq-cli", cls, tuple((s.kind, s.target) for s in steps))
-        self._add(Launch(label, where[0], where[1], "rq", steps, None, cls, command, signature))
+        launch = Launch(label, where[0], where[1], "rq", steps, None, cls, command, signature)
+        launch.django = django
+        self._add(launch)
 
     def _program(self, command: WorkerCommand) -> None:
         """A command line that runs the project's own code: follow it to the worker it starts."""
@@ -659,16 +677,18 @@ class _Builder:
                 )
                 return
             steps += django
-        for node in chain[:-1]:
-            if node.function is not None and node.function in self.index.functions:
-                fn_f, fn = self.index.functions[node.function]
-                steps.append(
-                    RunStep(
-                        "call",
-                        node.function,
-                        _step(fn_f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)"),
-                    )
-                )
+        for node in chain:
+            if node.function is None or node.function not in self.index.functions:
+                continue
+            fn_f, fn = self.index.functions[node.function]
+            here_fn = _step(fn_f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)")
+            # what click runs while it parses: a custom group class's methods, option callbacks
+            for method in node.group_methods:
+                steps.append(RunStep("call", method, here_fn))
+            for callback in self._option_callbacks(fn_f, fn):
+                steps.append(RunStep("call", callback, here_fn))
+            if node is not chain[-1]:
+                steps.append(RunStep("call", node.function, here_fn))
         if any(n.loads_app for n in chain) or self._with_appcontext(leaf.function):
             factory = next((n.app_factory for n in chain if n.app_factory), None)
             if factory is not None:
@@ -701,6 +721,16 @@ class _Builder:
         self._add(
             self.starts.from_path(label, where, steps, leaf.function, path, command, signature)
         )
+
+    def _option_callbacks(self, f: FileFacts, fn: FunctionFact) -> list[str]:
+        out = []
+        for deco in fn.decorators:
+            for key, value in deco.kwargs:
+                if key == "callback":
+                    target = self.index.call_target(self.index.resolve(f.module, None, value))
+                    if target is not None:
+                        out.append(target)
+        return out
 
     def _with_appcontext(self, fq: str) -> bool:
         entry = self.index.functions.get(fq)
@@ -1090,6 +1120,8 @@ class _Builder:
             _run_worker_class(index, catalog, run, cls, trace)
         if kind == "prefork":
             _run_prefork_table(index, catalog, self.config, run, trace)
+        if launch.django:  # django-rq's rqworker closes every database connection before work()
+            parent.resets.append(Reset("django-rq's reset_db_connections()", None, django=True))
         return parent
 
     def _assumed_rq_parent(self) -> None:
@@ -1110,6 +1142,7 @@ class _Builder:
                 "rq.Worker",
                 None,
                 ("assumed-django",),
+                django=True,
             )
             parent = self._parent(launch)
             if parent is not None:
@@ -1204,17 +1237,6 @@ def _django_configured(index: Index, app_modules: list[str]) -> bool:
             ):
                 return True
     return False
-
-
-def is_test_module(relpath: str) -> bool:
-    parts = relpath.split("/")
-    name = parts[-1]
-    return (
-        any(p in ("test", "tests", "testing") for p in parts[:-1])
-        or name.startswith("test_")
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
 
 
 def _model_of_kind(kind: str) -> str:

@@ -14,7 +14,11 @@ CODE = "FRK104"
 
 
 def check(ev: Evidence) -> None:
-    for job, parents in walked_jobs(ev):
+    for job, all_parents in walked_jobs(ev):
+        # a parent that imports modules forklint cannot name may have imported it: unknown
+        parents = [p for p in all_parents if not p.dynamic_imports]
+        if not parents:
+            continue
         for _fq, f, fn, path in ev.walk(job, unconditional=False, into_memo=False):
             for imp in fn.imports:
                 found = [(p, heavy_import(ev, job, p, imp)) for p in parents]

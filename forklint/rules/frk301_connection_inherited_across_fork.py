@@ -15,6 +15,8 @@ def check(ev: Evidence) -> None:
         site, effects = found.site, found.effects
         if not ev.is_query(site.target) or "*" in effects or resets.engine_reset(site, effects):
             continue
+        if "django:*" in effects and ev.is_django_query(site.target):
+            continue  # django-rq and Celery's fix-up close Django's connections
         f = ev.index.modules[site.module]
         engine = receiver_name(site.call.callee) or "engine"
         message = (
