@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from forklint.jobs import Job
 from forklint.resets import Resets
 from forklint.world import PER_JOB, Parent, World, call_text, is_test_module, source_line
 
+_BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__package__"}
 MEMO_DECORATORS = frozenset(
     {
         "functools.lru_cache",
@@ -159,7 +161,7 @@ class Evidence:
             entry = self.index.functions.get(fq)
             cached = entry is not None and (
                 bool(entry[1].memo_globals)
-                or any(d in MEMO_DECORATORS for d in self.decorators(fq))
+                or any(d in MEMO_DECORATORS or _looks_memoising(d) for d in self.decorators(fq))
             )
             self._memo[fq] = cached
         return cached
@@ -201,6 +203,44 @@ class Evidence:
                 queue.append((callee, JobPath(path, None, f, call)))
         self._walks[key] = out
         return out
+
+    # --- what a call's arguments are made of ----------------------------------------------------
+
+    def varies(self, f: FileFacts, fn: FunctionFact, call: CallFact, depth: int = 0) -> bool:
+        """Whether a call's arguments may differ from one run of its function to the next: made
+        of a parameter, an instance attribute, a loop variable or a local made of those (True),
+        or only of literals, module globals, imports and builtins (False). Unknown is True."""
+        if "*" in call.names or depth > 3:
+            return True
+        module_names = self.index.module_bindings(f.module)
+        local = self.index.local_bindings(f.module, fn)
+        for name in call.names:
+            binding = local.get(name)
+            if binding is None:
+                if name in module_names or name in _BUILTINS:
+                    continue
+                return True  # a loop/with/except target, a closure variable: unknown
+            if binding.kind == "param" or name in ("self", "cls"):
+                return True
+            if binding.kind == "fq":
+                continue  # a function-level import or a nested def
+            for a in fn.assigns:
+                if a.target != name:
+                    continue
+                if a.value.startswith('"') or a.value.isdigit():
+                    continue
+                made = next(
+                    (
+                        c
+                        for c in fn.calls
+                        if c.loc.line == a.loc.line and f"{c.callee}()" == a.value
+                    ),
+                    None,
+                )
+                if made is not None and not self.varies(f, fn, made, depth + 1):
+                    continue
+                return True
+        return False
 
     # --- heavy work ----------------------------------------------------------------------------
 
@@ -474,6 +514,13 @@ class Evidence:
         return self.catalog.fork_unsafe(target) == "database connection" and target.endswith(
             "connect"
         )
+
+
+def _looks_memoising(decorator: str) -> bool:
+    """Caches forklint does not list by name (`@cache.memoize()`, `@cached(...)`, `@memoized`):
+    what they keep is unknown, so their work is not per-job waste it can report."""
+    last = decorator.removesuffix("()").rpartition(".")[2].lower()
+    return "cache" in last or "memo" in last
 
 
 def callee_name(call: CallFact, target: str) -> str:

@@ -42,6 +42,9 @@ class CallFact:
     conditional: bool  # under if/else/except/while/and/or: not on every run of its scope
     managed: bool = False  # a `with` item: its context manager exits when the block ends
     evaluated: bool = False  # its value is used up where it stands: iterated, tested, indexed
+    # the names its arguments are made of (`os.path.join(ROOT, name)` -> os, ROOT, name); "*" when
+    # there are too many to list
+    names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -770,12 +773,45 @@ class _Walker:
             start, end = pos
         args, kwargs = _args(node.args)
         flags = (id(node) in self.managed, id(node) in self.evaluated)
-        scope.calls.append((callee, start, end, args, kwargs, cond, *flags))
+        scope.calls.append((callee, start, end, args, kwargs, cond, *flags, _arg_names(node.args)))
 
     def evaluate(self, node: cst.CSTNode, scope: _Scope, cond: bool) -> None:
         """Note a call whose value is used up where it stands (iterated, tested, indexed)."""
         if type(node) is cst.Call:
             self.evaluated.add(id(node))
+
+
+_NAME_BUDGET = 64
+
+
+def _arg_names(args: tuple[cst.Arg, ...] | list) -> tuple[str, ...]:
+    """The plain names the arguments are built from: heads of attribute chains, not their parts."""
+    names: list[str] = []
+    stack: list[cst.CSTNode] = [a.value for a in args]
+    seen = 0
+    while stack:
+        seen += 1
+        if seen > _NAME_BUDGET:
+            return ("*",)
+        node = stack.pop()
+        t = type(node)
+        if t is cst.Name:
+            names.append(node.value)  # type: ignore[attr-defined]
+        elif t is cst.Attribute:
+            stack.append(node.value)  # type: ignore[attr-defined]
+        elif t is cst.Lambda or t in _LEAVES:
+            continue
+        elif t is cst.Call:
+            stack.append(node.func)  # type: ignore[attr-defined]
+            stack.extend(a.value for a in node.args)  # type: ignore[attr-defined]
+        else:
+            for f in _fields(t):
+                child = getattr(node, f)
+                if isinstance(child, cst.CSTNode):
+                    stack.append(child)
+                elif type(child) is tuple or type(child) is list:
+                    stack.extend(x for x in child if isinstance(x, cst.CSTNode))
+    return tuple(dict.fromkeys(names))
 
 
 def _args(args: tuple[cst.Arg, ...] | list) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
@@ -940,8 +976,8 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
 
     def calls(scope: _Scope) -> tuple[CallFact, ...]:
         return tuple(
-            CallFact(c, lines.loc(s, e), a, k, cond, managed, evaluated)
-            for c, s, e, a, k, cond, managed, evaluated in scope.calls
+            CallFact(c, lines.loc(s, e), a, k, cond, managed, evaluated, names)
+            for c, s, e, a, k, cond, managed, evaluated, names in scope.calls
         )
 
     def reads(scope: _Scope) -> tuple[CallFact, ...]:

@@ -26,6 +26,7 @@ class PreforkSite:
     site: Site
     jobs: tuple[str, ...]
     effects: frozenset[str]
+    closed: bool = False  # what it made is closed again (`conn.close()`) before the fork
 
 
 class Resets:
@@ -63,9 +64,35 @@ class Resets:
                     continue
                 # a pool the parent itself disposes before forking holds no connection to inherit
                 later = self._parent_disposals(parent, position)
-                out.append(PreforkSite(parent, site, jobs, frozen | later))
+                closed = self._closed_later(parent, position)
+                out.append(PreforkSite(parent, site, jobs, frozen | later, closed))
         self._sites = out
         return out
+
+    def _closed_later(self, parent: Parent, position: int) -> bool:
+        """Whether the object the call at `position` makes is closed by a later call of the
+        parent (`conn = connect(...)` ... `conn.close()` in the same scope)."""
+        site = parent.sites[position]
+        f = self.index.modules[site.module]
+        fn = next((fn for fn in f.functions if any(c is site.call for c in fn.calls)), None)
+        assigns = fn.assigns if fn is not None else f.assigns
+        stored = next(
+            (
+                a.target
+                for a in assigns
+                if a.loc.line == site.call.loc.line and a.value.startswith(site.call.callee)
+            ),
+            None,
+        )
+        if stored is None:  # `worker.start()`: the object the method was called on
+            stored = receiver_name(site.call.callee) or None
+        if stored is None:
+            return False
+        for later in parent.sites[position + 1 :]:
+            receiver, _, method = later.call.callee.rpartition(".")
+            if method in _CLOSES and receiver == stored and later.module == site.module:
+                return not later.conditional
+        return False
 
     def _parent_disposals(self, parent: Parent, position: int) -> frozenset[str]:
         """Pools disposed in the parent after its call number `position`, before the fork."""
@@ -236,6 +263,9 @@ class Resets:
         result = frozenset(names)
         self._job_globals[job.fq] = result
         return result
+
+
+_CLOSES = frozenset({"close", "disconnect", "shutdown", "stop", "dispose", "join"})
 
 
 def client_reset(holder: str | None, kind: str, effects: frozenset[str]) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, spanning, walked_jobs
-from forklint.facts import CallFact
+from forklint.facts import CallFact, FileFacts, FunctionFact
 from forklint.findings import Prefork
 from forklint.fixes import brief, prefork_fix
 from forklint.world import call_text
@@ -33,6 +33,14 @@ def check(ev: Evidence) -> None:
                 if not ev.does_heavy_work(callee):
                     continue
                 mf, mfn = ev.index.functions[callee]
+                # What the parent could fill: a module-level loader, or the cache of an object
+                # that outlives the job (a module global). An object the job builds, and a key
+                # made of the job's input, are new in every horse whatever the parent does.
+                instance = mfn.cls is not None and not _static(ev, callee)
+                if instance and not _shared(ev, f, fn, site.callee.rpartition(".")[0]):
+                    continue
+                if called and ev.varies(f, fn, site):
+                    continue
                 lacking = [p for p in parents if callee not in p.warmed]
                 if not lacking:
                     continue
@@ -52,3 +60,19 @@ def check(ev: Evidence) -> None:
                 loc = spanning(site.loc, text) if called else site.loc
                 trace = path.trace() + (ev.step(f, site.loc, text),)
                 ev.add(CODE, f, loc, fn.qualname, job.fq, trace, message, fix)
+
+
+def _static(ev: Evidence, fq: str) -> bool:
+    return any(d in ("staticmethod", "classmethod") for d in ev.decorators(fq))
+
+
+def _shared(ev: Evidence, f: FileFacts, fn: FunctionFact, receiver: str) -> bool:
+    """Whether `receiver` (as written in `fn`) is a module-level object: the same in every job."""
+    if not receiver or receiver.split(".")[0] in ("self", "cls"):
+        return False
+    name = ev.resets.global_of(f.module, fn, receiver)
+    if name is None:
+        return False
+    module, _, attribute = name.rpartition(".")
+    binding = ev.index.module_bindings(module).get(attribute)
+    return binding is not None and binding.kind == "value"

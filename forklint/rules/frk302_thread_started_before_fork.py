@@ -12,8 +12,8 @@ def check(ev: Evidence) -> None:
     for found in ev.resets.sites():
         site = found.site
         thread = ev.catalog.thread_start(site.target)
-        if thread is None:
-            continue
+        if thread is None or site.call.managed or found.closed:
+            continue  # a pool in a `with` block (or joined) is shut down before the fork
         f = ev.index.modules[site.module]
         message = (
             f"{callee_name(site.call, site.target)}() starts a {thread} in the worker parent "

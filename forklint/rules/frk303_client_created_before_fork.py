@@ -15,8 +15,8 @@ def check(ev: Evidence) -> None:
     for found in resets.sites():
         site, effects = found.site, found.effects
         client = ev.catalog.fork_unsafe(site.target)
-        if client is None or "*" in effects:
-            continue
+        if client is None or "*" in effects or found.closed or site.call.managed:
+            continue  # closed before the fork (`.close()`, or a `with` block that ends)
         holder, _fn = resets.site_global(site)
         if client_reset(holder, client, effects):
             continue

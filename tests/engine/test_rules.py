@@ -1145,7 +1145,7 @@ def test_call_graph_follows_methods_classmethods_partials_and_decorators(project
 
                 @staticmethod
                 def unpickle(blob):
-                    return pickle.loads(blob)  # FRK103:16
+                    return pickle.loads(blob)  # the job's own input: nothing to hoist
 
 
             @traced
