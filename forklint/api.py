@@ -87,6 +87,7 @@ def check(
         prefork=_prefork_table(findings),
         startups=_startup_hints(world, index),
         parents=_parents(world),
+        unresolved=tuple(world.unresolved),
     )
 
 

@@ -126,7 +126,7 @@ def console_scripts(root: Path) -> dict[str, str]:
     return found
 
 
-_MENTIONS_WORKER = re.compile(r"rq|celery")
+_MENTIONS_WORKER = re.compile(r"rq|celery|worker", re.IGNORECASE)
 
 
 def _read_text(walked: WalkedFile) -> tuple[str | None, FileError | None]:
@@ -730,9 +730,6 @@ def _path_like(word: str) -> bool:
     )
 
 
-_WORKER_WORD = re.compile(r"worker|(?<![a-z])rq(?![a-z])", re.IGNORECASE)
-
-
 def _program(
     args: list[str],
     relpath: str,
@@ -741,9 +738,7 @@ def _program(
     env: dict[str, str],
     workdir: str | None,
 ) -> WorkerCommand | None:
-    """A program that may run the project's own code, with arguments that mention a worker."""
-    if not _WORKER_WORD.search(" ".join(args)):
-        return None
+    """A program that may run the project's own code (the world tells whether it starts a worker)."""
     program = args[0]
     rest = list(args[1:])
     module = None

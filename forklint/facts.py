@@ -446,6 +446,7 @@ class _Walker:
             loc.next_line()
             self.evaluate(node.iter, scope, cond)  # type: ignore[attr-defined]
             self.expr(node.iter, scope, cond)  # type: ignore[attr-defined]
+            self.loop_target(node.target, node.iter, scope)  # type: ignore[attr-defined]
             self.block(node.body, scope, cond, ctx)  # type: ignore[attr-defined]
             self.orelse(node.orelse, scope, ctx)  # type: ignore[attr-defined]
         elif t is cst.While:
@@ -652,6 +653,20 @@ class _Walker:
         elif t is cst.Tuple or t is cst.List:
             for el in target.elements:  # type: ignore[attr-defined]
                 self.assign_target(el.value, cst.Name("_unknown_"), scope, cond)
+
+    def loop_target(self, target: cst.CSTNode, iterable: cst.CSTNode, scope: _Scope) -> None:
+        """`for x in ITEMS:` binds x to an element, "ITEMS[*]"; `for f, n in ITEMS:` binds f to
+        "ITEMS[*][0]" (an element's first item), n to "ITEMS[*][1]"."""
+        source = dotted(iterable) if type(iterable) in (cst.Name, cst.Attribute) else ""
+        if not source:
+            return
+        if type(target) is cst.Name:
+            scope.assigns.append((target.value, f"{source}[*]", self.locator.cursor, True))  # type: ignore[attr-defined]
+        elif type(target) in (cst.Tuple, cst.List):
+            for i, element in enumerate(target.elements):  # type: ignore[attr-defined]
+                if type(element.value) is cst.Name:
+                    value = f"{source}[*][{i}]"
+                    scope.assigns.append((element.value.value, value, self.locator.cursor, True))
 
     def assign(self, name: str, value: cst.CSTNode, scope: _Scope, cond: bool) -> None:
         scope.assigns.append((name, describe(value), self.locator.cursor, cond))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from forklint.catalog import Catalog
@@ -93,6 +94,13 @@ def _decorator_framework(
     framework = catalog.job_decorator(fq)
     if framework is not None:
         return framework
+    # `class myjob(rq.decorators.job)` (also behind functools.partial): the base's framework
+    cls = fq.removesuffix("()")
+    if cls in index.classes:
+        for base in index.mro(cls)[1]:
+            framework = catalog.job_decorator(base)
+            if framework is not None:
+                return framework
     # Celery apps built by a factory (`celery = make_celery(app)`) resolve to the factory's call.
     last = fq.rpartition(".")[2]
     if last in ("task", "shared_task") and "celery" in fq.lower():
@@ -135,7 +143,61 @@ def _enqueued(
         target = _function_value(index, f, fn, value)
         if target is not None:
             out.append((target, method or call.callee))
+            continue
+        # `for func, every in PERIODIC: scheduler.schedule(func=func, ...)`: each listed function
+        for element in _loop_elements(index, f, fn, value):
+            out.append((element, method or call.callee))
     return out
+
+
+_ELEMENT = re.compile(r"(?P<container>[\w.]+)\[\*\](?:\[(?P<item>\d+)\])?")
+
+
+def _loop_elements(index: Index, f: FileFacts, fn: FunctionFact | None, value: str) -> list[str]:
+    """The project functions a loop variable takes from a literal list or tuple it iterates."""
+    if not value.isidentifier():
+        return []
+    local = index.local_bindings(f.module, fn) if fn is not None else {}
+    binding = local.get(value) or index.module_bindings(f.module).get(value)
+    if binding is None or binding.kind != "value":
+        return []
+    match = _ELEMENT.fullmatch(binding.target)
+    if match is None:
+        return []
+    name = match["container"]
+    holder = (local.get(name) if "." not in name else None) or index.module_bindings(f.module).get(
+        name
+    )
+    if holder is None or holder.kind != "value" or not holder.target.startswith("["):
+        return []
+    elements = _split(holder.target)
+    if match["item"] is not None:
+        position = int(match["item"])
+        items = [_split(e) for e in elements if e.startswith("[")]
+        elements = [i[position] for i in items if len(i) > position]
+    found = []
+    for element in elements:
+        target = _function_value(index, f, None, element)
+        if target is not None:
+            found.append(target)
+    return found
+
+
+def _split(literal: str) -> list[str]:
+    """The top-level items of a described list "[a,[b,1],c]"."""
+    inner = literal[1:-1] if literal.startswith("[") and literal.endswith("]") else ""
+    items, depth, current = [], 0, ""
+    for char in inner:
+        if char == "," and depth == 0:
+            items.append(current)
+            current = ""
+            continue
+        depth += char == "["
+        depth -= char == "]"
+        current += char
+    if current:
+        items.append(current)
+    return items
 
 
 def _function_value(index: Index, f: FileFacts, fn: FunctionFact | None, value: str) -> str | None:

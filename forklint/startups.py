@@ -507,10 +507,15 @@ class Startups:
             target = self.index.resolve(f.module, None, call.callee)
             if target in _DJANGO_MAIN:
                 return call, self.nodes.get("<django>") or self._node("django", "<django>")
-            callee = target[: -len(".run")] if target.endswith(".run") else target
-            callee = callee[: -len(".main")] if callee.endswith(".main") else callee
-            if callee in self.nodes:
-                return call, self.nodes[callee]
+            written = call.callee
+            for suffix in (".run", ".main"):  # Flask-Script's manager.run(), click's cli.main()
+                written = written.removesuffix(suffix)
+            for key in (
+                self.symbol(f.module, None, written),
+                self.index.resolve(f.module, None, written),
+            ):
+                if key in self.nodes:
+                    return call, self.nodes[key]
         return None
 
     def dispatch(self, root: CliNode, argv: tuple[str, ...]) -> list[CliNode] | str | None:

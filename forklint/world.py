@@ -1184,7 +1184,9 @@ class _Builder:
         max_per_child = command.max_tasks_per_child if command is not None else None
         pool = command.pool if command is not None else None
         for module in app_modules:
-            value = _celery_setting(index, module, "worker_max_tasks_per_child")
+            value = _celery_setting(
+                index, module, "worker_max_tasks_per_child", django_settings=self._django_settings()
+            )
             if max_per_child is None and value is not None and value.isdigit():
                 max_per_child = int(value)
         if pool in ("solo", "threads", "gevent", "eventlet"):
@@ -1305,8 +1307,8 @@ def _celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand |
         name = command.celery_app.split(":")[0]
         candidates = [name, f"{name}.celery", f"{name}.celery_app"]
         found = [c for c in candidates if c in index.modules]
-        if found:
-            return found[:1]
+        if found:  # `-A proj`: Celery imports proj, and finds the app in it or in proj.celery
+            return found
         parts = name.split(".")
         for n in range(len(parts), 0, -1):
             if ".".join(parts[:n]) in index.modules:
@@ -1341,21 +1343,41 @@ def _celery_includes(index: Index, catalog: Catalog, module: str) -> list[str]:
     return out
 
 
-def _celery_setting(index: Index, module: str, key: str, depth: int = 0) -> str | None:
+# Celery 3 names of the settings Celery 4+ spells in lower case (worker_max_tasks_per_child).
+_OLD_CELERY_NAMES = {"worker_max_tasks_per_child": "CELERYD_MAX_TASKS_PER_CHILD"}
+
+
+def _celery_setting(
+    index: Index,
+    module: str,
+    key: str,
+    depth: int = 0,
+    names: tuple[str, ...] = (),
+    django_settings: str | None = None,
+) -> str | None:
     """A setting of the Celery app defined in `module`: `app.conf.KEY = ...`, `Celery(KEY=...)`,
-    `app.conf.update(KEY=...)`, or a module named by `app.config_from_object("settings")`."""
+    `app.conf.update(KEY=...)`, or a module named by `app.config_from_object("settings")`,
+    including Django's settings with `namespace="CELERY"` (`CELERY_WORKER_MAX_TASKS_PER_CHILD`)."""
     f = index.modules[module]
+    wanted = names or (key,)
     for a in f.assigns:
-        if a.target.endswith(f".{key}") or (depth and a.target == key):
+        if any(a.target.endswith(f".{n}") or (depth and a.target == n) for n in wanted):
             return a.value
     for call in f.calls:
         for k, v in call.kwargs:
-            if k == key:
+            if k in wanted:
                 return v
         if call.callee.endswith(".config_from_object") and call.args and depth < 2:
             source = call.args[0].strip('"').split(":")[0]
+            namespace = dict(call.kwargs).get("namespace", "").strip('"')
+            if source == "django.conf":
+                source = django_settings or ""
+            if namespace:
+                inner = (f"{namespace}_{key.upper()}",)
+            else:
+                inner = (key, key.upper(), _OLD_CELERY_NAMES.get(key, key.upper()))
             if source in index.modules:
-                value = _celery_setting(index, source, key, depth + 1)
+                value = _celery_setting(index, source, key, depth + 1, inner, django_settings)
                 if value is not None:
                     return value
     return None

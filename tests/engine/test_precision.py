@@ -74,3 +74,651 @@ def test_flask_sqlalchemy_queries_are_lazy_until_evaluated(project) -> None:
         },
         {"FRK201"},
     )
+
+
+# --- 2. Commands that run the project's own CLI -----------------------------------------------
+
+MODELS = """
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    class Account(Base):
+        __tablename__ = "account"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        events: Mapped[list["Event"]] = relationship(back_populates="account")
+
+
+    class Event(Base):
+        __tablename__ = "event"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+        account: Mapped[Account] = relationship(back_populates="events")
+"""
+
+TASKS = """
+    from rq.decorators import job
+
+    from shop.models import Event
+
+
+    @job("default")
+    def record(account_id):  # {expect}
+        return Event(account_id=account_id)
+"""
+
+
+def flask_cli_project(configure: bool, expect: str = "") -> dict[str, str]:
+    """A Flask app whose `manage.py` dispatches `rq worker` to its own click command."""
+    before_work = "configure_mappers()\n                " if configure else ""
+    return {
+        "bin/entrypoint": "#!/bin/bash\nset -e\nworker() {\n  exec /app/manage.py rq worker $QUEUES\n}\n",
+        "manage.py": "#!/usr/bin/env python\nfrom shop.cli import manager\n\nif __name__ == '__main__':\n    manager()\n",
+        "shop/__init__.py": "from flask import Flask\n\n\ndef create_app():\n    return Flask('shop')\n",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", f"# {expect}" if expect else ""),
+        "shop/cli/__init__.py": """
+            import click
+            from flask.cli import FlaskGroup
+
+            from shop import create_app
+            from shop.cli import rq
+
+
+            def create(group):
+                return create_app()
+
+
+            @click.group(cls=FlaskGroup, create_app=create)
+            def manager():
+                \"\"\"Management script.\"\"\"
+
+
+            manager.add_command(rq.manager, "rq")
+        """,
+        "shop/cli/rq.py": f"""
+            from flask.cli import AppGroup
+            from rq import Worker
+            from sqlalchemy.orm import configure_mappers
+
+            import shop.tasks
+
+            manager = AppGroup(help="RQ commands.")
+
+
+            @manager.command()
+            def worker(queues="default"):
+                {before_work}Worker(queues).work()
+
+
+            @manager.command()
+            def scheduler():
+                pass
+        """,
+    }
+
+
+def test_a_command_line_running_the_projects_cli_is_followed_to_its_worker(project) -> None:
+    # `./manage.py rq worker` is the project's click command, not RQ's CLI: the parent imports
+    # the tasks and (here) configures the mappers before Worker.work()
+    report = project.assert_expected(flask_cli_project(configure=True), {"FRK101", "FRK102"})
+    assert report.assumptions == () and report.unresolved == ()
+    assert [p.label for p in report.parents] == ["bin/entrypoint:4"]
+    assert report.parents[0].configures_mappers
+
+
+def test_the_projects_cli_without_configure_mappers_gets_frk102_and_no_rq_flag(project) -> None:
+    report = project.assert_expected(
+        flask_cli_project(configure=False, expect="FRK102:5"), {"FRK101", "FRK102"}
+    )
+    (finding,) = report.findings
+    assert "shop/cli/rq.py:worker()" in finding.fix.summary
+    assert "-w forklint" not in finding.fix.code  # manage.py does not take RQ's -w
+
+
+def test_a_script_forklint_cannot_follow_is_an_unresolved_start_up(project) -> None:
+    files = {
+        "Procfile": "worker: python bin/run.py worker\n",
+        "bin/run.py": """
+            import argparse
+            import sys
+
+            parser = argparse.ArgumentParser()
+            parser.add_argument("command")
+            COMMANDS = {}
+            COMMANDS[parser.parse_args().command]()
+        """,
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", ""),
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    (note,) = report.unresolved
+    assert (note.path, note.line) == ("Procfile", 1)
+    assert "bin/run.py" in note.what and "worker =" in note.settle
+    assert report.assumptions == ()
+
+
+def test_typer_and_django_commands_are_followed(project) -> None:
+    files = {
+        "Procfile": "worker: python -m shop.cli work\n",
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", ""),
+        "shop/cli.py": """
+            import typer
+            from rq import Worker
+
+            import shop.tasks
+
+            app = typer.Typer()
+
+
+            @app.command()
+            def work():
+                Worker(["default"]).work()
+
+
+            if __name__ == "__main__":
+                app()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101"})
+    assert [p.label for p in report.parents] == ["Procfile:1"]
+
+
+def test_a_django_management_command_runs_after_django_setup(project) -> None:
+    files = {
+        "deploy/worker.service": "[Service]\nExecStart=/srv/venv/bin/python /srv/app/manage.py runworker\n",
+        "manage.py": """
+            import os
+            import sys
+
+            from django.core.management import execute_from_command_line
+
+            if __name__ == "__main__":
+                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_settings")
+                execute_from_command_line(sys.argv)
+        """,
+        "site_settings.py": "INSTALLED_APPS = ['inventory']\n",
+        "inventory/__init__.py": "",
+        "inventory/models.py": DJANGO_MODELS,
+        "inventory/jobs.py": """
+            from django_rq import job
+
+            from inventory.models import Device
+
+
+            @job("default")
+            def rename(pk):
+                Device.objects.filter(pk=pk).update(name="x")
+        """,
+        "inventory/management/__init__.py": "",
+        "inventory/management/commands/__init__.py": "",
+        "inventory/management/commands/runworker.py": """
+            from django.core.management.base import BaseCommand
+            from rq import Worker
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    Worker(["default"]).work()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101"})
+    assert [p.label for p in report.parents] == ["deploy/worker.service:2"]
+    assert "inventory.models" in report.parents[0].imports
+
+
+# --- 3. Start-ups with indirection ------------------------------------------------------------
+
+
+def test_a_worker_built_by_a_helper_or_a_context_manager_is_a_start_up(project) -> None:
+    tasks = TASKS.replace("# {expect}", "# FRK101:5 FRK102:5")
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": tasks,
+        "deploy/supervisor/worker.conf.template": "[program:worker]\ncommand={{venv}}/bin/python run_worker.py\n",
+        "run_worker.py": """
+            from contextlib import contextmanager
+
+            from rq import SimpleWorker, Worker
+
+
+            def make_worker():
+                return Worker(["default"])
+
+
+            @contextmanager
+            def managed():
+                yield make_worker()
+
+
+            def main():
+                with managed() as worker:
+                    worker.work()
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    assert [p.label for p in report.parents] == ["deploy/supervisor/worker.conf.template:2"]
+    assert report.parents[0].worker_class == "rq.Worker"
+
+
+# --- 4. Branches and dead code ----------------------------------------------------------------
+
+
+def test_a_platform_branch_keeps_the_forking_worker(project) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", "# FRK101:5 FRK102:5"),
+        "worker.py": """
+            import sys
+
+            from rq import SimpleWorker, Worker
+
+
+            def main():
+                if sys.platform == "darwin":
+                    worker = SimpleWorker(["default"])  # macOS cannot fork safely
+                else:
+                    worker = Worker(["default"])
+                worker.work()
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    assert [(p.label, p.model) for p in report.parents] == [("worker.py:main()", "rq")]
+
+
+def test_a_function_whose_cli_decorator_is_commented_out_is_not_a_start_up(project) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", "# FRK101:5 FRK102:5"),
+        "shop/commands.py": """
+            from rq import Worker
+            from sqlalchemy.orm import configure_mappers
+
+            import shop.tasks
+
+
+            # @manager.command
+            def run_worker():
+                configure_mappers()
+                Worker(["default"]).work()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    assert report.assumptions == ("no worker start-up found: assumed stock `rq worker`",)
+
+
+def test_code_under_a_main_guard_with_more_conditions_does_not_run_at_import(project) -> None:
+    files = {
+        "Procfile": "worker: rq worker -c shop.settings default\n",
+        "shop/__init__.py": "",
+        "shop/settings.py": """
+            import sys
+
+            from sqlalchemy import create_engine
+
+            engine = create_engine("postgresql://db/shop")
+
+
+            def init_db():
+                with engine.connect() as connection:
+                    connection.exec_driver_sql("select 1")
+
+
+            if __name__ == "__main__" and sys.argv[1:] == ["init"]:
+                init_db()
+        """,
+        "shop/tasks.py": """
+            from rq.decorators import job
+
+            from shop.settings import engine
+
+
+            @job("default")
+            def ping():
+                with engine.connect() as connection:
+                    return connection.exec_driver_sql("select 1").scalar()
+        """,
+    }
+    project.assert_expected(files, {"FRK201", "FRK301"})
+
+
+# --- 5. Worker classes that do not fork --------------------------------------------------------
+
+
+def test_greenlet_and_simple_worker_subclasses_run_jobs_without_forking(project) -> None:
+    files = {
+        "Procfile": (
+            "gevent: rq worker -w shop.workers.GreenletWorker default\n"
+            "third: rqgeventworker default\n"
+            "simple: rq worker -w shop.workers.QuietWorker default\n"
+        ),
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", ""),
+        "shop/workers.py": """
+            import gevent.pool
+            from rq import SimpleWorker, Worker
+
+
+            class GreenletWorker(Worker):
+                def execute_job(self, job, queue):
+                    self.pool.spawn(self.perform_job, job, queue)
+
+
+            class QuietWorker(SimpleWorker):
+                pass
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102", "FRK104", "FRK105"})
+    assert {p.model for p in report.parents} == {"rq-simple"}
+
+
+def test_an_unknown_third_party_worker_class_is_unresolved(project) -> None:
+    files = {
+        "Procfile": "worker: rq worker -w vendor_workers.FancyWorker default\n",
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", ""),
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    (note,) = report.unresolved
+    assert "vendor_workers.FancyWorker" in note.what and "fork-model" in note.settle
+
+
+# --- 6. What the parent has imported ----------------------------------------------------------
+
+
+def test_django_rqworker_imports_every_apps_models_before_forking(project) -> None:
+    files = {
+        "Procfile": "worker: python manage.py rqworker default\n",
+        "manage.py": """
+            import os
+            import sys
+
+            if __name__ == "__main__":
+                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_settings")
+                from django.core.management import execute_from_command_line
+
+                execute_from_command_line(sys.argv)
+        """,
+        "site_settings.py": "INSTALLED_APPS = ['inventory']\n",
+        "inventory/__init__.py": "",
+        "inventory/models.py": DJANGO_MODELS,
+        "inventory/jobs.py": """
+            from django_rq import job
+
+            from inventory.models import Device
+
+
+            @job("default")
+            def rename(pk):
+                Device.objects.filter(pk=pk).update(name="x")
+        """,
+        "inventory/reports.py": """
+            import pandas
+            from django_rq import job
+
+
+            @job("default")
+            def export(rows):  # FRK101:5
+                return pandas.DataFrame(rows).to_csv()
+        """,
+    }
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_celery_imports_the_app_includes_and_task_modules_before_forking(project) -> None:
+    files = {
+        "Procfile": "worker: celery -A shop worker --max-tasks-per-child=1\n",
+        "shop/__init__.py": "from shop.celery import app\n",
+        "shop/celery.py": "from celery import Celery\n\napp = Celery('shop', include=['shop.tasks'])\n",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": """
+            from shop.celery import app
+            from shop.models import Event
+
+
+            @app.task
+            def record(account_id):  # FRK102:5
+                return Event(account_id=account_id)
+        """,
+    }
+    project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+# --- 7. Jobs behind indirection ----------------------------------------------------------------
+
+
+def test_jobs_listed_in_a_table_and_scheduled_in_a_loop(model) -> None:
+    m = model(
+        {
+            "shop/__init__.py": "",
+            "shop/periodic.py": """
+                from rq_scheduler import Scheduler
+
+
+                def refresh():
+                    pass
+
+
+                def cleanup():
+                    pass
+
+
+                PERIODIC = [(refresh, 60), (cleanup, 3600)]
+
+
+                def schedule_all(scheduler: Scheduler):
+                    for func, interval in PERIODIC:
+                        scheduler.schedule(scheduled_time=None, func=func, interval=interval)
+            """,
+            "shop/custom.py": """
+                import functools
+
+                from rq.decorators import job as rq_job
+
+
+                class job(rq_job):
+                    pass
+
+
+                background = functools.partial(job, "default")
+
+
+                @background
+                def index_everything():
+                    pass
+            """,
+        }
+    )
+    assert {fq for fq, _ in m.job_names} >= {
+        "shop.periodic.refresh",
+        "shop.periodic.cleanup",
+        "shop.custom.index_everything",
+    }
+
+
+# --- 8. Per-job objects are not caches to warm -------------------------------------------------
+
+
+def test_a_cache_on_an_object_the_job_builds_is_not_frk105(project) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/ml.py": """
+            from functools import cached_property
+
+            import joblib
+
+
+            class Scorer:
+                @cached_property
+                def model(self):
+                    return joblib.load("models/churn.joblib")
+
+
+            SHARED = Scorer()
+        """,
+        "shop/tasks.py": """
+            from rq.decorators import job
+
+            from shop.ml import SHARED, Scorer
+
+
+            @job("default")
+            def score_fresh(features):
+                return Scorer().model.predict(features)
+
+
+            @job("default")
+            def score_shared(features):
+                return SHARED.model.predict(features)  # FRK105:12
+        """,
+    }
+    project.assert_expected(files, {"FRK105"})
+
+
+# --- 9. FRK103 only for waste that can be hoisted ----------------------------------------------
+
+
+def test_frk103_only_for_work_that_is_the_same_every_run(project) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/tasks.py": """
+            import importlib
+            import pickle
+
+            import joblib
+            import yaml
+            from rq.decorators import job
+
+            RULES = "rules.yaml"
+
+
+            @job("default")
+            def plugin(name):
+                return importlib.import_module(f"shop.plugins.{name}")
+
+
+            @job("default")
+            def rules():
+                with open(RULES) as handle:
+                    return yaml.safe_load(handle)  # FRK103:16
+
+
+            @job("default")
+            def decode(blob):
+                return pickle.loads(blob)
+
+
+            @job("default")
+            def retrain(rows):
+                joblib.dump(rows, "latest.joblib")
+                return joblib.load("latest.joblib")
+        """,
+    }
+    project.assert_expected(files, {"FRK103"})
+
+
+# --- 10. Tests are not deployments ------------------------------------------------------------
+
+
+def test_jobs_only_tests_define_or_enqueue_are_left_out(project) -> None:
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "tests/__init__.py": "",
+        "tests/test_jobs.py": TASKS.replace("# {expect}", ""),
+        "shop/helpers.py": "from shop.models import Event\n\n\ndef make(account_id):\n    return Event(account_id=account_id)\n",
+        "conftest.py": "from rq import Queue\n\nfrom shop.helpers import make\n\nQueue().enqueue(make, 1)\n",
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    assert report.jobs == 0
+    files["pyproject.toml"] = "[tool.forklint]\ninclude-tests = true\n"
+    files["tests/test_jobs.py"] = TASKS.replace("# {expect}", "# FRK101:5 FRK102:5")
+    files["shop/helpers.py"] = (
+        "from shop.models import Event\n\n\ndef make(account_id):  # FRK101:5 FRK102:5\n"
+        "    return Event(account_id=account_id)\n"
+    )
+    project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+# --- 11. Celery settings in Django style -------------------------------------------------------
+
+
+def test_django_style_celery_setting_makes_celery_fork_per_task(model) -> None:
+    m = model(
+        {
+            "Procfile": "worker: celery -A proj worker\n",
+            "manage.py": "import os\nos.environ.setdefault('DJANGO_SETTINGS_MODULE', 'proj.settings')\n",
+            "proj/__init__.py": "from proj.celery import app\n",
+            "proj/settings.py": "INSTALLED_APPS = []\nCELERY_WORKER_MAX_TASKS_PER_CHILD = 1\n",
+            "proj/celery.py": """
+                import os
+
+                from celery import Celery
+
+                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+                app = Celery("proj")
+                app.config_from_object("django.conf:settings", namespace="CELERY")
+                app.autodiscover_tasks()
+            """,
+            "proj/tasks.py": "from celery import shared_task\n\n\n@shared_task\ndef go():\n    pass\n",
+        }
+    )
+    assert m.world.job_models["proj.tasks.go"] == "celery-per-task"
+
+
+# --- 12. FRK302/FRK303: joined and closed before the fork ---------------------------------------
+
+
+def test_pools_in_a_with_block_and_closed_connections_do_not_cross_the_fork(project) -> None:
+    files = {
+        "worker.py": """
+            import sqlite3
+            from concurrent.futures import ThreadPoolExecutor
+
+            from pymongo import MongoClient
+            from rq import Worker
+
+            import shop.tasks
+
+
+            def warm():
+                with ThreadPoolExecutor(4) as pool:
+                    list(pool.map(print, range(4)))
+                cache = sqlite3.connect("cache.db")
+                cache.execute("select 1")
+                cache.close()
+                mongo = MongoClient("mongodb://db")  # FRK303:13
+
+
+            def main():
+                warm()
+                Worker(["default"]).work()
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+        "shop/__init__.py": "",
+        "shop/tasks.py": "from rq.decorators import job\n\n\n@job('default')\ndef go():\n    pass\n",
+    }
+    project.assert_expected(files, {"FRK302", "FRK303"})

@@ -15,9 +15,11 @@ from forklint.findings import FileError
 
 
 def commands(root: Path, **config: object) -> tuple[WorkerCommand, ...]:
+    """The frameworks' worker commands found (programs that run project code are the world's
+    to resolve; tests/engine/test_precision.py covers them)."""
     found, errors = scan(root, Config(root=root, **config))  # type: ignore[arg-type]
     assert errors == ()
-    return found
+    return tuple(c for c in found if c.kind != "program")
 
 
 def rq(path: str, line: int, text: str, **options: object) -> WorkerCommand:
