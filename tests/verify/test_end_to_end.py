@@ -75,10 +75,8 @@ def test_json_stock_vs_prefork(make_project, verify):
 def test_text_table_suggested_table_and_findings(make_project, verify):
     # No table configured: verify uses what `forklint prefork` suggests, and checks the findings.
     root = make_project()
-    data = root / "data.pkl"
-    data.write_bytes(pickle.dumps({"action": "loaded"}))
-    kwargs = json.dumps({"path": str(data)})
-    result = verify(root, "app.heavy.load_and_record", "--kwargs", kwargs, "--jobs", "3")
+    (root / "data.pkl").write_bytes(pickle.dumps({"action": "loaded"}))
+    result = verify(root, "app.heavy.load_and_record", "--jobs", "3")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert (
