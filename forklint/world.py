@@ -529,7 +529,8 @@ class _Builder:
             return
         found = self.starts.project_file(command)
         if isinstance(found, str):
-            self._unresolved(command.path, command.line, f"runs {found}")
+            if _WORKERISH.search(command.text):
+                self._unresolved(command.path, command.line, f"runs {found}")
             return
         if found is None:
             if command.module is not None:
@@ -644,7 +645,9 @@ class _Builder:
             return
         chain = self.starts.dispatch(root, argv)
         if isinstance(chain, str):
-            self._unresolved(where[0], where[1], f"{what}, and {chain}")
+            # a pass-through (`manage.py $*`) is not a worker start-up unless it says so
+            if command is None or _WORKERISH.search(command.text):
+                self._unresolved(where[0], where[1], f"{what}, and {chain}")
         elif chain is not None:  # None: not one of the project's commands (runserver, shell...)
             self._cli_launch(chain, prelude, label, where, command, None)
 
@@ -754,7 +757,7 @@ class _Builder:
         module, _, attribute = entry.partition(":")
         fq = self.index.canonical(f"{module}.{attribute}")
         if module not in self.index.modules:
-            if command is not None:
+            if command is not None and _WORKERISH.search(command.text):
                 self._unresolved(
                     where[0],
                     where[1],
@@ -768,7 +771,7 @@ class _Builder:
             return
         target = self.index.call_target(fq)
         if target is None:
-            if command is not None:
+            if command is not None and _WORKERISH.search(command.text):
                 self._unresolved(where[0], where[1], f"runs {entry}, which forklint cannot follow")
             return
         inner = self._function_dispatch(target)
@@ -801,7 +804,8 @@ class _Builder:
             return
         chain = self.starts.dispatch(root, argv)
         if isinstance(chain, str):
-            self._unresolved(command.path, command.line, f"runs flask, and {chain}")
+            if _WORKERISH.search(command.text):
+                self._unresolved(command.path, command.line, f"runs flask, and {chain}")
         elif chain is not None:
             self._cli_launch(
                 chain,
