@@ -58,21 +58,41 @@ class Resets:
             for reset in (*world.global_resets, *parent.resets):
                 effects |= self.reset_effects(reset)
             frozen = frozenset(effects)
-            # only what surely runs before the fork: a call under a condition may never run
+            # only what surely runs before the fork (a call under a condition may never run),
+            # and only the calls the FRK3xx rules are about
+            later = self._disposals_after(parent)
+            closes = self._closes(parent)
             for position, site in enumerate(parent.sites):
-                if site.conditional:
+                if site.conditional or not self._relevant(site):
                     continue
                 # a pool the parent itself disposes before forking holds no connection to inherit
-                later = self._parent_disposals(parent, position)
-                closed = self._closed_later(parent, position)
-                out.append(PreforkSite(parent, site, jobs, frozen | later, closed))
+                closed = self._closed_later(site, position, closes)
+                out.append(PreforkSite(parent, site, jobs, frozen | later[position], closed))
         self._sites = out
         return out
 
-    def _closed_later(self, parent: Parent, position: int) -> bool:
+    def _relevant(self, site: Site) -> bool:
+        target = site.target
+        return bool(
+            self.catalog.thread_start(target)
+            or self.catalog.fork_unsafe(target)
+            or self.ev.is_query(target)
+        )
+
+    def _closes(self, parent: Parent) -> dict[tuple[str, str], list[int]]:
+        """Positions of `x.close()`-like calls in the parent, by (module, receiver as written)."""
+        out: dict[tuple[str, str], list[int]] = {}
+        for position, site in enumerate(parent.sites):
+            receiver, _, method = site.call.callee.rpartition(".")
+            if method in _CLOSES and receiver and not site.conditional:
+                out.setdefault((site.module, receiver), []).append(position)
+        return out
+
+    def _closed_later(
+        self, site: Site, position: int, closes: dict[tuple[str, str], list[int]]
+    ) -> bool:
         """Whether the object the call at `position` makes is closed by a later call of the
         parent (`conn = connect(...)` ... `conn.close()` in the same scope)."""
-        site = parent.sites[position]
         f = self.index.modules[site.module]
         fn = next((fn for fn in f.functions if any(c is site.call for c in fn.calls)), None)
         assigns = fn.assigns if fn is not None else f.assigns
@@ -88,16 +108,15 @@ class Resets:
             stored = receiver_name(site.call.callee) or None
         if stored is None:
             return False
-        for later in parent.sites[position + 1 :]:
-            receiver, _, method = later.call.callee.rpartition(".")
-            if method in _CLOSES and receiver == stored and later.module == site.module:
-                return not later.conditional
-        return False
+        return any(p > position for p in closes.get((site.module, stored), ()))
 
-    def _parent_disposals(self, parent: Parent, position: int) -> frozenset[str]:
-        """Pools disposed in the parent after its call number `position`, before the fork."""
-        out: set[str] = set()
-        for site in parent.sites[position + 1 :]:
+    def _disposals_after(self, parent: Parent) -> list[frozenset[str]]:
+        """For each position, the pools the parent disposes after it, before the fork."""
+        out: list[frozenset[str]] = [frozenset()] * len(parent.sites)
+        seen: frozenset[str] = frozenset()
+        for position in range(len(parent.sites) - 1, -1, -1):
+            out[position] = seen
+            site = parent.sites[position]
             if site.conditional or not self.catalog.dispose(site.target):
                 continue
             receiver = site.call.callee.rpartition(".")[0]
@@ -110,8 +129,8 @@ class Resets:
                 None,
             )
             name = self.global_of(site.module, fn, receiver) if receiver else None
-            out.add(f"engine:{name or '*'}")
-        return frozenset(out)
+            seen = seen | {f"engine:{name or '*'}"}
+        return out
 
     # --- what after-fork code resets -----------------------------------------------------------
 

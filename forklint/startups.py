@@ -34,6 +34,8 @@ _GROUP_OBJECTS = {
     "typer.main.Typer": "typer",
     "flask_script.Manager": "flask-script",
 }
+# The last part of every decorator that makes a CLI command or group (cheap to test first).
+_CLI_DECORATOR_NAMES = frozenset({"group", "command", "option", "callback"})
 _FLASK_GROUP_CLASSES = frozenset({"flask.cli.FlaskGroup", "flask.cli.AppGroup"})
 _DJANGO_MAIN = frozenset(
     {"django.core.management.execute_from_command_line", "django.core.management.call_command"}
@@ -188,9 +190,12 @@ class Startups:
                 fq = f"{module}.{fn.qualname}"
                 for deco in fn.decorators:
                     self._decorated(module, f, fn, fq, deco)
-            for call, target in index.module_calls(module):
-                self._registration(module, None, call, target)
+            for call in f.calls:
+                if call.callee.endswith((".add_command", ".add_typer")):
+                    self._registration(module, None, call, "")
             for fn in f.functions:
+                if not any(c.callee.endswith((".add_command", ".add_typer")) for c in fn.calls):
+                    continue
                 for call, target in index.callees(f"{module}.{fn.qualname}"):
                     if call.callee.endswith((".add_command", ".add_typer")):
                         self._registration(module, fn, call, target)
@@ -210,6 +215,8 @@ class Startups:
         return node
 
     def _decorated(self, module: str, f: FileFacts, fn: FunctionFact, fq: str, deco) -> None:
+        if deco.name.rpartition(".")[2] not in _CLI_DECORATOR_NAMES:
+            return
         name = self.index.resolve(module, None, deco.name)
         kwargs = dict(deco.kwargs)
         if name in _CLICK_GROUPS or name in _CLICK_COMMANDS:
