@@ -34,6 +34,7 @@ class Site:
     target: str  # resolved callee
     trace: tuple[Step, ...]
     conditional: bool = False  # may not run: under a condition, or in code that may not run
+    loaded: int = 0  # how many project modules the parent had imported (its import_order) then
 
 
 @dataclass(frozen=True)
@@ -228,7 +229,10 @@ class _Run:
         conditional: bool = False,
     ) -> None:
         step = _step(f, call.loc.line, call.loc.column, call_text(f, call))
-        self.parent.sites.append(Site(f.module, call, target, trace + (step,), conditional))
+        loaded = len(self.parent.import_order)
+        self.parent.sites.append(
+            Site(f.module, call, target, trace + (step,), conditional, loaded)
+        )
         self.external_call(target)
         if self.catalog.dynamic_import(target):
             literal = call.args[0].strip('"') if call.args and call.args[0].startswith('"') else ""

@@ -7,7 +7,7 @@ from forklint.findings import Prefork
 from forklint.fixes import brief, prefork_fix
 from forklint.index import Step
 from forklint.jobs import Job
-from forklint.world import call_text
+from forklint.world import Parent, call_text
 
 CODE = "FRK102"
 CONFIGURE_CALL = "sqlalchemy.orm:configure_mappers"
@@ -20,7 +20,7 @@ def check(ev: Evidence) -> None:
             continue
         trace, modules = use
         f, fn = ev.index.functions[job.fq]
-        lacking = [p for p in parents if not any(modules <= snapshot for snapshot in p.configured)]
+        lacking = [p for p in parents if not any(modules <= s for s in configured(ev, p))]
         if not lacking:
             continue
         imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
@@ -31,6 +31,21 @@ def check(ev: Evidence) -> None:
             f"{fn.name} configures SQLAlchemy mappers in every work horse; {brief(fix.summary)}"
         )
         ev.add(CODE, f, fn.loc, fn.qualname, job.fq, trace, message, fix)
+
+
+def configured(ev: Evidence, parent: Parent) -> list[frozenset[str]]:
+    """The modules loaded each time the parent configured the mappers: an explicit
+    configure_mappers(), or its first ORM use (a query, a mapped class built), which configures
+    every mapper defined by then."""
+    snapshots = list(parent.configured)
+    for site in parent.sites:
+        if site.conditional:
+            continue
+        uses = ev.mapped_prefix(site.target) or ev.is_query(site.target)
+        if uses:
+            snapshots.append(frozenset(parent.import_order[: site.loaded]) | {"*orm-use*"})
+            break
+    return snapshots
 
 
 def orm_use(ev: Evidence, job: Job) -> tuple[tuple[Step, ...], set[str]] | None:

@@ -722,3 +722,36 @@ def test_pools_in_a_with_block_and_closed_connections_do_not_cross_the_fork(proj
         "shop/tasks.py": "from rq.decorators import job\n\n\n@job('default')\ndef go():\n    pass\n",
     }
     project.assert_expected(files, {"FRK302", "FRK303"})
+
+
+def test_a_parent_that_uses_the_orm_has_configured_the_mappers(project) -> None:
+    # SQLAlchemy configures every mapper defined so far on the first query or mapped object:
+    # a start-up that queries after importing the models configured them, without saying so
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": TASKS.replace("# {expect}", ""),
+        "worker.py": """
+            from rq import Worker
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session
+
+            import shop.tasks
+            from shop.models import Account
+
+            engine = create_engine("sqlite://")
+
+
+            def main():
+                with Session(engine) as session:
+                    session.query(Account).count()
+                engine.dispose()
+                Worker(["default"]).work()
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102", "FRK301"})
+    assert report.parents[0].label == "worker.py:main()"
