@@ -8,7 +8,6 @@ import errno
 import io
 import os
 import re
-import stat
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
@@ -17,6 +16,8 @@ from pathlib import Path
 
 from forklint.config import Config
 from forklint.findings import FileError
+from forklint.fsutil import FileProblem, link_text, read_head, read_regular, within
+from forklint.globs import compile_glob
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -75,7 +76,7 @@ class Excluder:
     """gitignore-style globs relative to the root: `name` matches at any depth, `a/b` is anchored."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self._rules = [rule for rule in map(_compile_glob, patterns) if rule is not None]
+        self._rules = [rule for rule in map(compile_glob, patterns) if rule is not None]
 
     def excluded(self, relpath: str, is_dir: bool) -> bool:
         """True when `relpath` or one of its parent directories matches a pattern."""
@@ -92,49 +93,6 @@ class Excluder:
         )
 
 
-def _compile_glob(pattern: str) -> tuple[re.Pattern[str], bool] | None:
-    pattern = pattern.strip().replace("\\", "/")
-    if not pattern or pattern.startswith("#"):
-        return None
-    dir_only = pattern.endswith("/")
-    pattern = pattern.rstrip("/")
-    anchored = "/" in pattern  # gitignore: a slash anywhere but at the end anchors to the root
-    pattern = pattern.lstrip("/")
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    if not pattern:
-        return None
-    regex = "" if anchored else "(?:.*/)?"
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            regex += "(?:.*/)?"
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            regex += "(?:/.*)?"
-            i += 3
-        elif pattern.startswith("**", i):
-            regex += ".*"
-            i += 2
-        elif pattern[i] == "*":
-            regex += "[^/]*"
-            i += 1
-        elif pattern[i] == "?":
-            regex += "[^/]"
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            regex += f"[{body}]"
-            i = end + 1
-        else:
-            regex += re.escape(pattern[i])
-            i += 1
-    return re.compile(regex), dir_only
-
-
 def make_excluder(config: Config) -> Excluder:
     base = config.exclude if config.exclude else DEFAULT_EXCLUDE
     return Excluder((*base, *config.extend_exclude))
@@ -146,28 +104,40 @@ class WalkedFile:
     relpath: str
     error: FileError | None = None
     outside: bool = False  # given on the command line from outside the root: relpath as given
+    # A symlink whose target lies outside the project: never read, only reported (error says so).
+    leaves_project: bool = False
+    is_dir: bool = False  # the link (or unreadable entry) stands for a directory
 
 
 def walk(
-    top: Path, relpath: str, excluder: Excluder, *, match_prefix: str | None = None
+    top: Path,
+    relpath: str,
+    excluder: Excluder,
+    *,
+    match_prefix: str | None = None,
+    boundary: Path | None = None,
 ) -> Iterator[WalkedFile]:
     """Every file under `top` (a directory), sorted, pruning excluded and virtualenv directories.
 
     `relpath` names `top` in the results ("" for the root). Exclusion is matched on
     `match_prefix` + the path below `top` (defaults to `relpath`). Symlinked directories are
-    followed once; one that leads back to a directory being walked is reported as a loop.
+    followed once; one that leads back to a directory being walked is reported as a loop. A
+    symlink (to a file or a directory) whose target is outside `boundary` (default: `top`) is
+    never followed: it comes back as an error entry with `leaves_project` set, so no caller
+    reads a file that is not the project's.
     """
     prefix = relpath if match_prefix is None else match_prefix
+    fence = os.path.realpath(boundary if boundary is not None else top)
     seen: set[tuple[int, int]] = set()
     # Symlinked directories wait until the real tree is walked, so a file reachable both ways
     # keeps its real path (and module name).
     deferred: list[_Pending] = []
-    yield from _walk_dir(top, relpath, prefix, excluder, frozenset(), seen, deferred)
+    yield from _walk_dir(top, relpath, prefix, excluder, fence, frozenset(), seen, deferred)
     while deferred:
         pending = sorted(deferred, key=lambda item: item[1])
         deferred.clear()
         for directory, rel, match, ancestors in pending:
-            yield from _walk_dir(directory, rel, match, excluder, ancestors, seen, deferred)
+            yield from _walk_dir(directory, rel, match, excluder, fence, ancestors, seen, deferred)
 
 
 _Pending = tuple[Path, str, str, frozenset[tuple[int, int]]]
@@ -178,6 +148,7 @@ def _walk_dir(
     relpath: str,
     match: str,
     excluder: Excluder,
+    fence: str,
     ancestors: frozenset[tuple[int, int]],
     seen: set[tuple[int, int]],
     deferred: list[_Pending],
@@ -187,7 +158,7 @@ def _walk_dir(
         key = (info.st_dev, info.st_ino)
         if key in ancestors:
             message = "symlink loop: the link leads back to a parent directory; skipped"
-            yield WalkedFile(directory, relpath, FileError(relpath, message))
+            yield WalkedFile(directory, relpath, FileError(relpath, message), is_dir=True)
             return
         if key in seen:  # reached before through another path: same files, same modules
             return
@@ -196,7 +167,7 @@ def _walk_dir(
             entries = sorted(scan, key=lambda e: e.name)
     except OSError as exc:
         error = FileError(relpath or ".", f"cannot read directory: {_reason(exc)}")
-        yield WalkedFile(directory, relpath, error)
+        yield WalkedFile(directory, relpath, error, is_dir=True)
         return
     ancestors = ancestors | {key}
     for entry in entries:
@@ -211,16 +182,29 @@ def _walk_dir(
             if excluder.matches(child_match, True) or os.path.exists(child / "pyvenv.cfg"):
                 continue
             if entry.is_symlink():
-                deferred.append((child, child_rel, child_match, ancestors))
+                if not within(child, fence):
+                    yield leaving(child, child_rel, is_dir=True)
+                else:
+                    deferred.append((child, child_rel, child_match, ancestors))
             else:
                 yield from _walk_dir(
-                    child, child_rel, child_match, excluder, ancestors, seen, deferred
+                    child, child_rel, child_match, excluder, fence, ancestors, seen, deferred
                 )
         elif not excluder.matches(child_match, False):
             if entry.is_symlink() and _symlink_loops(child):
                 yield WalkedFile(child, child_rel, FileError(child_rel, "symlink loop; skipped"))
+            elif entry.is_symlink() and not within(child, fence):
+                yield leaving(child, child_rel, is_dir=False)
             else:
                 yield WalkedFile(child, child_rel)
+
+
+def leaving(path: Path, relpath: str, *, is_dir: bool) -> WalkedFile:
+    """The entry for a symlink that leads out of the project: reported once, never read."""
+    what = "a folder" if is_dir else "a file"
+    target = link_text(path)
+    message = f"symlink to {what} outside the project ({target}); not followed"
+    return WalkedFile(path, relpath, FileError(relpath, message), leaves_project=True, is_dir=is_dir)
 
 
 def _symlink_loops(path: Path) -> bool:
@@ -243,7 +227,7 @@ def discover(paths: Sequence[Path], config: Config) -> Project:
     targets: set[str] = set()
 
     for walked in walk(root, "", excluder):
-        if walked.error is not None or walked.relpath.endswith(PYTHON_SUFFIXES):
+        if _is_python(walked.relpath) or _worth_reporting(walked):
             found.setdefault(walked.relpath, walked)
     if not paths:
         targets.update(found)
@@ -267,6 +251,12 @@ def _is_python(relpath: str) -> bool:
     return relpath.endswith(PYTHON_SUFFIXES)
 
 
+def _worth_reporting(walked: WalkedFile) -> bool:
+    """A walk error discovery reports: any, except a link out of the project to a non-Python file
+    (a README.md linked from a parent folder is not code forklint would have read)."""
+    return walked.error is not None and (not walked.leaves_project or walked.is_dir)
+
+
 def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]:
     """The files one command-line path stands for, excludes applied (also to a file named explicitly)."""
     absolute = Path(os.path.abspath(given))
@@ -287,9 +277,13 @@ def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]
         if excluder.excluded(match, is_dir):
             return
     outside = inside is None
+    if not outside and (link := _link_out(absolute, root)) is not None:
+        yield leaving(link, _relative_to(link, root) or link.name, is_dir=link.is_dir())
+        return
     if is_dir:
-        for walked in walk(absolute, relpath, excluder, match_prefix=match):
-            if walked.error is not None or _is_python(walked.relpath):
+        boundary = absolute if outside else root
+        for walked in walk(absolute, relpath, excluder, match_prefix=match, boundary=boundary):
+            if _is_python(walked.relpath) or _worth_reporting(walked):
                 yield replace(walked, outside=outside)
         return
     error = None
@@ -303,14 +297,25 @@ def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]
     yield WalkedFile(absolute, relpath, error, outside)
 
 
+def _link_out(path: Path, root: Path) -> Path | None:
+    """The first symlink on the way from `root` down to `path` that leads out of the project."""
+    if within(path, root):
+        return None
+    current = root  # `path` is below `root` as written (else it would be within it resolved)
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if current.is_symlink() and not within(current, root):
+            return current
+    return path
+
+
 def _python_script(path: str | Path) -> bool:
     """An extension-less file whose shebang runs Python."""
     if os.path.splitext(str(path))[1]:
         return False
     try:
-        with open(path, "rb") as handle:
-            first = handle.readline(200)
-    except OSError:
+        first = read_head(path, 200).partition(b"\n")[0]
+    except FileProblem:
         return True  # let the reader report why it cannot be read
     return first.startswith(b"#!") and b"python" in first
 
@@ -427,22 +432,15 @@ def read_bytes(
 ) -> tuple[bytes | None, FileError | None]:
     """The file's bytes; refuses what is not a regular file (a FIFO would block the run forever)."""
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            return None, FileError(relpath, "is a directory, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            return None, FileError(relpath, "not a regular file (device, socket or FIFO); skipped")
-        if info.st_size > limit:
-            return None, FileError(
-                relpath,
-                f"file is larger than {limit // (1024 * 1024)} MB ({info.st_size} bytes); skipped",
-            )
-        with open(path, "rb") as handle:
-            return handle.read(limit + 1), None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
+        return read_regular(path, limit), None
+    except FileProblem as problem:
+        if problem.kind in ("special", "size"):
+            return None, FileError(relpath, f"{problem}; skipped")
+        if problem.kind == "loop":
             return None, FileError(relpath, "symlink loop; skipped")
-        return None, FileError(relpath, f"cannot read file: {_reason(exc)}")
+        if problem.kind == "directory":
+            return None, FileError(relpath, str(problem))
+        return None, FileError(relpath, f"cannot read file: {problem}")
 
 
 def decode_source(data: bytes, relpath: str) -> tuple[str | None, FileError | None]:
