@@ -110,7 +110,9 @@ def find_root(start: Path) -> Path:
     start = Path(os.path.abspath(start))
     base = start if start.is_dir() else start.parent
     for directory in (base, *base.parents):
-        if (directory / "pyproject.toml").is_file() or (directory / ".git").exists():
+        # lexists: a pyproject.toml that is a FIFO or a dangling link still marks the root, and
+        # load_config then says what is wrong with it instead of silently using another root.
+        if os.path.lexists(directory / "pyproject.toml") or (directory / ".git").exists():
             return directory
     return base
 
@@ -147,7 +149,7 @@ def load_config(
     text = _read_settings(path)
     try:
         data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of thousands of digits
         raise ConfigError(f"{path}: invalid TOML ({exc})") from None
     except RecursionError:
         raise ConfigError(f"{path}: invalid TOML (arrays or tables nested too deeply)") from None
