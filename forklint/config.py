@@ -6,6 +6,7 @@ import json
 import keyword
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -108,13 +109,24 @@ def find_root(start: Path) -> Path:
     """The nearest directory upward holding pyproject.toml or .git; failing both, `start`'s directory."""
     # Not resolved: `leak.py -> /etc/passwd` must not make /etc the project.
     start = Path(os.path.abspath(start))
-    base = start if start.is_dir() else start.parent
+    base = start if _is_dir_or_hidden(start) else start.parent
     for directory in (base, *base.parents):
         # lexists: a pyproject.toml that is a FIFO or a dangling link still marks the root, and
         # load_config then says what is wrong with it instead of silently using another root.
-        if os.path.lexists(directory / "pyproject.toml") or (directory / ".git").exists():
+        if os.path.lexists(directory / "pyproject.toml") or os.path.exists(directory / ".git"):
             return directory
     return base
+
+
+def _is_dir_or_hidden(path: Path) -> bool:
+    """A directory, or a path forklint may not look at (a folder below one `nobody` cannot
+    search): taken as a folder, whose walk then says once that it cannot be read."""
+    try:
+        return stat.S_ISDIR(os.stat(path).st_mode)
+    except PermissionError:
+        return True
+    except OSError:
+        return False
 
 
 def is_known_code(code: str) -> bool:

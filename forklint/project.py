@@ -278,7 +278,7 @@ def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]
             return
     outside = inside is None
     if not outside and (link := _link_out(absolute, root)) is not None:
-        yield leaving(link, _relative_to(link, root) or link.name, is_dir=link.is_dir())
+        yield leaving(link, _relative_to(link, root) or link.name, is_dir=os.path.isdir(link))
         return
     if is_dir:
         boundary = absolute if outside else root
@@ -304,7 +304,7 @@ def _link_out(path: Path, root: Path) -> Path | None:
     current = root  # `path` is below `root` as written (else it would be within it resolved)
     for part in path.relative_to(root).parts:
         current = current / part
-        if current.is_symlink() and not within(current, root):
+        if os.path.islink(current) and not within(current, root):
             return current
     return path
 
@@ -347,7 +347,7 @@ def _source_roots(root: Path, config: Config, found: dict[str, WalkedFile]) -> t
     if config.src:
         roots.update(_normalise(src) for src in config.src)
     else:
-        if (root / "src").is_dir() and "src" not in package_dirs:
+        if os.path.isdir(root / "src") and "src" not in package_dirs:
             roots.add("src")
         for directory in package_dirs:
             parent = directory.rpartition("/")[0] if "/" in directory else ""
@@ -388,7 +388,7 @@ def _outside_module_name(path: Path) -> tuple[str, bool]:
     is_package = stem == "__init__"
     parts = [] if is_package else [stem]
     directory = path.parent
-    while (directory / "__init__.py").is_file() or (directory / "__init__.pyi").is_file():
+    while os.path.isfile(directory / "__init__.py") or os.path.isfile(directory / "__init__.pyi"):
         parts.insert(0, directory.name)
         if directory.parent == directory:
             break

@@ -58,7 +58,7 @@ def write_prefork(path: Path, prefork: Prefork) -> None:
             "add the table printed by `forklint prefork` to the file it points to"
         )
     try:
-        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8") if path.exists() else ""
+        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8") if os.path.lexists(path) else ""
     except FileProblem as problem:
         raise EditError(f"{path}: cannot read ({problem})") from None
     except UnicodeDecodeError as exc:

@@ -68,7 +68,7 @@ def repo_root(root: str) -> Path:
     """The git checkout enclosing the project root, else the project root itself."""
     base = Path(root)
     for directory in (base, *base.parents):
-        if (directory / ".git").exists():
+        if os.path.exists(directory / ".git"):  # not Path.exists: it raises on a hidden folder
             return directory
     return base
 
