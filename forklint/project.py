@@ -88,9 +88,7 @@ class Excluder:
 
     def matches(self, relpath: str, is_dir: bool) -> bool:
         """True when `relpath` itself matches (the walk has already pruned excluded parents)."""
-        return any(
-            (is_dir or not dir_only) and regex.fullmatch(relpath) for regex, dir_only in self._rules
-        )
+        return any((is_dir or not glob.dir_only) and glob.matches(relpath) for glob in self._rules)
 
 
 def make_excluder(config: Config) -> Excluder:
