@@ -23,7 +23,7 @@ from forklint.config import (
 )
 from forklint.commands import PREFORK_WORKER, STOCK_WORKERS, with_prefork_worker
 from forklint.findings import Report
-from forklint.fsutil import FileProblem, atomic_write
+from forklint.fsutil import FileProblem, append, atomic_write
 from forklint.pyproject_edit import EditError, render_table, write_prefork
 from forklint.report import render, statistics
 from forklint.report.common import encode_output, printable, relative_to
@@ -359,7 +359,11 @@ def _emit(text: str, output_file: Path | None, color: bool) -> None:
     try:
         atomic_write(output_file, encode_output(text))
     except FileProblem as problem:
-        raise Failure(f"cannot write --output-file {output_file}: {problem}") from None
+        # /dev/stdout is a symlink, /dev/null a device: neither can be replaced by a rename.
+        hint = ""
+        if problem.kind in ("link", "special"):
+            hint = "; leave out --output-file to write to stdout"
+        raise Failure(f"cannot write --output-file {output_file}: {problem}{hint}") from None
 
 
 def _write(text: str, stream: Any) -> None:
@@ -380,17 +384,18 @@ def _write(text: str, stream: Any) -> None:
 
 def _append(path: Path, text: str) -> None:
     try:
-        with path.open("ab") as handle:
-            handle.write(encode_output(text))
-    except OSError as exc:
-        raise Failure(f"cannot write GITHUB_STEP_SUMMARY {path}: {exc.strerror or exc}") from None
+        append(path, encode_output(text))
+    except FileProblem as problem:
+        raise Failure(f"cannot write GITHUB_STEP_SUMMARY {path}: {problem}") from None
 
 
 def config_toml(config: Config) -> str:
     """The effective configuration as a `[tool.forklint]` table (unset keys as comments)."""
+    source = str(config.source) if config.source else "defaults (no [tool.forklint] found)"
+    # printable: a folder name holding a line break must not end the comment (and the TOML).
     lines = [
-        f"# root: {config.root}",
-        f"# settings from: {config.source if config.source else 'defaults (no [tool.forklint] found)'}",
+        f"# root: {printable(str(config.root))}",
+        f"# settings from: {printable(source)}",
         "[tool.forklint]",
     ]
     tables = []

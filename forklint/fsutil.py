@@ -22,6 +22,8 @@ class FileProblem(Exception):
 
 
 def _os_problem(exc: OSError) -> FileProblem:
+    if exc.errno == errno.ENXIO:  # opening a unix socket, or a FIFO without a reader
+        return FileProblem("not a regular file (device, socket or FIFO)", "special")
     return FileProblem(reason(exc), "loop" if exc.errno == errno.ELOOP else "os")
 
 
@@ -125,12 +127,16 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
         if stat.S_ISLNK(info.st_mode):
             where = link_text(target)
             if not os.path.exists(target):
-                raise FileProblem(f"is a dangling symlink (to {where}); refusing to create its target")
-            raise FileProblem(f"is a symlink (to {where}); refusing to write through it")
+                raise FileProblem(
+                    f"is a dangling symlink (to {where}); refusing to create its target", "link"
+                )
+            raise FileProblem(f"is a symlink (to {where}); refusing to write through it", "link")
         if stat.S_ISDIR(info.st_mode):
-            raise FileProblem("is a directory, not a file")
+            raise FileProblem("is a directory, not a file", "directory")
         if not stat.S_ISREG(info.st_mode):
-            raise FileProblem("not a regular file (device, socket or FIFO); refusing to write to it")
+            raise FileProblem(
+                "not a regular file (device, socket or FIFO); refusing to write to it", "special"
+            )
     if not os.path.isdir(directory):
         raise FileProblem(f"no such directory {directory}")
     name = os.path.basename(target)
@@ -158,6 +164,29 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             pass
         raise
     _sync_directory(directory)
+
+
+def append(path: str | os.PathLike[str], data: bytes) -> None:
+    """Add `data` at the end of the regular file at `path` (created when missing); never blocks.
+
+    For files another program hands over to be appended to, such as $GITHUB_STEP_SUMMARY: a
+    FIFO there would block the run until something reads it, so it is refused.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NONBLOCK | os.O_NOCTTY
+    try:
+        fd = os.open(path, flags | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except OSError as exc:
+        raise _os_problem(exc) from None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise FileProblem("not a regular file (device, socket or FIFO)", "special")
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError as exc:
+        raise _os_problem(exc) from None
+    finally:
+        os.close(fd)
 
 
 def _default_mode() -> int:

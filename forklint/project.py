@@ -141,6 +141,17 @@ def walk(
 _Pending = tuple[Path, str, str, frozenset[tuple[int, int]]]
 
 
+@dataclass
+class _Frame:
+    """One open directory of the walk: its entries still to visit, and where it sits."""
+
+    entries: Iterator[os.DirEntry[str]]
+    directory: Path
+    relpath: str
+    match: str
+    ancestors: frozenset[tuple[int, int]]
+
+
 def _walk_dir(
     directory: Path,
     relpath: str,
@@ -151,27 +162,23 @@ def _walk_dir(
     seen: set[tuple[int, int]],
     deferred: list[_Pending],
 ) -> Iterator[WalkedFile]:
-    try:
-        info = directory.stat()
-        key = (info.st_dev, info.st_ino)
-        if key in ancestors:
-            message = "symlink loop: the link leads back to a parent directory; skipped"
-            yield WalkedFile(directory, relpath, FileError(relpath, message), is_dir=True)
-            return
-        if key in seen:  # reached before through another path: same files, same modules
-            return
-        seen.add(key)
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
-    except OSError as exc:
-        error = FileError(relpath or ".", f"cannot read directory: {_reason(exc)}")
-        yield WalkedFile(directory, relpath, error, is_dir=True)
-        return
-    ancestors = ancestors | {key}
-    for entry in entries:
-        child_rel = f"{relpath}/{entry.name}" if relpath else entry.name
-        child_match = f"{match}/{entry.name}" if match else entry.name
-        child = directory / entry.name
+    # Depth first with a stack of its own, not by recursion: a tree thousands of folders deep
+    # (git allows it) would exhaust Python's recursion limit.
+    stack: list[_Frame] = []
+    opened = _open(directory, relpath, match, ancestors, seen)
+    if isinstance(opened, WalkedFile):
+        yield opened
+    elif opened is not None:
+        stack.append(opened)
+    while stack:
+        frame = stack[-1]
+        entry = next(frame.entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        child_rel = f"{frame.relpath}/{entry.name}" if frame.relpath else entry.name
+        child_match = f"{frame.match}/{entry.name}" if frame.match else entry.name
+        child = frame.directory / entry.name
         try:
             is_dir = entry.is_dir()  # follows symlinks; a dangling or looping link is "not a dir"
         except OSError:
@@ -183,11 +190,13 @@ def _walk_dir(
                 if not within(child, fence):
                     yield leaving(child, child_rel, is_dir=True)
                 else:
-                    deferred.append((child, child_rel, child_match, ancestors))
-            else:
-                yield from _walk_dir(
-                    child, child_rel, child_match, excluder, fence, ancestors, seen, deferred
-                )
+                    deferred.append((child, child_rel, child_match, frame.ancestors))
+                continue
+            opened = _open(child, child_rel, child_match, frame.ancestors, seen)
+            if isinstance(opened, WalkedFile):
+                yield opened
+            elif opened is not None:
+                stack.append(opened)
         elif not excluder.matches(child_match, False):
             if entry.is_symlink() and _symlink_loops(child):
                 yield WalkedFile(child, child_rel, FileError(child_rel, "symlink loop; skipped"))
@@ -195,6 +204,32 @@ def _walk_dir(
                 yield leaving(child, child_rel, is_dir=False)
             else:
                 yield WalkedFile(child, child_rel)
+
+
+def _open(
+    directory: Path,
+    relpath: str,
+    match: str,
+    ancestors: frozenset[tuple[int, int]],
+    seen: set[tuple[int, int]],
+) -> _Frame | WalkedFile | None:
+    """The directory's sorted entries as a frame; an error entry when it cannot be read or loops
+    back to a parent; None when it was walked before through another path."""
+    try:
+        info = directory.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in ancestors:
+            message = "symlink loop: the link leads back to a parent directory; skipped"
+            return WalkedFile(directory, relpath, FileError(relpath, message), is_dir=True)
+        if key in seen:  # reached before through another path: same files, same modules
+            return None
+        seen.add(key)
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        error = FileError(relpath or ".", f"cannot read directory: {_reason(exc)}")
+        return WalkedFile(directory, relpath, error, is_dir=True)
+    return _Frame(iter(entries), directory, relpath, match, ancestors | {key})
 
 
 def leaving(path: Path, relpath: str, *, is_dir: bool) -> WalkedFile:
