@@ -10,11 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from forklint.findings import Finding, Report
-from forklint.fsutil import FileProblem, atomic_write, read_regular
+from forklint.fsutil import FileProblem, atomic_write, leads_out, link_text, read_regular
 
 SCHEMA = "forklint-baseline/1"
-# ~150 bytes a finding: a million findings. Anything bigger is not a baseline forklint wrote.
-MAX_BASELINE_BYTES = 256 * 1024 * 1024
+# ~150 bytes a finding: 400,000 findings. Anything bigger is not a baseline forklint wrote (and
+# the file may come with a pull request: parsing it must not take gigabytes).
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 
 class BaselineError(Exception):
@@ -61,9 +62,18 @@ class Baseline:
     paths: dict[str, str]  # fingerprint -> the file it was recorded in
 
 
-def read(path: Path) -> Baseline:
-    """The baseline recorded in the file at `path`; any problem is a one-line BaselineError."""
+def read(path: Path, root: Path | None = None) -> Baseline:
+    """The baseline recorded in the file at `path`; any problem is a one-line BaselineError.
+
+    A path inside the project `root` that a symlink leads out of it is refused: the file is
+    not the project's.
+    """
     recreate = f"recreate it with --write-baseline {path}"
+    if root is not None and leads_out(path, root):
+        raise BaselineError(
+            f"{path}: a symlink to a file outside the project ({link_text(path)}); "
+            "forklint reads only the project's own files"
+        )
     try:
         data = json.loads(read_regular(path, MAX_BASELINE_BYTES).decode("utf-8"))
     except FileProblem as problem:

@@ -177,6 +177,8 @@ def check(
         return
     fmt = config.format
     targets = paths or (Path.cwd(),)
+    # Read before the analysis: a bad baseline fails in a moment, not after the whole run.
+    recorded = _read_baseline(baseline_file, config.root) if baseline_file is not None else None
     report = _analyse(targets, config, jobs, cache=not no_cache)
     _print_errors(report, fmt)
     if write_baseline is not None:
@@ -187,8 +189,8 @@ def check(
         if not quiet:
             click.echo(f"forklint: wrote {count} findings to baseline {write_baseline}", err=True)
         return
-    if baseline_file is not None:
-        report = _apply_baseline(report, baseline_file, targets, quiet)
+    if recorded is not None:
+        report = _apply_baseline(report, recorded, targets, quiet)
     if fmt in ("text", "concise"):
         report = relative_to(report, Path.cwd().resolve())
     if fmt == "concise" and not quiet and not show_statistics:
@@ -322,11 +324,16 @@ def _print_errors(report: Report, fmt: str) -> None:
         click.echo(f"error: {printable(str(error))}", err=True)
 
 
-def _apply_baseline(report: Report, path: Path, paths: Sequence[Path], quiet: bool) -> Report:
+def _read_baseline(path: Path, root: Path) -> baseline.Baseline:
     try:
-        recorded = baseline.read(path)
+        return baseline.read(path, root)
     except baseline.BaselineError as exc:
         raise Failure(str(exc)) from None
+
+
+def _apply_baseline(
+    report: Report, recorded: baseline.Baseline, paths: Sequence[Path], quiet: bool
+) -> Report:
     root = Path(report.root)
     checked = [
         p.resolve().relative_to(root).as_posix() for p in paths if p.resolve().is_relative_to(root)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from forklint.findings import Prefork
-from forklint.fsutil import FileProblem, link_text, read_regular, within
+from forklint.fsutil import FileProblem, leads_out, link_text, read_regular
 from forklint.globs import GlobError, compile_glob
 
 if sys.version_info >= (3, 11):
@@ -150,14 +150,13 @@ def load_config(
     """
     root = root.resolve()
     path = config_file if config_file is not None else root / "pyproject.toml"
-    if config_file is None:
-        if not os.path.lexists(path):
-            return Config(root=root)
-        if not within(path, root):
-            raise ConfigError(
-                f"{path}: a symlink to a file outside the project ({link_text(path)}); "
-                "forklint reads only the project's own files"
-            )
+    if config_file is None and not os.path.lexists(path):
+        return Config(root=root)
+    if leads_out(path, root):  # pyproject.toml, or --config in the project, linked elsewhere
+        raise ConfigError(
+            f"{path}: a symlink to a file outside the project ({link_text(path)}); "
+            "forklint reads only the project's own files"
+        )
     text = _read_settings(path)
     try:
         data = tomllib.loads(text)

@@ -95,6 +95,15 @@ def within(path: str | os.PathLike[str], directory: str | os.PathLike[str]) -> b
     return real == base or real.startswith(base.rstrip(os.sep) + os.sep)
 
 
+def leads_out(path: str | os.PathLike[str], root: str | os.PathLike[str]) -> bool:
+    """True when `path` is inside `root` as written but a symlink on the way takes it outside:
+    a file the project only pretends to hold (`baseline.json -> ~/.docker/config.json`)."""
+    written = os.path.abspath(path)
+    base = os.path.abspath(root)
+    inside = written == base or written.startswith(base.rstrip(os.sep) + os.sep)
+    return inside and not within(written, base)
+
+
 def link_text(path: str | os.PathLike[str]) -> str:
     """What the symlink at `path` says it points to (as committed), for messages."""
     try:
@@ -137,6 +146,9 @@ def atomic_write(path: str | os.PathLike[str], data: bytes) -> None:
             raise FileProblem(
                 "not a regular file (device, socket or FIFO); refusing to write to it", "special"
             )
+        if not os.access(target, os.W_OK):
+            # A rename would replace it anyway (the folder is writable): respect the read-only bit.
+            raise FileProblem("permission denied (the file is read-only)")
     if not os.path.isdir(directory):
         raise FileProblem(f"no such directory {directory}")
     name = os.path.basename(target)

@@ -105,3 +105,22 @@ def test_links_inside_the_project_are_still_followed(tmp_path: Path) -> None:
         "real/impl.py:1:7: FRK001 cannot parse real/impl.py: invalid syntax; the rest of the "
         "project was analysed without it",
     ]
+
+
+def test_a_config_or_baseline_in_the_project_that_links_out_is_refused(project: Path) -> None:
+    home = project.parent / "home"
+    (home / "docker.json").write_text('{"auths": {"x": {"auth": "c2VjcmV0"}}}', encoding="utf-8")
+    (home / "settings.toml").write_text('[tool.forklint]\nselect = ["FRK9"]\n', encoding="utf-8")
+    (project / "base.json").symlink_to(home / "docker.json")
+    (project / "forklint.toml").symlink_to(home / "settings.toml")
+    assert one_error_line(run("--baseline", "base.json", cwd=project)) == (
+        f"forklint: base.json: a symlink to a file outside the project ({home / 'docker.json'}); "
+        "forklint reads only the project's own files"
+    )
+    assert one_error_line(run("--config", "forklint.toml", cwd=project)) == (
+        f"forklint: forklint.toml: a symlink to a file outside the project "
+        f"({home / 'settings.toml'}); forklint reads only the project's own files"
+    )
+    # Named as what it is, a file outside the project, it is the user's to choose.
+    outside = run("--baseline", str(home / "docker.json"), cwd=project)
+    assert "not a forklint baseline" in one_error_line(outside)

@@ -218,3 +218,21 @@ def test_written_files_are_complete(project: Path) -> None:
     done = forklint("--format", "sarif", "--output-file", "out.sarif", cwd=project)
     assert done.returncode == 1 and done.stdout == b""
     assert json.loads((project / "out.sarif").read_text(encoding="utf-8"))["runs"][0]["results"]
+
+
+def test_a_read_only_file_in_a_writable_folder_is_left_alone(world_readable: Path) -> None:
+    """A rename could replace it; the read-only bit says not to (as `nobody`: root may write)."""
+    project = write_files(
+        world_readable / "shop",
+        {"pyproject.toml": PYPROJECT, "app/__init__.py": "", "app/tasks.py": TASKS},
+    )
+    for path in project.rglob("*"):
+        path.chmod(0o777 if path.is_dir() else 0o644)
+    project.chmod(0o777)
+    (project / "pyproject.toml").chmod(0o444)
+    line = one_error_line(forklint_as(NOBODY, "prefork", "--write", cwd=project))
+    assert line == (
+        f"forklint: {project / 'pyproject.toml'}: cannot write (permission denied (the file is "
+        "read-only)); the file was left as it was"
+    )
+    assert (project / "pyproject.toml").read_text(encoding="utf-8") == PYPROJECT
