@@ -17,7 +17,7 @@ from pathlib import Path
 from forklint.config import Config
 from forklint.findings import FileError
 from forklint.fsutil import FileProblem, link_text, read_head, read_regular, within
-from forklint.globs import compile_glob
+from forklint.globs import GlobSet, compile_glob
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -76,7 +76,7 @@ class Excluder:
     """gitignore-style globs relative to the root: `name` matches at any depth, `a/b` is anchored."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self._rules = [rule for rule in map(compile_glob, patterns) if rule is not None]
+        self._globs = GlobSet([rule for rule in map(compile_glob, patterns) if rule is not None])
 
     def excluded(self, relpath: str, is_dir: bool) -> bool:
         """True when `relpath` or one of its parent directories matches a pattern."""
@@ -88,7 +88,7 @@ class Excluder:
 
     def matches(self, relpath: str, is_dir: bool) -> bool:
         """True when `relpath` itself matches (the walk has already pruned excluded parents)."""
-        return any((is_dir or not glob.dir_only) and glob.matches(relpath) for glob in self._rules)
+        return self._globs.matches(relpath, is_dir)
 
 
 def make_excluder(config: Config) -> Excluder:

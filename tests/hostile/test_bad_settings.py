@@ -56,6 +56,8 @@ CONFIGS: list[tuple[str, str | bytes, str]] = [
     ("not-utf8", b"[tool.forklint]\nsrc = ['\xff']\n", "cannot read config file"),
     ("long-key", "[tool.forklint]\n" + "k" * 1_000_000 + " = 1\n", "characters)`; valid keys are"),
     ("control-key", '[tool.forklint]\n"a\\u001b[31m\\nb" = 1\n', "unknown key `tool.forklint.a\\x1b[31m\\nb`"),
+    ("too-many-globs", "[tool.forklint]\nextend-exclude = [" + ", ".join(f'"g{i}"' for i in range(129)) + "]\n", "`tool.forklint.extend-exclude` has 129 globs; forklint takes at most 128"),
+    ("too-many-pfi", "[tool.forklint.per-file-ignores]\n" + "".join(f'"g{i}" = ["FRK1"]\n' for i in range(129)), "`tool.forklint.per-file-ignores` has 129 globs"),
     ("long-entry", '[tool.forklint.prefork]\nimports = ["' + "x y" * 100_000 + '"]\n', "characters) must look like"),
 ]
 

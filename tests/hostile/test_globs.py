@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from forklint.globs import GlobError, compile_glob
+from forklint.globs import GlobError, GlobSet, compile_glob
 
 # Each took seconds per path, or more, as one backtracking regex of the whole pattern.
 PATHOLOGICAL = [
@@ -70,3 +70,35 @@ def test_folder_only_blank_and_comment_patterns() -> None:
 def test_a_reversed_range_is_an_error(pattern: str) -> None:
     with pytest.raises(GlobError, match=r"^bad character range"):
         compile_glob(pattern)
+
+
+PATTERNS = [
+    ".git", "*.egg-info", "build/", "node_modules", "/tests", "app/**", "a/**/b", "**/gen_*.py",
+    "docs/*/out", "x[ab]?", "*_pb2.py", "migrations/", "**/fixtures/**", "src/*/vendor/",
+]
+WALKED = [
+    ("app", True), ("app/x.py", False), ("a/b", True), ("a/q/r/b", False), ("lib/gen_x.py", False),
+    ("docs/en/out", True), ("xaz", False), ("p/q_pb2.py", False), ("p/migrations", True),
+    ("p/migrations", False), ("t/fixtures/f/g.py", False), ("src/m/vendor", True),
+    ("src/m/vendor", False), ("tests", True), ("q/tests", True), ("build", True), ("build", False),
+    ("ok/fine.py", False), (".git", True), ("x/y/z.egg-info", True),
+]
+
+
+def test_a_glob_set_answers_like_its_globs_one_by_one() -> None:
+    globs = [g for g in map(compile_glob, PATTERNS) if g is not None]
+    together = GlobSet(globs)
+    for path, is_dir in WALKED:
+        alone = any((is_dir or not g.dir_only) and g.matches(path) for g in globs)
+        assert together.matches(path, is_dir) == alone, path
+    assert {p for p, d in WALKED if together.matches(p, d)} >= {"app", "xaz", "build", ".git"}
+
+
+def test_many_globs_cost_a_little_per_entry() -> None:
+    """What `extend-exclude` may hold at most (128), in the slowest form: never a name only."""
+    together = GlobSet([compile_glob(f"**/x*/**/*a{i}*b*c") for i in range(128)])  # type: ignore[misc]
+    paths = [f"p{i % 50}/q{i % 7}/r/m{i}.py" for i in range(2000)]
+    started = time.process_time()
+    for path in paths:
+        assert not together.matches(path, False)
+    assert (time.process_time() - started) / len(paths) < 0.002  # ~0.3 ms here
