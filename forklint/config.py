@@ -258,7 +258,7 @@ def _check_codes(values: dict[str, Any], prefix: str, where: str) -> None:
         for key in ("select", "ignore", "extend-select")
     ]
     for glob, codes in values.get("per_file_ignores", ()):
-        lists.append((f"per-file-ignores.{json.dumps(glob)}", codes))
+        lists.append((f"per-file-ignores.{_clip(json.dumps(glob))}", codes))
     for key, codes in lists:
         for code in codes:
             if not is_known_code(code):
@@ -289,7 +289,8 @@ def _convert(value: Any, kind: str, name: str, where: str) -> Any:
             raise ConfigError(f"{where}: `{name}` must be a table of glob = [codes]")
         _check_count(value, name, where)
         return tuple(
-            (k, _convert(v, "strings", f"{name}.{json.dumps(k)}", where)) for k, v in value.items()
+            (k, _convert(v, "strings", f"{name}.{_clip(json.dumps(k))}", where))
+            for k, v in value.items()
         )
     if kind == "prefork":
         if not isinstance(value, dict):
