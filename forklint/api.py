@@ -52,8 +52,9 @@ def check(
     project = discover(paths, config)
     try:
         catalog = load_catalog(config)
-    except CatalogError as exc:
-        raise ConfigError(str(exc)) from None
+    except CatalogError as exc:  # e.g. a heavy-calls entry the catalog lists as fork-unsafe
+        where = f"{config.source}: " if config.source is not None else ""
+        raise ConfigError(f"{where}{exc}") from None
     facts = extract_all(project, jobs, FactCache() if cache else None)
     errors: list[FileError] = [f.error for f in project.files if f.error is not None]
     errors += [ff.error for ff in facts if ff.error is not None]

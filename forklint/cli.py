@@ -23,18 +23,21 @@ from forklint.config import (
 )
 from forklint.commands import PREFORK_WORKER, STOCK_WORKERS, with_prefork_worker
 from forklint.findings import Report
+from forklint.fsutil import FileProblem, append, atomic_write
 from forklint.pyproject_edit import EditError, render_table, write_prefork
 from forklint.report import render, statistics
-from forklint.report.common import printable, relative_to
+from forklint.report.common import encode_output, printable, relative_to
 from forklint.report.github import error_annotation, step_summary
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _PATHS = click.Path(exists=True, path_type=Path)
-_FILE = click.Path(dir_okay=False, path_type=Path)
+# Files are checked where they are read or written, so that a missing, odd (a directory, a FIFO)
+# or unreadable one is one line naming it, not click's usage block.
+_FILE = click.Path(path_type=Path)
 _CONFIG = click.option(
     "--config",
     "config_file",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    type=_FILE,
     help="Settings from this file: a pyproject.toml, or a TOML file with the keys at top level.",
 )
 
@@ -174,20 +177,20 @@ def check(
         return
     fmt = config.format
     targets = paths or (Path.cwd(),)
+    # Read before the analysis: a bad baseline fails in a moment, not after the whole run.
+    recorded = _read_baseline(baseline_file, config.root) if baseline_file is not None else None
     report = _analyse(targets, config, jobs, cache=not no_cache)
     _print_errors(report, fmt)
     if write_baseline is not None:
         try:
             count = baseline.write(write_baseline, report.findings)
-        except OSError as exc:
-            raise Failure(
-                f"cannot write baseline {write_baseline}: {exc.strerror or exc}"
-            ) from None
+        except FileProblem as problem:
+            raise Failure(f"cannot write baseline {write_baseline}: {problem}") from None
         if not quiet:
             click.echo(f"forklint: wrote {count} findings to baseline {write_baseline}", err=True)
         return
-    if baseline_file is not None:
-        report = _apply_baseline(report, baseline_file, targets, quiet)
+    if recorded is not None:
+        report = _apply_baseline(report, recorded, targets, quiet)
     if fmt in ("text", "concise"):
         report = relative_to(report, Path.cwd().resolve())
     if fmt == "concise" and not quiet and not show_statistics:
@@ -248,7 +251,9 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
         "# and start the worker with:"
     )
     for hint in _worker_hints(config, report):
-        click.echo(f"#   {hint}")
+        # Command lines come from the project's Procfiles and scripts: no escape sequence of
+        # theirs reaches the terminal.
+        click.echo(f"#   {printable(hint)}")
     click.echo(render_table(table), nl=False)
     if write:
         target = config.root / "pyproject.toml"
@@ -256,7 +261,7 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
             write_prefork(target, table)
         except EditError as exc:
             raise Failure(str(exc)) from None
-        click.echo(f"forklint: updated [tool.forklint.prefork] in {target}", err=True)
+        click.echo(f"forklint: updated [tool.forklint.prefork] in {printable(str(target))}", err=True)
 
 
 try:
@@ -312,18 +317,25 @@ def _worker_hints(config: Config, report: Report) -> list[str]:
 
 def _print_errors(report: Report, fmt: str) -> None:
     if fmt == "github":  # annotations name files relative to the repository, as GitHub needs
-        for error in report.errors:
-            click.echo(error_annotation(report.root, error), err=True)
+        _write(
+            "".join(error_annotation(report.root, error) + "\n" for error in report.errors),
+            sys.stderr,
+        )
         return
     for error in relative_to(report, Path.cwd().resolve()).errors:
         click.echo(f"error: {printable(str(error))}", err=True)
 
 
-def _apply_baseline(report: Report, path: Path, paths: Sequence[Path], quiet: bool) -> Report:
+def _read_baseline(path: Path, root: Path) -> baseline.Baseline:
     try:
-        recorded = baseline.read(path)
+        return baseline.read(path, root)
     except baseline.BaselineError as exc:
         raise Failure(str(exc)) from None
+
+
+def _apply_baseline(
+    report: Report, recorded: baseline.Baseline, paths: Sequence[Path], quiet: bool
+) -> Report:
     root = Path(report.root)
     checked = [
         p.resolve().relative_to(root).as_posix() for p in paths if p.resolve().is_relative_to(root)
@@ -348,27 +360,51 @@ def _colour(output_file: Path | None) -> bool:
 
 def _emit(text: str, output_file: Path | None, color: bool) -> None:
     if output_file is None:
-        click.echo(text, nl=False, color=color)
+        if color:
+            click.echo(text, nl=False, color=True)
+        else:
+            _write(text, sys.stdout)
         return
     try:
-        output_file.write_text(text, encoding="utf-8", errors="backslashreplace")
-    except OSError as exc:
-        raise Failure(f"cannot write --output-file {output_file}: {exc.strerror or exc}") from None
+        atomic_write(output_file, encode_output(text))
+    except FileProblem as problem:
+        # /dev/stdout is a symlink, /dev/null a device: neither can be replaced by a rename.
+        hint = ""
+        if problem.kind in ("link", "special"):
+            hint = "; leave out --output-file to write to stdout"
+        raise Failure(f"cannot write --output-file {output_file}: {problem}{hint}") from None
+
+
+def _write(text: str, stream: Any) -> None:
+    """`text` as bytes, not through click.echo: echo drops ANSI sequences when the stream is not a
+    terminal, so `--format github` into a pipe would name `ansi\x1b[31mred.py` as `ansired.py`, a
+    file that does not exist. Renderers have already escaped what a terminal must not see."""
+    if not text:
+        return
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a text-only stream (a test's StringIO)
+        stream.write(encode_output(text).decode("utf-8", "backslashreplace"))
+        stream.flush()
+        return
+    stream.flush()
+    buffer.write(encode_output(text))
+    buffer.flush()
 
 
 def _append(path: Path, text: str) -> None:
     try:
-        with path.open("a", encoding="utf-8", errors="backslashreplace") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise Failure(f"cannot write GITHUB_STEP_SUMMARY {path}: {exc.strerror or exc}") from None
+        append(path, encode_output(text))
+    except FileProblem as problem:
+        raise Failure(f"cannot write GITHUB_STEP_SUMMARY {path}: {problem}") from None
 
 
 def config_toml(config: Config) -> str:
     """The effective configuration as a `[tool.forklint]` table (unset keys as comments)."""
+    source = str(config.source) if config.source else "defaults (no [tool.forklint] found)"
+    # printable: a folder name holding a line break must not end the comment (and the TOML).
     lines = [
-        f"# root: {config.root}",
-        f"# settings from: {config.source if config.source else 'defaults (no [tool.forklint] found)'}",
+        f"# root: {printable(str(config.root))}",
+        f"# settings from: {printable(source)}",
         "[tool.forklint]",
     ]
     tables = []

@@ -99,7 +99,10 @@ _SPACE = re.compile(r"\s+")
 def fingerprint(code: str, path: str, context: str, source_line: str) -> str:
     """Stable across unrelated line moves: rule, path, enclosing name, normalised anchor line."""
     normalised = _SPACE.sub(" ", source_line).strip()
-    digest = hashlib.sha256(f"{code}\0{path}\0{context}\0{normalised}".encode())
+    # surrogateescape: a file name that is not UTF-8 hashes as its bytes (and cannot crash here).
+    digest = hashlib.sha256(
+        f"{code}\0{path}\0{context}\0{normalised}".encode("utf-8", "surrogateescape")
+    )
     return digest.hexdigest()[:16]
 
 

@@ -8,7 +8,6 @@ import errno
 import io
 import os
 import re
-import stat
 import tokenize
 import warnings
 from collections.abc import Iterator, Sequence
@@ -17,6 +16,8 @@ from pathlib import Path
 
 from forklint.config import Config
 from forklint.findings import FileError
+from forklint.fsutil import FileProblem, link_text, read_head, read_regular, within
+from forklint.globs import GlobSet, compile_glob
 
 PYTHON_SUFFIXES = (".py", ".pyi")
 
@@ -75,7 +76,7 @@ class Excluder:
     """gitignore-style globs relative to the root: `name` matches at any depth, `a/b` is anchored."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
-        self._rules = [rule for rule in map(_compile_glob, patterns) if rule is not None]
+        self._globs = GlobSet([rule for rule in map(compile_glob, patterns) if rule is not None])
 
     def excluded(self, relpath: str, is_dir: bool) -> bool:
         """True when `relpath` or one of its parent directories matches a pattern."""
@@ -87,52 +88,7 @@ class Excluder:
 
     def matches(self, relpath: str, is_dir: bool) -> bool:
         """True when `relpath` itself matches (the walk has already pruned excluded parents)."""
-        return any(
-            (is_dir or not dir_only) and regex.fullmatch(relpath) for regex, dir_only in self._rules
-        )
-
-
-def _compile_glob(pattern: str) -> tuple[re.Pattern[str], bool] | None:
-    pattern = pattern.strip().replace("\\", "/")
-    if not pattern or pattern.startswith("#"):
-        return None
-    dir_only = pattern.endswith("/")
-    pattern = pattern.rstrip("/")
-    anchored = "/" in pattern  # gitignore: a slash anywhere but at the end anchors to the root
-    pattern = pattern.lstrip("/")
-    while pattern.startswith("./"):
-        pattern = pattern[2:]
-    if not pattern:
-        return None
-    regex = "" if anchored else "(?:.*/)?"
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith("**/", i):
-            regex += "(?:.*/)?"
-            i += 3
-        elif pattern.startswith("/**", i) and i + 3 == len(pattern):
-            regex += "(?:/.*)?"
-            i += 3
-        elif pattern.startswith("**", i):
-            regex += ".*"
-            i += 2
-        elif pattern[i] == "*":
-            regex += "[^/]*"
-            i += 1
-        elif pattern[i] == "?":
-            regex += "[^/]"
-            i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2 :]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1 : end]
-            if body.startswith("!"):
-                body = "^" + body[1:]
-            regex += f"[{body}]"
-            i = end + 1
-        else:
-            regex += re.escape(pattern[i])
-            i += 1
-    return re.compile(regex), dir_only
+        return self._globs.matches(relpath, is_dir)
 
 
 def make_excluder(config: Config) -> Excluder:
@@ -146,31 +102,54 @@ class WalkedFile:
     relpath: str
     error: FileError | None = None
     outside: bool = False  # given on the command line from outside the root: relpath as given
+    # A symlink whose target lies outside the project: never read, only reported (error says so).
+    leaves_project: bool = False
+    is_dir: bool = False  # the link (or unreadable entry) stands for a directory
 
 
 def walk(
-    top: Path, relpath: str, excluder: Excluder, *, match_prefix: str | None = None
+    top: Path,
+    relpath: str,
+    excluder: Excluder,
+    *,
+    match_prefix: str | None = None,
+    boundary: Path | None = None,
 ) -> Iterator[WalkedFile]:
     """Every file under `top` (a directory), sorted, pruning excluded and virtualenv directories.
 
     `relpath` names `top` in the results ("" for the root). Exclusion is matched on
     `match_prefix` + the path below `top` (defaults to `relpath`). Symlinked directories are
-    followed once; one that leads back to a directory being walked is reported as a loop.
+    followed once; one that leads back to a directory being walked is reported as a loop. A
+    symlink (to a file or a directory) whose target is outside `boundary` (default: `top`) is
+    never followed: it comes back as an error entry with `leaves_project` set, so no caller
+    reads a file that is not the project's.
     """
     prefix = relpath if match_prefix is None else match_prefix
+    fence = os.path.realpath(boundary if boundary is not None else top)
     seen: set[tuple[int, int]] = set()
     # Symlinked directories wait until the real tree is walked, so a file reachable both ways
     # keeps its real path (and module name).
     deferred: list[_Pending] = []
-    yield from _walk_dir(top, relpath, prefix, excluder, frozenset(), seen, deferred)
+    yield from _walk_dir(top, relpath, prefix, excluder, fence, frozenset(), seen, deferred)
     while deferred:
         pending = sorted(deferred, key=lambda item: item[1])
         deferred.clear()
         for directory, rel, match, ancestors in pending:
-            yield from _walk_dir(directory, rel, match, excluder, ancestors, seen, deferred)
+            yield from _walk_dir(directory, rel, match, excluder, fence, ancestors, seen, deferred)
 
 
 _Pending = tuple[Path, str, str, frozenset[tuple[int, int]]]
+
+
+@dataclass
+class _Frame:
+    """One open directory of the walk: its entries still to visit, and where it sits."""
+
+    entries: Iterator[os.DirEntry[str]]
+    directory: Path
+    relpath: str
+    match: str
+    ancestors: frozenset[tuple[int, int]]
 
 
 def _walk_dir(
@@ -178,31 +157,28 @@ def _walk_dir(
     relpath: str,
     match: str,
     excluder: Excluder,
+    fence: str,
     ancestors: frozenset[tuple[int, int]],
     seen: set[tuple[int, int]],
     deferred: list[_Pending],
 ) -> Iterator[WalkedFile]:
-    try:
-        info = directory.stat()
-        key = (info.st_dev, info.st_ino)
-        if key in ancestors:
-            message = "symlink loop: the link leads back to a parent directory; skipped"
-            yield WalkedFile(directory, relpath, FileError(relpath, message))
-            return
-        if key in seen:  # reached before through another path: same files, same modules
-            return
-        seen.add(key)
-        with os.scandir(directory) as scan:
-            entries = sorted(scan, key=lambda e: e.name)
-    except OSError as exc:
-        error = FileError(relpath or ".", f"cannot read directory: {_reason(exc)}")
-        yield WalkedFile(directory, relpath, error)
-        return
-    ancestors = ancestors | {key}
-    for entry in entries:
-        child_rel = f"{relpath}/{entry.name}" if relpath else entry.name
-        child_match = f"{match}/{entry.name}" if match else entry.name
-        child = directory / entry.name
+    # Depth first with a stack of its own, not by recursion: a tree thousands of folders deep
+    # (git allows it) would exhaust Python's recursion limit.
+    stack: list[_Frame] = []
+    opened = _open(directory, relpath, match, ancestors, seen)
+    if isinstance(opened, WalkedFile):
+        yield opened
+    elif opened is not None:
+        stack.append(opened)
+    while stack:
+        frame = stack[-1]
+        entry = next(frame.entries, None)
+        if entry is None:
+            stack.pop()
+            continue
+        child_rel = f"{frame.relpath}/{entry.name}" if frame.relpath else entry.name
+        child_match = f"{frame.match}/{entry.name}" if frame.match else entry.name
+        child = frame.directory / entry.name
         try:
             is_dir = entry.is_dir()  # follows symlinks; a dangling or looping link is "not a dir"
         except OSError:
@@ -211,16 +187,57 @@ def _walk_dir(
             if excluder.matches(child_match, True) or os.path.exists(child / "pyvenv.cfg"):
                 continue
             if entry.is_symlink():
-                deferred.append((child, child_rel, child_match, ancestors))
-            else:
-                yield from _walk_dir(
-                    child, child_rel, child_match, excluder, ancestors, seen, deferred
-                )
+                if not within(child, fence):
+                    yield leaving(child, child_rel, is_dir=True)
+                else:
+                    deferred.append((child, child_rel, child_match, frame.ancestors))
+                continue
+            opened = _open(child, child_rel, child_match, frame.ancestors, seen)
+            if isinstance(opened, WalkedFile):
+                yield opened
+            elif opened is not None:
+                stack.append(opened)
         elif not excluder.matches(child_match, False):
             if entry.is_symlink() and _symlink_loops(child):
                 yield WalkedFile(child, child_rel, FileError(child_rel, "symlink loop; skipped"))
+            elif entry.is_symlink() and not within(child, fence):
+                yield leaving(child, child_rel, is_dir=False)
             else:
                 yield WalkedFile(child, child_rel)
+
+
+def _open(
+    directory: Path,
+    relpath: str,
+    match: str,
+    ancestors: frozenset[tuple[int, int]],
+    seen: set[tuple[int, int]],
+) -> _Frame | WalkedFile | None:
+    """The directory's sorted entries as a frame; an error entry when it cannot be read or loops
+    back to a parent; None when it was walked before through another path."""
+    try:
+        info = directory.stat()
+        key = (info.st_dev, info.st_ino)
+        if key in ancestors:
+            message = "symlink loop: the link leads back to a parent directory; skipped"
+            return WalkedFile(directory, relpath, FileError(relpath, message), is_dir=True)
+        if key in seen:  # reached before through another path: same files, same modules
+            return None
+        seen.add(key)
+        with os.scandir(directory) as scan:
+            entries = sorted(scan, key=lambda e: e.name)
+    except OSError as exc:
+        error = FileError(relpath or ".", f"cannot read directory: {_reason(exc)}")
+        return WalkedFile(directory, relpath, error, is_dir=True)
+    return _Frame(iter(entries), directory, relpath, match, ancestors | {key})
+
+
+def leaving(path: Path, relpath: str, *, is_dir: bool) -> WalkedFile:
+    """The entry for a symlink that leads out of the project: reported once, never read."""
+    what = "a folder" if is_dir else "a file"
+    target = link_text(path)
+    message = f"symlink to {what} outside the project ({target}); not followed"
+    return WalkedFile(path, relpath, FileError(relpath, message), leaves_project=True, is_dir=is_dir)
 
 
 def _symlink_loops(path: Path) -> bool:
@@ -243,7 +260,7 @@ def discover(paths: Sequence[Path], config: Config) -> Project:
     targets: set[str] = set()
 
     for walked in walk(root, "", excluder):
-        if walked.error is not None or walked.relpath.endswith(PYTHON_SUFFIXES):
+        if _is_python(walked.relpath) or _worth_reporting(walked):
             found.setdefault(walked.relpath, walked)
     if not paths:
         targets.update(found)
@@ -267,6 +284,12 @@ def _is_python(relpath: str) -> bool:
     return relpath.endswith(PYTHON_SUFFIXES)
 
 
+def _worth_reporting(walked: WalkedFile) -> bool:
+    """A walk error discovery reports: any, except a link out of the project to a non-Python file
+    (a README.md linked from a parent folder is not code forklint would have read)."""
+    return walked.error is not None and (not walked.leaves_project or walked.is_dir)
+
+
 def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]:
     """The files one command-line path stands for, excludes applied (also to a file named explicitly)."""
     absolute = Path(os.path.abspath(given))
@@ -287,9 +310,13 @@ def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]
         if excluder.excluded(match, is_dir):
             return
     outside = inside is None
+    if not outside and (link := _link_out(absolute, root)) is not None:
+        yield leaving(link, _relative_to(link, root) or link.name, is_dir=os.path.isdir(link))
+        return
     if is_dir:
-        for walked in walk(absolute, relpath, excluder, match_prefix=match):
-            if walked.error is not None or _is_python(walked.relpath):
+        boundary = absolute if outside else root
+        for walked in walk(absolute, relpath, excluder, match_prefix=match, boundary=boundary):
+            if _is_python(walked.relpath) or _worth_reporting(walked):
                 yield replace(walked, outside=outside)
         return
     error = None
@@ -303,14 +330,25 @@ def _expand(given: Path, root: Path, excluder: Excluder) -> Iterator[WalkedFile]
     yield WalkedFile(absolute, relpath, error, outside)
 
 
+def _link_out(path: Path, root: Path) -> Path | None:
+    """The first symlink on the way from `root` down to `path` that leads out of the project."""
+    if within(path, root):
+        return None
+    current = root  # `path` is below `root` as written (else it would be within it resolved)
+    for part in path.relative_to(root).parts:
+        current = current / part
+        if os.path.islink(current) and not within(current, root):
+            return current
+    return path
+
+
 def _python_script(path: str | Path) -> bool:
     """An extension-less file whose shebang runs Python."""
     if os.path.splitext(str(path))[1]:
         return False
     try:
-        with open(path, "rb") as handle:
-            first = handle.readline(200)
-    except OSError:
+        first = read_head(path, 200).partition(b"\n")[0]
+    except FileProblem:
         return True  # let the reader report why it cannot be read
     return first.startswith(b"#!") and b"python" in first
 
@@ -342,7 +380,7 @@ def _source_roots(root: Path, config: Config, found: dict[str, WalkedFile]) -> t
     if config.src:
         roots.update(_normalise(src) for src in config.src)
     else:
-        if (root / "src").is_dir() and "src" not in package_dirs:
+        if os.path.isdir(root / "src") and "src" not in package_dirs:
             roots.add("src")
         for directory in package_dirs:
             parent = directory.rpartition("/")[0] if "/" in directory else ""
@@ -383,7 +421,7 @@ def _outside_module_name(path: Path) -> tuple[str, bool]:
     is_package = stem == "__init__"
     parts = [] if is_package else [stem]
     directory = path.parent
-    while (directory / "__init__.py").is_file() or (directory / "__init__.pyi").is_file():
+    while os.path.isfile(directory / "__init__.py") or os.path.isfile(directory / "__init__.pyi"):
         parts.insert(0, directory.name)
         if directory.parent == directory:
             break
@@ -427,22 +465,15 @@ def read_bytes(
 ) -> tuple[bytes | None, FileError | None]:
     """The file's bytes; refuses what is not a regular file (a FIFO would block the run forever)."""
     try:
-        info = path.stat()
-        if stat.S_ISDIR(info.st_mode):
-            return None, FileError(relpath, "is a directory, not a file")
-        if not stat.S_ISREG(info.st_mode):
-            return None, FileError(relpath, "not a regular file (device, socket or FIFO); skipped")
-        if info.st_size > limit:
-            return None, FileError(
-                relpath,
-                f"file is larger than {limit // (1024 * 1024)} MB ({info.st_size} bytes); skipped",
-            )
-        with open(path, "rb") as handle:
-            return handle.read(limit + 1), None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
+        return read_regular(path, limit), None
+    except FileProblem as problem:
+        if problem.kind in ("special", "size"):
+            return None, FileError(relpath, f"{problem}; skipped")
+        if problem.kind == "loop":
             return None, FileError(relpath, "symlink loop; skipped")
-        return None, FileError(relpath, f"cannot read file: {_reason(exc)}")
+        if problem.kind == "directory":
+            return None, FileError(relpath, str(problem))
+        return None, FileError(relpath, f"cannot read file: {problem}")
 
 
 def decode_source(data: bytes, relpath: str) -> tuple[str | None, FileError | None]:

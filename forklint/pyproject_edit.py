@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from forklint.config import MAX_CONFIG_BYTES
 from forklint.findings import Prefork
+from forklint.fsutil import FileProblem, atomic_write, link_text, read_regular
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -43,30 +47,49 @@ class _Assignment:
 
 
 def write_prefork(path: Path, prefork: Prefork) -> None:
-    """Add or replace the table in the pyproject.toml at `path` (created when missing)."""
+    """Add or replace the table in the pyproject.toml at `path` (created when missing).
+
+    The file is replaced atomically; a symlinked pyproject.toml is refused (its target may be
+    outside the project, and a dangling link would make forklint create that target).
+    """
+    if os.path.islink(path):
+        raise EditError(
+            f"{path}: is a symlink (to {link_text(path)}); refusing to edit through it; "
+            "add the table printed by `forklint prefork` to the file it points to"
+        )
     try:
-        text = path.read_bytes().decode("utf-8") if path.exists() else ""
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular(path, MAX_CONFIG_BYTES).decode("utf-8") if os.path.lexists(path) else ""
+    except FileProblem as problem:
+        raise EditError(f"{path}: cannot read ({problem})") from None
+    except UnicodeDecodeError as exc:
         raise EditError(f"{path}: cannot read ({exc})") from None
+    edited = set_prefork(text, prefork, where=str(path))
+    if edited == text:
+        return
     try:
-        path.write_bytes(set_prefork(text, prefork, where=str(path)).encode("utf-8"))
-    except OSError as exc:
-        raise EditError(f"{path}: cannot write ({exc})") from None
+        atomic_write(path, edited.encode("utf-8"))
+    except FileProblem as problem:
+        raise EditError(f"{path}: cannot write ({problem}); the file was left as it was") from None
 
 
 def set_prefork(text: str, prefork: Prefork, *, where: str = "pyproject.toml") -> str:
     """`text` whose `[tool.forklint.prefork]` also holds `prefork`'s entries (existing ones stay first)."""
     try:
         before = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # TOMLDecodeError, or an integer of thousands of digits
         raise EditError(f"{where}: invalid TOML ({exc}); fix it before using --write") from None
+    except RecursionError:
+        raise EditError(f"{where}: invalid TOML (nested too deeply); fix it before using --write") from None
     current = _current(before, where)
     merged = current.merge(prefork)
     if merged == current:
         return text
     values = merged.to_dict()
     newline = "\r\n" if text.partition("\n")[0].endswith("\r") else "\n"
-    items = _scan(text)
+    try:
+        items = _scan(text)
+    except (IndexError, ValueError):  # a layout the small scanner below does not know
+        raise EditError(_UNSAFE.format(where=where)) from None
     headers = [item for item in items if isinstance(item, _Header)]
     assignments = [item for item in items if isinstance(item, _Assignment)]
     if any(h.key == TABLE and not h.array for h in headers):
@@ -145,7 +168,11 @@ def _new_table(
 
 
 def _current(data: dict[str, Any], where: str) -> Prefork:
-    table = data.get("tool", {}).get("forklint", {}).get("prefork", {})
+    table: Any = data
+    for depth, key in enumerate(TABLE):
+        table = table.get(key, {})
+        if not isinstance(table, dict):
+            raise EditError(f"{where}: `{'.'.join(TABLE[: depth + 1])}` must be a table")
     parts = {}
     for key, name in (("imports", "imports"), ("calls", "calls"), ("after-fork", "after_fork")):
         entries = table.get(key, []) if isinstance(table, dict) else None
@@ -163,7 +190,7 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
 
 def _check(before: dict[str, Any], text: str, values: dict[str, list[str]], where: str) -> None:
     """The edit changed exactly the prefork keys, or it is refused."""
-    expected = json.loads(json.dumps(before))
+    expected = copy.deepcopy(before)  # not a JSON round trip: TOML has dates and times
     table = expected.setdefault("tool", {}).setdefault("forklint", {}).setdefault("prefork", {})
     table.update(values)
     try:
@@ -171,10 +198,13 @@ def _check(before: dict[str, Any], text: str, values: dict[str, list[str]], wher
     except tomllib.TOMLDecodeError:
         after = None
     if after != expected:
-        raise EditError(
-            f"{where}: cannot add [tool.forklint.prefork] to this file's layout safely; "
-            "add the table printed by `forklint prefork` by hand"
-        )
+        raise EditError(_UNSAFE.format(where=where))
+
+
+_UNSAFE = (
+    "{where}: cannot add [tool.forklint.prefork] to this file's layout safely; "
+    "add the table printed by `forklint prefork` by hand"
+)
 
 
 def _assignment(key: tuple[str, ...], entries: list[str] | tuple[str, ...], newline: str) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from fnmatch import fnmatchcase
+from fnmatch import translate
 
 from forklint.config import Config
 from forklint.findings import Finding
@@ -50,31 +50,46 @@ def selected(code: str, config: Config) -> bool:
     return _longest(code, config.ignore) < chosen
 
 
-def _file_ignored(code: str, path: str, config: Config) -> bool:
-    for pattern, codes in config.per_file_ignores:
-        if _glob_match(path, pattern) and _longest(code, codes) >= 0:
+class _PerFileIgnores:
+    """`per-file-ignores`, each glob compiled once and each path matched once: the table comes
+    from pyproject.toml, and thousands of globs asked afresh for every finding (fnmatch's cache
+    of compiled patterns thrashing) took minutes."""
+
+    def __init__(self, table: tuple[tuple[str, tuple[str, ...]], ...]) -> None:
+        self._rules = [(_PathGlob(pattern), codes) for pattern, codes in table]
+        self._by_path: dict[str, list[tuple[str, ...]]] = {}
+
+    def ignored(self, code: str, path: str) -> bool:
+        lists = self._by_path.get(path)
+        if lists is None:
+            lists = self._by_path[path] = [c for glob, c in self._rules if glob.matches(path)]
+        return any(_longest(code, codes) >= 0 for codes in lists)
+
+
+class _PathGlob:
+    """A per-file-ignores glob as ruff reads it: fnmatch on the path (with or without `**/`), a
+    bare name at any depth, `dir/` or `dir/**` for everything below."""
+
+    def __init__(self, pattern: str) -> None:
+        pattern = pattern.strip("/")
+        self._regexes = [re.compile(translate(p)) for p in {pattern, pattern.replace("**/", "")}]
+        self._bare = "/" not in pattern
+        self._below = pattern.rstrip("*").rstrip("/") + "/" if pattern.endswith(("/**", "/")) else None
+
+    def matches(self, path: str) -> bool:
+        if any(regex.match(path) for regex in self._regexes):
             return True
-    return False
-
-
-def _glob_match(path: str, pattern: str) -> bool:
-    pattern = pattern.strip("/")
-    if fnmatchcase(path, pattern) or fnmatchcase(path, pattern.replace("**/", "")):
-        return True
-    if "/" not in pattern:  # a bare name matches at any depth, like ruff's per-file-ignores
-        return fnmatchcase(path.rsplit("/", 1)[-1], pattern)
-    return (
-        path.startswith(pattern.rstrip("*").rstrip("/") + "/")
-        if pattern.endswith(("/**", "/"))
-        else False
-    )
+        if self._bare:  # a bare name matches at any depth, like ruff's per-file-ignores
+            return any(regex.match(path.rsplit("/", 1)[-1]) for regex in self._regexes)
+        return self._below is not None and path.startswith(self._below)
 
 
 def apply(findings: Iterable[Finding], config: Config) -> list[Finding]:
+    per_file = _PerFileIgnores(config.per_file_ignores)
     return [
         f
         for f in findings
         if selected(f.code, config)
-        and not _file_ignored(f.code, f.path, config)
+        and not per_file.ignored(f.code, f.path)
         and not suppressed_by_comment(f.code, f.source_line)
     ]

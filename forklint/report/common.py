@@ -36,10 +36,28 @@ def importance(finding: Finding) -> tuple[int, int, tuple[str, int, int, str]]:
 
 
 def printable(text: str) -> str:
-    """`text` with control characters, lone surrogates and line breaks escaped, so it stays one line."""
+    """`text` with control characters, lone surrogates and line breaks escaped, so it stays one line.
+
+    A byte of a file name that is not UTF-8 (`os.fsdecode` turns b"\\xff" into "\\udcff") is
+    shown as the byte, `\\xff`.
+    """
     if text.isprintable():
         return text
-    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
+    return "".join(c if c.isprintable() or c == "\t" else _escaped(c) for c in text)
+
+
+def _escaped(char: str) -> str:
+    if "\udc80" <= char <= "\udcff":
+        return f"\\x{ord(char) - 0xDC00:02x}"
+    return repr(char)[1:-1]
+
+
+def encode_output(text: str) -> bytes:
+    """The bytes to write for `text`: UTF-8, with a non-UTF-8 file name's bytes as they are on disk."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a lone surrogate that stands for no byte
+        return text.encode("utf-8", "backslashreplace")
 
 
 def plural(count: int, noun: str) -> str:
@@ -50,7 +68,7 @@ def repo_root(root: str) -> Path:
     """The git checkout enclosing the project root, else the project root itself."""
     base = Path(root)
     for directory in (base, *base.parents):
-        if (directory / ".git").exists():
+        if os.path.exists(directory / ".git"):  # not Path.exists: it raises on a hidden folder
             return directory
     return base
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forklint.findings import FileError, Finding, Report
-from forklint.report.common import importance, plural, repo_path
+from forklint.report.common import encode_output, importance, plural, printable, repo_path
 
 _COMMAND = {"error": "error", "warning": "warning", "info": "notice"}
 # GitHub refuses a step summary above 1 MiB; keep room for the heading and the notes.
@@ -53,7 +53,7 @@ def step_summary(report: Report) -> str:
         size = 0
         for shown, finding in enumerate(report.findings):
             row = _row(report.root, finding)
-            size += len(row.encode("utf-8")) + 1
+            size += len(encode_output(row)) + 1
             if size > _SUMMARY_LIMIT:
                 hidden = len(report.findings) - shown
                 lines += [
@@ -91,14 +91,13 @@ def escape_property(text: str) -> str:
 
 
 def _cell(text: str) -> str:
-    """Text that stays inside one Markdown table cell and renders as written."""
+    """Text that stays inside one Markdown table cell and renders as written (line breaks, other
+    control characters and the bytes of a non-UTF-8 file name shown escaped, as in text output)."""
     for old, new in (
         ("&", "&amp;"),
         ("<", "&lt;"),
         (">", "&gt;"),
         ("|", "\\|"),
-        ("\r", " "),
-        ("\n", " "),
     ):
         text = text.replace(old, new)
-    return text
+    return printable(text)

@@ -395,7 +395,7 @@ def test_pre_commit_manifest() -> None:
     )
     assert (
         hook["id"] == "forklint"
-        and hook["entry"] == "forklint check"
+        and hook["entry"] == "forklint check --"
         and hook["language"] == "python"
     )
     assert hook["types_or"] == ["python", "pyi"] and hook["require_serial"] is True

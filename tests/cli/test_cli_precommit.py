@@ -74,6 +74,10 @@ def hook_repo(tmp_path: Path) -> Path:
     return copy
 
 
+# Valid TOML and valid Python: as settings it would exclude every file and the hook would pass.
+EXCLUDE_ALL = 'exclude = ["*"]\n'
+
+
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
     root = write_files(
@@ -83,6 +87,9 @@ def project(tmp_path: Path) -> Path:
             "app/tasks.py": TASKS,
             "worker.py": WORKER,
             "README.txt": "not python\n",
+            # A file named like an option, staged like any other (issue 12).
+            "--config=c.py": EXCLUDE_ALL,
+            "c.py": EXCLUDE_ALL,
         },
     )
     git(root, "init", "-q")
@@ -93,7 +100,8 @@ def project(tmp_path: Path) -> Path:
 
 def test_try_repo_all_files(hook_repo: Path, project: Path, tmp_path: Path) -> None:
     """One environment build per run, so one case: which files reach the hook is pre-commit's job,
-    reporting only in the given files is covered by test_end_to_end."""
+    reporting only in the given files is covered by test_end_to_end. The staged `--config=c.py`
+    reaches forklint as a path after the hook's `--`, so the job module's finding is still there."""
     done = pre_commit(
         project,
         tmp_path / "home",
@@ -106,4 +114,5 @@ def test_try_repo_all_files(hook_repo: Path, project: Path, tmp_path: Path) -> N
     assert done.returncode == 1, done.stdout + done.stderr
     assert "forklint" in done.stdout and "Failed" in done.stdout
     assert "app/tasks.py:8:13: FRK103 " in done.stdout
-    assert "README.txt" not in done.stdout
+    assert "Found 1 finding." in done.stdout
+    assert "README.txt" not in done.stdout and "error:" not in done.stdout

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from forklint.config import Config, load_config
+from forklint.config import Config, find_root, load_config
 from forklint.project import Project, discover
 
 
@@ -355,3 +355,83 @@ def test_explicit_non_python_files_are_skipped_scripts_are_not(tmp_path):
     config = Config(root=tmp_path)
     project = discover([tmp_path / n for n in ("README.md", "Procfile", "worker", "app.py")], config)
     assert sorted(project.targets) == ["app.py", "worker"]
+
+
+# ---- the project's files only: no symlink out of the root is followed ----------------------
+
+
+@pytest.fixture
+def secrets(tmp_path: Path) -> Path:
+    """A folder beside the project holding what a hostile symlink would reach for."""
+    outside = tmp_path / "secrets"
+    (outside / "pkg").mkdir(parents=True)
+    (outside / "token.py").write_text("TOKEN = 'hunter2'\n")
+    (outside / "pkg/__init__.py").write_text("")
+    (outside / "pkg/keys.py").write_text("KEY = 'hunter2'\n")
+    return outside
+
+
+def test_symlinks_out_of_the_root_are_reported_once_and_never_read(write, secrets):
+    root = write({"app/__init__.py": "", "app/tasks.py": "x = 1\n", "README.md": ""})
+    (root / "leak.py").symlink_to("/etc/passwd")
+    (root / "token.py").symlink_to(secrets / "token.py")
+    (root / "app/vendored").symlink_to(secrets / "pkg")  # a folder
+    (root / "app/chain.py").symlink_to("../token.py")  # inside -> inside -> outside
+    (root / "docs.md").symlink_to(secrets / "token.py")  # not Python: not read, not reported
+    project = run(root)
+    errors = {f.relpath: f.error.message for f in project.files if f.error is not None}
+    assert errors == {
+        "leak.py": "symlink to a file outside the project (/etc/passwd); not followed",
+        "token.py": f"symlink to a file outside the project ({secrets / 'token.py'}); not followed",
+        "app/vendored": f"symlink to a folder outside the project ({secrets / 'pkg'}); not followed",
+        "app/chain.py": "symlink to a file outside the project (../token.py); not followed",
+    }
+    assert all(f.text is None for f in project.files if f.relpath in errors)
+    assert sorted(f.relpath for f in project.files if f.error is None) == [
+        "app/__init__.py",
+        "app/tasks.py",
+    ]
+
+
+def test_links_out_named_on_the_command_line_are_refused_too(write, secrets):
+    root = write({"app.py": ""})
+    (root / "leak.py").symlink_to("/etc/passwd")
+    (root / "vendored").symlink_to(secrets / "pkg")
+    (root / "script").symlink_to(secrets / "token.py")  # no suffix: not even sniffed
+    project = run(root, root / "leak.py", root / "vendored" / "keys.py", root / "vendored")
+    errors = {f.relpath: f.error.message for f in project.files if f.error is not None}
+    assert errors == {
+        "leak.py": "symlink to a file outside the project (/etc/passwd); not followed",
+        "vendored": f"symlink to a folder outside the project ({secrets / 'pkg'}); not followed",
+    }
+    assert {f.relpath for f in project.files if f.text is not None} == {"app.py"}
+    assert run(root, root / "script").targets == {"script"}
+
+
+def test_a_symlinked_file_is_not_the_root_of_its_target(write, secrets):
+    """`forklint leak.py` looks for the project from where the link is, not from /etc."""
+    root = write({"pyproject.toml": "", "app.py": ""})
+    (root / "leak.py").symlink_to("/etc/passwd")
+    assert find_root(root / "leak.py") == root
+
+
+def test_an_excluded_link_out_is_not_mentioned(write, secrets):
+    root = write({"app.py": ""})
+    (root / "vendored").symlink_to(secrets / "pkg")
+    project = run(root, extend_exclude=("vendored",))
+    assert [f.relpath for f in project.files] == ["app.py"]
+
+
+def test_links_inside_an_explicit_folder_outside_the_root_stay_in_that_folder(write, tmp_path):
+    root = write({"app.py": ""})
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "mod.py").write_text("")
+    (lib / "escape.py").symlink_to("/etc/passwd")
+    project = run(root, lib)
+    errors = {f.relpath: f.error.message for f in project.files if f.error is not None}
+    assert errors == {
+        f"{lib.as_posix()}/escape.py": (
+            "symlink to a file outside the project (/etc/passwd); not followed"
+        )
+    }

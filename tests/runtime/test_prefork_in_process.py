@@ -145,6 +145,7 @@ def test_importing_the_worker_class_stays_light() -> None:
         "print(sorted(m for m in sys.modules if m.startswith(('forklint', 'libcst', 'click'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert (
-        out.stdout.strip() == "['forklint', 'forklint.config', 'forklint.findings', 'forklint.rq']"
+    assert out.stdout.strip() == (
+        "['forklint', 'forklint.config', 'forklint.findings', 'forklint.fsutil', 'forklint.globs', "
+        "'forklint.rq']"
     )
