@@ -134,6 +134,7 @@ class Catalog:
         self.query_lazy = frozenset(orm["query-lazy"])
         self.evaluating_builtins = frozenset(orm["evaluating-builtins"])
         self.dispose = Matcher([(n, "dispose") for n in orm["disposes"]])
+        self.engine_factory = Matcher([(n, "engine") for n in orm["engine-factories"]])
         self.after_fork_hooks = frozenset(orm["after-fork-hooks"])
 
         for name in self.heavy_call.names():

@@ -164,7 +164,7 @@ class Resets:
                 name = self.global_of(f.module, fn, receiver) if receiver else None
                 if name:
                     effects.add(f"global:{name}")
-                if self.catalog.dispose(target):
+                if self.catalog.dispose(target) or self.catalog.engine_factory(target):
                     effects.add(f"engine:{name or '*'}")
                 kind = self.catalog.fork_unsafe(target)
                 if kind is not None:
