@@ -13,10 +13,12 @@ from forklint.verify.aggregate import (
     inconclusive,
     side_by_side,
     speedup,
+    verdict_of,
 )
+from forklint.verify.stats import median_ci
 from forklint.verify.targets import Target
 from forklint.verify.horse import Measurement
-from forklint.verify.runner import Failure, RunResult
+from forklint.verify.runner import Failure, ParentRecord, RunResult
 
 
 def horse(
@@ -69,10 +71,38 @@ def test_failed_jobs_are_counted_not_measured():
     assert empty.wall_median is None and empty.imports_max is None
 
 
-def test_speedup_is_the_ratio_of_seconds():
-    assert (
-        speedup(figures(run(horse(1.0), seconds=3.0)), figures(run(horse(1.0), seconds=1.5))) == 2.0
-    )
+def timed(*job_ms: float) -> RunResult:
+    """A run whose parent saw these job times."""
+    parents = tuple(ParentRecord(f"j{i}", ms, 1.0) for i, ms in enumerate(job_ms))
+    return replace(run(*(horse(ms) for ms in job_ms)), parents=parents)
+
+
+def test_speedup_is_the_ratio_of_median_job_times_with_an_interval():
+    slow = timed(*(100.0 + i for i in range(-10, 11)))  # median 100
+    fast = timed(*(25.0 + i / 4 for i in range(-10, 11)))  # median 25
+    ratio = speedup(slow, fast)
+    assert ratio is not None
+    assert ratio.value == 4.0
+    assert ratio.low < 4.0 < ratio.high
+    assert 3.5 < ratio.low and ratio.high < 4.6
+    a, b = figures(slow), figures(fast)
+    assert verdict_of(a, b) == "faster"
+    assert verdict_of(b, a) == "slower"
+
+
+def test_overlapping_intervals_are_no_measurable_difference():
+    one = timed(10.0, 12.0, 11.0, 30.0, 10.5, 11.5, 9.0, 13.0)
+    other = timed(10.2, 11.8, 11.1, 9.5, 10.9, 12.5, 25.0, 10.0)
+    assert verdict_of(figures(one), figures(other)) == "no measurable difference"
+
+
+def test_the_interval_is_reproducible_and_narrows_with_more_jobs():
+    few = median_ci([float(v) for v in (3, 9, 4, 12, 5, 7, 6, 8)])
+    many = median_ci([float(v) for v in (3, 9, 4, 12, 5, 7, 6, 8)] * 8)
+    assert few == median_ci([float(v) for v in (3, 9, 4, 12, 5, 7, 6, 8)])  # a fixed seed
+    assert few is not None and many is not None
+    assert few.low <= few.value <= few.high
+    assert (many.high - many.low) < (few.high - few.low)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +227,7 @@ def test_failed_jobs_make_the_run_inconclusive():
     assert {(s.status, s.evidence) for s in statuses} == {
         ("inconclusive", "3 of 3 jobs failed on rq.Worker; first error: KeyError: 'action'")
     }
-    assert speedup(figures(stock), figures(run(horse(1.0)))) is None
+    assert speedup(stock, run(horse(1.0))) is None
     assert inconclusive([run(horse(1.0)), stock]) == statuses[0].evidence
 
 
