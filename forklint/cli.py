@@ -246,7 +246,7 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
         "# and start the worker with:"
     )
     for hint in _worker_hints(config, report):
-        click.echo(f"#   {hint}")
+        click.echo(f"#   {printable(hint)}")  # Procfile text may hold control characters
     click.echo(render_table(table), nl=False)
     if write:
         target = config.root / "pyproject.toml"

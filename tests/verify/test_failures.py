@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
@@ -41,6 +42,41 @@ def test_job_cannot_be_imported(make_project, verify, job, needle, one_line_erro
     result = verify(root, job)
     one_line_error(result, 2, needle)
     assert result.stdout == ""
+    assert verify.leftovers() == []
+
+
+def test_password_in_the_query_is_masked(make_project, verify, one_line_error):
+    url = "redis://127.0.0.1:1/0?db=0&password=topsecret"
+    result = verify(make_project(), "app.jobs:ok", "--redis-url", url)
+    one_line_error(result, 2, "cannot reach Redis at redis://127.0.0.1:1/0?db=0&password=***")
+    assert "topsecret" not in result.stderr + result.stdout
+
+
+def test_password_masked_in_the_report(make_project, verify):
+    from redis import Redis
+
+    from forklint.redis_server import EmbeddedRedis
+
+    with EmbeddedRedis() as server, Redis.from_url(server.url) as admin:
+        admin.config_set("requirepass", "s3cretpw")
+        plain = server.url
+        url = f"{plain}?password=s3cretpw"
+        result = verify(make_project(), "app.jobs:ok", "--redis-url", url, "-n", "2",
+                        "--warmup", "0", "--format", "json")  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["redis"] == f"{plain}?password=***"
+    assert "s3cretpw" not in result.stdout + result.stderr
+    assert verify.leftovers() == []
+
+
+def test_control_characters_from_a_job_are_escaped(make_project, verify):
+    result = verify(make_project(), "app.jobs:ansi", "-n", "1", "--warmup", "0")
+    assert result.returncode == 1
+    assert "\x1b" not in result.stderr + result.stdout
+    assert "\x07" not in result.stderr + result.stdout
+    assert result.stderr.splitlines()[0].endswith(
+        "first error: ValueError: \\x1b[31mred\\x1b[0m\\x07"
+    )
     assert verify.leftovers() == []
 
 
