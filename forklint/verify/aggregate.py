@@ -11,7 +11,14 @@ from dataclasses import dataclass, replace
 from forklint.findings import Finding
 from forklint.verify.horse import Measurement
 from forklint.verify.runner import RunResult
-from forklint.verify.stats import Estimate, median_ci, ratio_ci, verdict
+from forklint.verify.stats import (
+    Estimate,
+    blocks_median_ci,
+    median_ci,
+    ratio_ci,
+    rounds_ratio_ci,
+    verdict,
+)
 from forklint.verify.targets import Target, catalog_names, target_of
 
 # The rules a verify run can observe, and what in the stock run confirms each.
@@ -65,7 +72,9 @@ class RunFigures:
     def to_json(self) -> dict[str, object]:
         return {
             "worker": self.worker,
-            "baseline": self.label if self.label != "pre-fork" else None,
+            # The spec's kind of baseline ("stock" | "project") for runs[0]; None for the pre-fork run.
+            "baseline": None if self.label == "pre-fork" else self.label.partition(" ")[0],
+            "label": self.label,
             "prefork": self.prefork,
             "freeze": self.freeze,
             "seconds": self.seconds,
@@ -138,7 +147,7 @@ def figures(run: RunResult) -> RunFigures:
         jobs_measured=run.jobs,
         jobs_completed=run.jobs + run.warmup - len(run.failures),
         jobs_failed=len(run.failures),
-        job_ms=median_ci(jobs),
+        job_ms=blocks_median_ci(run.blocks) if run.blocks else median_ci(jobs),
         job_p95=_p95(jobs),
         wall=median_ci(wall),
         wall_p95=_p95(wall),
@@ -293,6 +302,8 @@ def speedup(stock: RunResult, prefork: RunResult) -> Estimate | None:
     when jobs failed (their times mean nothing)."""
     if stock.failures or prefork.failures:
         return None
+    if stock.blocks and prefork.blocks:
+        return rounds_ratio_ci(stock.blocks, prefork.blocks)
     return ratio_ci([p.job_ms for p in stock.parents], [p.job_ms for p in prefork.parents])
 
 

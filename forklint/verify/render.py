@@ -12,7 +12,7 @@ from forklint.verify.aggregate import (
     verdict_of,
 )
 from forklint.verify.session import Verification
-from forklint.verify.stats import Estimate
+from forklint.verify.stats import MIN_BLOCKS, Estimate
 
 SCHEMA = "forklint-verify/1"
 
@@ -33,6 +33,9 @@ def to_json(result: Verification) -> str:
             "stopped": result.stopped,
             "budget_seconds": result.plan.budget if result.plan.jobs is None else None,
             "precision": result.plan.precision if result.plan.jobs is None else None,
+            "rounds": len(result.stock.blocks),
+            # Whole rounds are resampled for the intervals when there are enough of them.
+            "intervals_from": "rounds" if len(result.stock.blocks) >= MIN_BLOCKS else "jobs",
         },
         "notes": list(result.notes),
         "runs": [stock.to_json(), prefork.to_json()],
@@ -57,8 +60,8 @@ _STOPPED = {
 def to_text(result: Verification) -> str:
     stock, prefork = side_by_side(result.stock, result.prefork)
     measured = (
-        f"{result.jobs} jobs measured on each worker after {result.plan.warmup} warm-up "
-        f"({_STOPPED.get(result.stopped, result.stopped)})"
+        f"{result.jobs} jobs measured on each worker in {len(result.stock.blocks)} rounds after "
+        f"{result.plan.warmup} warm-up ({_STOPPED.get(result.stopped, result.stopped)})"
     )
     lines = [
         f"forklint verify {result.job}: {measured}, {result.redis} Redis",

@@ -76,6 +76,8 @@ class RunResult:
     startup_seconds: float = 0.0  # from starting the worker to its first dequeue
     label: str = ""  # what the run stands for: "stock", "project start-up (Procfile:1)", "pre-fork"
     freeze: bool | None = None  # the table's gc.freeze() setting; None without a table
+    # The parent's job_ms of the measured jobs, block by block (block i of each run: round i).
+    blocks: tuple[tuple[float, ...], ...] = ()
 
 
 @dataclass
@@ -105,6 +107,7 @@ class WorkerProcess:
     blocks: list[tuple[list[str], float, bool]] = field(default_factory=list)
     job_times: list[float] = field(default_factory=list)  # the parent's job_ms, every job so far
     measured_times: list[float] = field(default_factory=list)  # the same, after the warm-up
+    measured_blocks: list[tuple[float, ...]] = field(default_factory=list)  # ... block by block
 
     def __post_init__(self) -> None:
         from rq import Queue
@@ -192,11 +195,14 @@ class WorkerProcess:
                 )
             time.sleep(_POLL)
         self.blocks.append((ids, time.perf_counter() - started, measured))
-        for raw in self.connection.lrange(self.key + PARENT_SUFFIX, done_before, -1):
-            job_ms = json.loads(raw)["job_ms"]
-            self.job_times.append(job_ms)
-            if measured:
-                self.measured_times.append(job_ms)
+        times = [
+            json.loads(raw)["job_ms"]
+            for raw in self.connection.lrange(self.key + PARENT_SUFFIX, done_before, -1)
+        ]
+        self.job_times += times
+        if measured:
+            self.measured_times += times
+            self.measured_blocks.append(tuple(times))
 
     def failed_count(self) -> int:
         return self.queue.failed_job_registry.count
@@ -258,6 +264,7 @@ class WorkerProcess:
             startup_seconds=self.startup_seconds,
             label=self.label,
             freeze=self.freeze if self.prefork is not None else None,
+            blocks=tuple(self.measured_blocks),
         )
 
     def stop(self, grace: float = 5.0) -> None:

@@ -245,3 +245,32 @@ def test_a_worker_that_does_not_fork_cannot_confirm_per_fork_rules():
     ]
     assert statuses[0].evidence == "rq.Worker runs every job in the worker itself, without a fork"
     assert statuses[2].evidence == "pickle.load called once, in 1 of 1 jobs"
+
+
+def test_rounds_that_differ_widen_the_interval_instead_of_faking_a_difference():
+    # The machine's load changes from round to round; within a round both workers see the same.
+    # The pre-fork worker is 4 % faster in every round: job by job (the rounds ignored) that
+    # looks measurable, by rounds it is not (the median's interval covers the load's swings).
+    levels = [40.0, 62.0, 45.0, 70.0, 50.0, 66.0, 42.0, 58.0, 48.0, 67.0]
+    baseline = [tuple(level + j / 10 for j in range(6)) for level in levels]
+    prefork = [tuple(level * 0.96 + j / 10 for j in range(6)) for level in levels]
+    a = replace(timed(*[v for b in baseline for v in b]), blocks=tuple(baseline))
+    b = replace(timed(*[v for b in prefork for v in b]), blocks=tuple(prefork))
+    by_rounds, by_jobs = figures(a).job_ms, median_ci([v for block in baseline for v in block])
+    assert by_rounds is not None and by_jobs is not None
+    assert by_rounds.value == by_jobs.value
+    assert (by_rounds.high - by_rounds.low) > (by_jobs.high - by_jobs.low)
+    assert verdict_of(figures(a), figures(b)) == "no measurable difference"
+    # The rounds are paired, so the speed-up itself is pinned down well: 4 % in every round.
+    ratio = speedup(a, b)
+    assert ratio is not None and 1.0 < ratio.low <= ratio.high < 1.1
+
+
+def test_rounds_show_a_real_difference():
+    baseline = [tuple(100.0 + i + j for j in range(4)) for i in range(8)]
+    prefork = [tuple(60.0 + i + j for j in range(4)) for i in range(8)]
+    a = replace(timed(*[v for b in baseline for v in b]), blocks=tuple(baseline))
+    b = replace(timed(*[v for b in prefork for v in b]), blocks=tuple(prefork))
+    assert verdict_of(figures(a), figures(b)) == "faster"
+    ratio = speedup(a, b)
+    assert ratio is not None and 1.4 < ratio.low < ratio.value < ratio.high < 1.9

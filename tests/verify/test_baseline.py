@@ -38,7 +38,9 @@ def test_project_start_up_is_the_baseline(make_project, verify):
     doc = run(verify, make_project(worker=WORKER))
     assert doc["baseline"] == {"kind": "project", "label": "project start-up worker.py:main()"}
     baseline, prefork = doc["runs"]
-    assert baseline["baseline"] == "project start-up worker.py:main()"
+    assert (baseline["baseline"], baseline["label"]) == (
+        "project", "project start-up worker.py:main()"
+    )
     # Replayed without the start-up itself (calling worker:main would start a worker) and without
     # gc.freeze(), which the project does not do.
     assert baseline["prefork"] == {

@@ -35,11 +35,16 @@ def test_json_stock_vs_prefork(make_project, verify):
     assert doc["redis"] == "embedded"
     assert doc["baseline"] == {"kind": "stock", "label": "stock rq.Worker"}
     assert doc["experiment"]["stopped"] == "jobs"
+    assert (doc["experiment"]["rounds"], doc["experiment"]["intervals_from"]) == (3, "jobs")
     assert doc["prefork_source"] == "[tool.forklint.prefork]"
     stock, prefork = doc["runs"]
-    assert (stock["worker"], stock["baseline"]) == ("rq.Worker", "stock rq.Worker")
+    assert (stock["worker"], stock["baseline"], stock["label"]) == (
+        "rq.Worker", "stock", "stock rq.Worker"
+    )
     assert stock["prefork"] == {}
-    assert (prefork["worker"], prefork["baseline"]) == ("forklint.rq.PreforkWorker", None)
+    assert (prefork["worker"], prefork["baseline"], prefork["label"]) == (
+        "forklint.rq.PreforkWorker", None, "pre-fork"
+    )
     assert prefork["prefork"] == {
         "imports": ["app.tasks"],
         "calls": ["sqlalchemy.orm:configure_mappers"],
@@ -101,8 +106,8 @@ def test_text_table_suggested_table_and_findings(make_project, verify):
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0] == (
-        "forklint verify app.heavy:load_and_record: 3 jobs measured on each worker after 0 "
-        "warm-up (the count asked for), embedded Redis"
+        "forklint verify app.heavy:load_and_record: 3 jobs measured on each worker in 3 rounds "
+        "after 0 warm-up (the count asked for), embedded Redis"
     )
     # No start-up in the project: the stock worker is the baseline, and says so.
     assert lines[1].startswith("baseline: stock rq.Worker (--baseline project runs the project's")
