@@ -137,28 +137,12 @@ def _json_option(kind: type, what: str) -> Any:
     default=None,
     help="The project root (default: found upward from the current directory).",
 )
-def verify_command(
-    job: str,
-    args_json: list[Any],
-    kwargs_json: dict[str, Any],
-    jobs: int | None,
-    warmup: int,
-    budget: float,
-    baseline: str | None,
-    redis_url: str | None,
-    worker_class: str | None,
-    timeout: float,
-    fmt: str,
-    project: Path | None,
-) -> None:  # fmt: skip
+def verify_command(**options: Any) -> None:
     from forklint.verify import processes
 
     # First: from here on Ctrl-C and SIGTERM end verify through its clean-up, never a traceback.
     with processes.handling_signals():
-        _verify(
-            job, args_json, kwargs_json, jobs, warmup, budget, baseline, redis_url, worker_class,
-            timeout, fmt, project,
-        )  # fmt: skip
+        _verify(**options)
 
 
 def _verify(
