@@ -154,11 +154,11 @@ def _baseline_arm(baseline: Baseline) -> tuple[str, str, dict[str, list[str]] | 
     """(worker class, shown as, table, freeze, table source, label) for the baseline run."""
     if not baseline.preload:
         return baseline.worker_class, baseline.worker_class, None, False, "", baseline.label
-    # The project's own preloads, replayed by the pre-fork machinery, without freezing: that is
-    # what the start-up does today.
+    # The project's own preloads, replayed by the pre-fork machinery; frozen only when the project
+    # runs forklint's hook itself: that is what its start-up does today.
     return (
-        baseline.worker_class, baseline.worker_class, baseline.preload.to_dict(), False,
-        f"the project's start-up ({baseline.label})", baseline.label,
+        baseline.worker_class, baseline.worker_class, baseline.preload.to_dict(),
+        baseline.preload.freeze, f"the project's start-up ({baseline.label})", baseline.label,
     )  # fmt: skip
 
 
@@ -232,6 +232,10 @@ def _baseline(
         notes.append(f"{job} also runs under {others}; the baseline is {parent.label}")
     worker_class = (options.worker_class or parent.worker_class or STOCK_WORKER).replace(":", ".")
     preload = _replayable(parent, config)
+    if worker_class == PREFORK_WORKER:
+        # The project runs the hook already: its table, frozen or not, is part of what it does.
+        preload = preload.merge(config.prefork)
+        preload = Prefork(preload.imports, preload.calls, preload.after_fork, config.prefork.freeze)
     return Baseline("project", f"project start-up {parent.label}", worker_class, preload), tuple(notes)
 
 
