@@ -1,4 +1,5 @@
-"""Time real `rq worker --burst` runs of the example shop: stock, with a pre-fork table, and SimpleWorker.
+"""Time real `rq worker --burst` runs of the example shop: stock, with a pre-fork table (frozen heap or
+not), and SimpleWorker; with each job's fork time, page faults and private memory.
 
     python bench/prefork_bench.py --jobs 100            # the worker runs, side by side
     python bench/prefork_bench.py --parts --repeat 5    # what one stock work horse pays, step by step
@@ -7,6 +8,8 @@ Every worker run is a real `rq worker` process (the console script RQ installs) 
 examples/shop, forking a work horse per job, against a private Redis (forklint's
 EmbeddedRedis) or `--redis-url`, with the same N jobs enqueued by name before it starts.
 Seconds are wall time from starting `rq worker` to its exit, start-up and pre-fork included.
+The worker classes are RQ's (and forklint's) with bench/fork_meter.py's mixin, which records per
+job the parent's time for it, the fork, and the horse's minor page faults and private memory.
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from rq.job import Job, JobStatus
 from forklint.config import ConfigError
 from forklint.redis_server import EmbeddedRedis, RedisServerError
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "shop"
+BENCH = Path(__file__).resolve().parent
+EXAMPLE = BENCH.parent / "examples" / "shop"
 QUEUE = "default"
+METER_KEY = "fork_meter:jobs"  # bench/fork_meter.py's list
 
 
 @dataclass(frozen=True)
@@ -70,21 +75,27 @@ JOBS = {
 @dataclass(frozen=True)
 class RunSpec:
     name: str
-    worker_class: str | None  # None: the stock `rq worker` (rq.Worker)
-    prefork: dict[str, list[str]] | None  # exported as FORKLINT_PREFORK
+    worker_class: str  # bench/fork_meter.py's class: Stock (rq.Worker), Prefork, Simple
+    prefork: dict[str, object] | None  # exported as FORKLINT_PREFORK
 
 
 @dataclass(frozen=True)
 class RunResult:
     name: str
     command: str
-    prefork: dict[str, list[str]] | None
+    prefork: dict[str, object] | None
     seconds: float
     jobs_per_second: float
     finished: int
     failed: int
     job_ms_median: float  # started_at -> ended_at as RQ records it, inside the horse
     job_ms_p95: float
+    # From bench/fork_meter.py, medians over the jobs:
+    cycle_ms: float  # the parent's time per job: fork, horse, reaping, bookkeeping
+    fork_ms: float | None  # the fork as the parent sees it (None: SimpleWorker)
+    minor_faults: float | None  # in the horse since the fork (SimpleWorker: during the job)
+    private_mb: float | None  # the horse's USS at the job's end
+    private_dirty_mb: float | None
 
 
 def suggested_table() -> dict[str, list[str]]:
@@ -96,10 +107,13 @@ def suggested_table() -> dict[str, list[str]]:
 
 def run_specs(preset: JobPreset, table: dict[str, list[str]]) -> dict[str, RunSpec]:
     return {
-        "stock": RunSpec("stock", None, None),
-        "imports": RunSpec("imports", "forklint.rq.PreforkWorker", preset.imports_only),
-        "prefork": RunSpec("prefork", "forklint.rq.PreforkWorker", table),
-        "simple": RunSpec("simple", "rq.SimpleWorker", None),
+        "stock": RunSpec("stock", "fork_meter.Stock", None),
+        "imports": RunSpec("imports", "fork_meter.Prefork", preset.imports_only),
+        "prefork": RunSpec("prefork", "fork_meter.Prefork", table),
+        "prefork-nofreeze": RunSpec(
+            "prefork-nofreeze", "fork_meter.Prefork", {**table, "freeze": False}
+        ),
+        "simple": RunSpec("simple", "fork_meter.Simple", None),
     }
 
 
@@ -130,6 +144,7 @@ def redis_url(given: str | None) -> Iterator[str]:
 def example_env(database_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("FORKLINT_PREFORK", "PYTHONPATH")}
     env["SHOP_DATABASE_URL"] = database_url
+    env["PYTHONPATH"] = str(BENCH)  # fork_meter, the worker classes
     return env
 
 
@@ -157,10 +172,7 @@ def worker_run(
     ids = [
         queue.enqueue(preset.function, *job_args(job, n), result_ttl=3600).id for n in range(count)
     ]
-    command = [*rq_command(), "worker", "--burst", "--url", url]
-    if spec.worker_class:
-        command += ["-w", spec.worker_class]
-    command.append(QUEUE)
+    command = [*rq_command(), "worker", "--burst", "--url", url, "-w", spec.worker_class, QUEUE]
     run_env = dict(env)
     if spec.prefork is not None:
         run_env["FORKLINT_PREFORK"] = json.dumps(spec.prefork)
@@ -186,6 +198,7 @@ def worker_run(
         if j.started_at and j.ended_at
     )
     shown = "rq " + " ".join(command[len(rq_command()) :])
+    meter = [json.loads(raw) for raw in redis.lrange(METER_KEY, 0, -1)]
     return RunResult(
         name=spec.name,
         command=shown.replace(url, "$REDIS_URL"),
@@ -198,24 +211,50 @@ def worker_run(
         job_ms_p95=round(durations[int(0.95 * (len(durations) - 1))], 1)
         if durations
         else float("nan"),
+        cycle_ms=_median(meter, "job_ms") or float("nan"),
+        fork_ms=_median(meter, "fork_ms"),
+        minor_faults=_median(meter, "minor_faults"),
+        private_mb=_mb(_median(meter, "private_kb")),
+        private_dirty_mb=_mb(_median(meter, "private_dirty_kb")),
     )
+
+
+def _median(records: Sequence[dict[str, float | None]], key: str) -> float | None:
+    values = [r[key] for r in records if r.get(key) is not None]
+    return round(float(statistics.median(values)), 2) if values else None  # type: ignore[arg-type]
+
+
+def _mb(kb: float | None) -> float | None:
+    return None if kb is None else round(kb / 1024, 1)
 
 
 def print_runs(results: Sequence[RunResult], job: str, count: int) -> None:
     base = next((r.seconds for r in results if r.name == "stock"), None)
+    simple = next((r for r in results if r.name == "simple"), None)
     print(f"\n{count} x {JOBS[job].function}, one `rq worker --burst` per row, all in this run:")
     print(
-        f"{'run':<8} {'seconds':>8} {'jobs/s':>7} {'vs stock':>8} {'job ms p50':>10} {'p95':>7}  ok/failed  command"
+        f"{'run':<17} {'seconds':>8} {'jobs/s':>7} {'vs stock':>8} {'job ms':>8} {'vs simple':>9} "
+        f"{'fork ms':>7} {'faults':>7} {'USS MB':>7} {'dirty MB':>8} {'horse p50':>9}  ok/failed"
     )
     for r in results:
         ratio = f"{base / r.seconds:.1f}x" if base else "-"
+        versus = f"{r.cycle_ms / simple.cycle_ms:.2f}x" if simple else "-"
         print(
-            f"{r.name:<8} {r.seconds:>8.2f} {r.jobs_per_second:>7.2f} {ratio:>8} "
-            f"{r.job_ms_median:>10.1f} {r.job_ms_p95:>7.1f}  {r.finished:>3}/{r.failed:<5}  {r.command}"
+            f"{r.name:<17} {r.seconds:>8.2f} {r.jobs_per_second:>7.2f} {ratio:>8} "
+            f"{r.cycle_ms:>8.1f} {versus:>9} {_cell(r.fork_ms, 2):>7} {_cell(r.minor_faults, 0):>7} "
+            f"{_cell(r.private_mb, 1):>7} {_cell(r.private_dirty_mb, 1):>8} {r.job_ms_median:>9.1f}"
+            f"  {r.finished:>3}/{r.failed:<5}"
         )
+    print("job ms: the parent's time per job (median; fork, horse, reaping, RQ's bookkeeping);")
+    print("horse p50: started_at -> ended_at as RQ records it; faults: minor page faults per horse;")
+    print("USS / dirty: the horse's private memory at the job's end. Commands:")
     for r in results:
-        if r.prefork is not None:
-            print(f"  {r.name}: FORKLINT_PREFORK={json.dumps(r.prefork)}")
+        table = f"  FORKLINT_PREFORK={json.dumps(r.prefork)}" if r.prefork is not None else ""
+        print(f"  {r.name}: {r.command}{table}")
+
+
+def _cell(value: float | None, digits: int) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
 
 
 # Runs in a fresh interpreter in examples/shop: the steps a stock work horse goes through for
@@ -331,8 +370,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--job", choices=sorted(JOBS), default="record_event")
     parser.add_argument(
         "--runs",
-        default="stock,imports,prefork,simple",
-        help="comma-separated, in order, from: stock, imports, prefork, simple (default: all four)",
+        default="stock,imports,prefork,prefork-nofreeze,simple",
+        help="comma-separated, in order, from: stock, imports, prefork, prefork-nofreeze, simple "
+        "(default: all five)",
     )
     parser.add_argument(
         "--table",

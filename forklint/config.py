@@ -301,10 +301,15 @@ def _convert(value: Any, kind: str, name: str, where: str) -> Any:
     if kind == "prefork":
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: `{name}` must be a table")
-        parts: dict[str, tuple[str, ...]] = {}
+        parts: dict[str, Any] = {}
         for key, entries in value.items():
+            if key == "freeze":
+                if not isinstance(entries, bool):
+                    raise ConfigError(f"{where}: `{name}.freeze` must be true or false")
+                parts["freeze"] = entries
+                continue
             if key not in _PREFORK_KEYS:
-                valid = ", ".join(_PREFORK_KEYS)
+                valid = ", ".join((*_PREFORK_KEYS, "freeze"))
                 raise ConfigError(
                     f"{where}: unknown key `{_clip(name + '.' + key)}`; valid keys are: {valid}"
                 )

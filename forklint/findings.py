@@ -28,6 +28,9 @@ class Prefork:
     ] = ()  # dotted module names, imported in the worker parent before forking
     calls: tuple[str, ...] = ()  # "pkg.mod:func", called in the worker parent before forking
     after_fork: tuple[str, ...] = ()  # "pkg.mod:func", called in every horse right after the fork
+    # gc.collect() then gc.freeze() after the imports and calls, before the first fork (`freeze`);
+    # not an entry, so it is neither in to_dict() nor what makes a table non-empty.
+    freeze: bool = True
 
     def __bool__(self) -> bool:
         return bool(self.imports or self.calls or self.after_fork)
@@ -42,6 +45,7 @@ class Prefork:
             union(self.imports, other.imports),
             union(self.calls, other.calls),
             union(self.after_fork, other.after_fork),
+            self.freeze and other.freeze,
         )
 
     def to_dict(self) -> dict[str, list[str]]:

@@ -13,6 +13,7 @@ at the end of the session. Importing this module is cheap: the work happens insi
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -111,30 +112,38 @@ def _run_in_horse(
     kwargs: dict[str, Any],
     prefork: Mapping[str, Any] | Prefork | None,
 ) -> HorseReport:
+    for name in ("rq", "redis"):
+        if importlib.util.find_spec(name) is None:
+            pytest.fail(
+                f"forklint_horse needs rq and redis ({name} is not installed): "
+                "pip install 'forklint[verify]'",
+                pytrace=False,
+            )
     from redis import Redis
 
     from forklint.config import find_root, load_config
     from forklint.findings import Prefork
     from forklint.verify.catalog import heavy_callables
-    from forklint.verify.runner import JobSpec, run_worker
+    from forklint.verify.runner import JobSpec, WorkerProcess
 
     table = (
         prefork.to_dict()
         if isinstance(prefork, Prefork)
         else (None if prefork is None else dict(prefork))
     )
+    freeze = prefork.freeze if isinstance(prefork, Prefork) else bool((table or {}).pop("freeze", True))
     url = redis.url()
     paths = [p for p in sys.path if p and os.path.isdir(p)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))
     with Redis.from_url(url) as connection:
-        run = run_worker(
-            connection,
-            url,
-            JobSpec(_dotted(job), args, tuple(kwargs.items()), timeout=_TIMEOUT),
-            jobs=1,
+        worker = WorkerProcess(
+            connection=connection,
+            redis_url=url,
+            job=JobSpec(_dotted(job), args, tuple(kwargs.items()), timeout=_TIMEOUT),
             worker_class="rq.Worker",
             shown_as="forklint.rq.PreforkWorker" if table is not None else "rq.Worker",
             prefork=table,
+            freeze=freeze,
             prefork_source="forklint_horse(prefork=...)",
             heavy_calls=heavy_callables(load_config(find_root(root))),
             root=root,
@@ -143,6 +152,9 @@ def _run_in_horse(
             scratch=tmp_path_factory.mktemp("forklint-horse"),
             fetch_results=True,
         )
+        with worker:
+            worker.run(1)
+            run = worker.result()
     if not run.measurements:
         raise HorseKilled(
             run.failures[0].message if run.failures else "the work horse did not report"

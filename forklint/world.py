@@ -1117,6 +1117,8 @@ class _Builder:
                 until_line = step.until[0] if step.until else None
                 if step.target in index.modules:
                     parent.modules.add(step.target)
+                    if step.target not in parent.import_order:  # its module code ran
+                        parent.import_order.append(step.target)
                     if step.kind == "script":
                         run.run_module(step.target, trace)
                         run.run_module(step.target, trace, main=True, until=until_line)

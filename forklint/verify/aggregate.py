@@ -11,6 +11,14 @@ from dataclasses import dataclass, replace
 from forklint.findings import Finding
 from forklint.verify.horse import Measurement
 from forklint.verify.runner import RunResult
+from forklint.verify.stats import (
+    Estimate,
+    blocks_median_ci,
+    median_ci,
+    ratio_ci,
+    rounds_ratio_ci,
+    verdict,
+)
 from forklint.verify.targets import Target, catalog_names, target_of
 
 # The rules a verify run can observe, and what in the stock run confirms each.
@@ -22,13 +30,24 @@ PER_FORK = ("FRK101", "FRK102", "FRK104", "FRK105")
 @dataclass(frozen=True)
 class RunFigures:
     worker: str
+    label: str  # "stock rq.Worker", "project start-up Procfile:1", "pre-fork"
     prefork: dict[str, list[str]]
+    freeze: bool | None
     seconds: float
+    startup_seconds: float
     prefork_seconds: float | None
+    warmup: int
+    jobs_measured: int
     jobs_completed: int
     jobs_failed: int
-    wall_median: float | None
+    job_ms: Estimate | None  # the parent's time per job: fork, horse, reaping, bookkeeping
+    job_p95: float | None
+    wall: Estimate | None  # inside the horse: fork moment to the job's return
     wall_p95: float | None
+    fork_ms: Estimate | None
+    minor_faults: Estimate | None
+    private_kb: Estimate | None
+    private_dirty_kb: float | None
     cpu_median: float | None
     imports_median: float | None
     imports_max: int | None
@@ -39,8 +58,12 @@ class RunFigures:
     first_error: str | None
 
     @property
+    def wall_median(self) -> float | None:
+        return self.wall.value if self.wall else None
+
+    @property
     def jobs_per_second(self) -> float:
-        return self.jobs_completed / self.seconds if self.seconds > 0 else 0.0
+        return self.jobs_measured / self.seconds if self.seconds > 0 else 0.0
 
     @property
     def heavy_total(self) -> int:
@@ -49,15 +72,27 @@ class RunFigures:
     def to_json(self) -> dict[str, object]:
         return {
             "worker": self.worker,
+            # The spec's kind of baseline ("stock" | "project") for runs[0]; None for the pre-fork run.
+            "baseline": None if self.label == "pre-fork" else self.label.partition(" ")[0],
+            "label": self.label,
             "prefork": self.prefork,
+            "freeze": self.freeze,
             "seconds": self.seconds,
+            "startup_seconds": _round(self.startup_seconds, 3),
             "prefork_seconds": _round(self.prefork_seconds, 3),
+            "warmup": self.warmup,
+            "jobs_measured": self.jobs_measured,
             "jobs_completed": self.jobs_completed,
             "jobs_failed": self.jobs_failed,
             "jobs_per_second": _round(self.jobs_per_second, 2),
             "first_error": self.first_error,
             "per_job": {
-                "wall_ms": {"median": _round(self.wall_median), "p95": _round(self.wall_p95)},
+                "job_ms": {**_estimate(self.job_ms), "p95": _round(self.job_p95)},
+                "wall_ms": {**_estimate(self.wall), "p95": _round(self.wall_p95)},
+                "fork_ms": _estimate(self.fork_ms, 2),
+                "minor_faults": _estimate(self.minor_faults, 0),
+                "private_kb": _estimate(self.private_kb, 0),
+                "private_dirty_kb": {"median": _round(self.private_dirty_kb, 0)},
                 "cpu_ms": {"median": _round(self.cpu_median)},
                 "imports_after_fork": {"median": self.imports_median, "max": self.imports_max},
                 "import_ms": {"median": _round(self.import_ms_median)},
@@ -90,21 +125,36 @@ class FindingStatus:
 def figures(run: RunResult) -> RunFigures:
     horses = [m for m in run.measurements if m.exception is None]
     wall = sorted(m.wall_ms for m in horses)
+    jobs = sorted(p.job_ms for p in run.parents)
     imports = [m.imports_after_fork for m in horses]
     heavy: dict[str, int] = {}
     for m in run.measurements:
         for name, count in m.heavy_calls.items():
             heavy[name] = heavy.get(name, 0) + count
+    forks = [p.fork_ms for p in run.parents if p.fork_ms is not None]
+    private = [m.private_kb for m in horses if m.private_kb is not None]
+    dirty = [m.private_dirty_kb for m in horses if m.private_dirty_kb is not None]
     return RunFigures(
         worker=run.worker,
+        label=run.label,
         prefork=run.prefork or {},
-        # Rounded once here, so that jobs/s and the speed-up follow from the figures shown.
+        freeze=run.freeze,
+        # Rounded once here, so that jobs/s follows from the figures shown.
         seconds=round(run.seconds, 3),
+        startup_seconds=run.startup_seconds,
         prefork_seconds=run.prefork_seconds,
-        jobs_completed=run.jobs - len(run.failures),
+        warmup=run.warmup,
+        jobs_measured=run.jobs,
+        jobs_completed=run.jobs + run.warmup - len(run.failures),
         jobs_failed=len(run.failures),
-        wall_median=_median(wall),
-        wall_p95=wall[max(math.ceil(0.95 * len(wall)) - 1, 0)] if wall else None,
+        job_ms=blocks_median_ci(run.blocks) if run.blocks else median_ci(jobs),
+        job_p95=_p95(jobs),
+        wall=median_ci(wall),
+        wall_p95=_p95(wall),
+        fork_ms=median_ci(forks),
+        minor_faults=median_ci([float(m.minor_faults) for m in horses]),
+        private_kb=median_ci([float(v) for v in private]),
+        private_dirty_kb=_median([float(v) for v in dirty]),
         cpu_median=_median([m.cpu_ms for m in horses]),
         imports_median=_median(imports),
         imports_max=max(imports) if imports else None,
@@ -114,6 +164,11 @@ def figures(run: RunResult) -> RunFigures:
         heavy_calls=heavy,
         first_error=run.failures[0].message if run.failures else None,
     )
+
+
+def _p95(ordered: Sequence[float]) -> float | None:
+    """Nearest rank."""
+    return ordered[max(math.ceil(0.95 * len(ordered)) - 1, 0)] if ordered else None
 
 
 def finding_statuses(
@@ -236,16 +291,24 @@ def inconclusive(runs: Sequence[RunResult]) -> str | None:
     for run in runs:
         if run.failures:
             return (
-                f"{len(run.failures)} of {run.jobs} jobs failed on {run.worker}; "
+                f"{len(run.failures)} of {run.jobs + run.warmup} jobs failed on {run.worker}; "
                 f"first error: {run.failures[0].message}"
             )
     return None
 
 
-def speedup(stock: RunFigures, prefork: RunFigures) -> float | None:
-    if stock.jobs_failed or prefork.jobs_failed:
+def speedup(stock: RunResult, prefork: RunResult) -> Estimate | None:
+    """The baseline's median time per job over the pre-fork worker's, with its 95 % interval; None
+    when jobs failed (their times mean nothing)."""
+    if stock.failures or prefork.failures:
         return None
-    return stock.seconds / prefork.seconds if prefork.seconds > 0 else None
+    if stock.blocks and prefork.blocks:
+        return rounds_ratio_ci(stock.blocks, prefork.blocks)
+    return ratio_ci([p.job_ms for p in stock.parents], [p.job_ms for p in prefork.parents])
+
+
+def verdict_of(stock: RunFigures, prefork: RunFigures) -> str:
+    return verdict(stock.job_ms, prefork.job_ms)
 
 
 def _median(values: Sequence[float]) -> float | None:
@@ -254,3 +317,14 @@ def _median(values: Sequence[float]) -> float | None:
 
 def _round(value: float | None, digits: int = 1) -> float | None:
     return None if value is None else round(value, digits)
+
+
+def _estimate(estimate: Estimate | None, digits: int = 1) -> dict[str, object]:
+    if estimate is None:
+        return {"median": None, "ci95": None}
+    if digits == 0:
+        return {
+            "median": round(estimate.value),
+            "ci95": [round(estimate.low), round(estimate.high)],
+        }
+    return estimate.to_json(digits)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import sys
@@ -10,33 +11,43 @@ from typing import Any, NoReturn
 
 import click
 
+from forklint.report.common import printable
+
 EXIT_JOBS_FAILED = 1  # a job raised, a horse was killed by a signal, or the run timed out
 EXIT_CANNOT_VERIFY = 2  # usage, Redis unreachable, job not importable, worker could not start
 EXIT_INTERRUPTED = 130  # Ctrl-C: worker, horses and Redis stopped, temp files removed
 EXIT_TERMINATED = 143  # SIGTERM (`timeout`, a CI runner cancelling): the same clean-up
 
-HELP = """Run JOB N times on a real forking RQ worker, stock and with the pre-fork table, and compare.
+HELP = """Run JOB on a real forking RQ worker, as the project runs it and with the pre-fork table, and compare.
 
 JOB is pkg.module:function (or pkg.module.function). It is enqueued by name: verify never imports it
-itself (a throw-away process checks that it imports). Both runs use the same Redis, a fresh queue
-each and a worker subprocess in burst mode started from the project root; every work horse reports
-what it measured between the fork and the end of its job: wall and CPU time (including resolving
-the job's function), modules imported after the fork and the time spent importing them, SQLAlchemy
-configure_mappers runs, and calls of the catalog's heavy callables (the outermost one of a call
-stack), and of the functions the job's FRK103/FRK105 findings name, with the heavy calls made in them.
+itself (a throw-away process checks that it imports). Two worker subprocesses start from the project
+root on the same Redis, each with a queue of its own, and stay up while verify sends them blocks of
+jobs in turn:
 
-Each static finding for JOB is marked confirmed or not observed from what the stock horses did;
-inconclusive when a job failed (no speed-up is given then either); not applicable for the rules
-about per-fork work when the worker class does not fork (rq.SimpleWorker).
+\b
+  baseline  the project's own start-up when forklint resolved one that runs JOB (its worker class
+            and what it imports and calls before forking), else the stock rq.Worker
+  pre-fork  the same class with forklint.rq.PreforkMixin and the pre-fork table: [tool.forklint.prefork]
+            from pyproject.toml, else the table `forklint prefork` suggests
 
-The pre-fork table is [tool.forklint.prefork] from the project's pyproject.toml, or, when none is
-configured, the table `forklint prefork` suggests.
+The first --warmup jobs of each worker are discarded. Each figure is a median over the measured jobs,
+the job time with a 95 % bootstrap interval; the speed-up is the baseline's median job time over the
+pre-fork worker's, with its interval, and "no measurable difference" when the two medians' intervals
+overlap. Without --jobs, verify runs until both intervals are within +-5 % or --budget is spent.
+
+Measured for every job: in the parent, the job's whole time and the fork; in the horse, wall and
+CPU time, minor page faults and private memory (USS, private dirty) at the job's end, modules
+imported after the fork, SQLAlchemy configure_mappers runs, and calls of the catalog's heavy
+callables and of the functions the job's findings name. Each static finding for JOB is marked
+confirmed or not observed from what the baseline horses did; inconclusive when a job failed; not
+applicable for the rules about per-fork work when the worker class does not fork.
 
 \b
 Exit status:
-  0    both runs completed every job
-  1    a job failed (raised, or its horse was killed by a signal) or a run timed out
-  2    usage error, Redis unreachable, JOB not importable, the worker could not start
+  0    every job completed on both workers
+  1    a job failed (raised, or its horse was killed by a signal) or a worker made no progress
+  2    usage error, Redis unreachable, JOB not importable, a worker could not start
   130  interrupted (Ctrl-C); everything verify started is stopped and removed
   143  terminated (SIGTERM); the same clean-up
 """
@@ -77,9 +88,29 @@ def _json_option(kind: type, what: str) -> Any:
     "--jobs",
     "-n",
     type=click.IntRange(1, 100_000),
-    default=10,
+    default=None,
+    help="Measured jobs per worker (default: until the figures are stable or --budget is spent).",
+)
+@click.option(
+    "--warmup",
+    type=click.IntRange(0, 1000),
+    default=2,
     show_default=True,
-    help="Jobs per run.",
+    help="Jobs run first on each worker and discarded.",
+)
+@click.option(
+    "--budget",
+    type=click.FloatRange(min=1.0),
+    default=60.0,
+    show_default=True,
+    help="Seconds of measuring without --jobs, after start-up and warm-up.",
+)
+@click.option(
+    "--baseline",
+    type=click.Choice(["project", "stock"]),
+    default=None,
+    help="What the pre-fork worker is compared with (default: project when forklint resolved a "
+    "start-up that runs JOB, else stock).",
 )
 @click.option(
     "--redis-url", metavar="URL", help="Use this Redis instead of a private, throw-away one."
@@ -87,16 +118,15 @@ def _json_option(kind: type, what: str) -> Any:
 @click.option(
     "--worker-class",
     metavar="DOTTED",
-    default="rq.Worker",
-    show_default=True,
-    help="The stock worker class (rq worker -w).",
+    default=None,
+    help="The baseline's worker class (rq worker -w); default: the project's, else rq.Worker.",
 )
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
     default=300.0,
     show_default=True,
-    help="Seconds allowed for each run; then the worker and its horses are killed.",
+    help="Seconds a worker may take to start or to finish a job; then it is killed with its horses.",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
@@ -107,75 +137,129 @@ def _json_option(kind: type, what: str) -> Any:
     default=None,
     help="The project root (default: found upward from the current directory).",
 )
-def verify_command(
+def verify_command(**options: Any) -> None:
+    from forklint.verify import processes
+
+    # First: from here on Ctrl-C and SIGTERM end verify through its clean-up, never a traceback.
+    with processes.handling_signals():
+        _verify(**options)
+
+
+def _verify(
     job: str,
     args_json: list[Any],
     kwargs_json: dict[str, Any],
-    jobs: int,
+    jobs: int | None,
+    warmup: int,
+    budget: float,
+    baseline: str | None,
     redis_url: str | None,
-    worker_class: str,
+    worker_class: str | None,
     timeout: float,
     fmt: str,
     project: Path | None,
-) -> None:  # fmt: skip
-    from forklint.config import find_root
-    from forklint.verify.render import to_json, to_text
-    from forklint.verify.runner import VerifyError, VerifyTimeout
-    from forklint.verify.session import Options, verify
+) -> None:
+    from forklint.verify import processes
+    from forklint.verify.secrets import scrub, secrets_of
 
-    root = project if project is not None else find_root(Path.cwd())
-    bar = _ProgressBar() if sys.stderr.isatty() else None
-    options = Options(
-        job=job,
-        args=tuple(args_json),
-        kwargs=tuple(kwargs_json.items()),
-        jobs=jobs,
-        redis_url=redis_url,
-        worker_class=worker_class,
-        timeout=timeout,
-        root=root,
-        progress=bar.update if bar else None,
-    )
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    secrets = secrets_of(redis_url)
+
+    def say(text: str, *, err: bool = False) -> None:
+        # Control characters from job errors or project files are escaped; passwords masked.
+        lines = (printable(scrub(line, secrets)) for line in text.split("\n"))
+        click.echo("\n".join(lines), err=err)
+
+    bar = _ProgressBar(secrets) if sys.stderr.isatty() else None
+    failure: tuple[str, int] | None = None
+    result = None
+    # One place catches the first signal, wherever it lands (the handler raises it only once); then
+    # everything still registered is stopped, with further signals blocked.
     try:
-        result = verify(options)
-    except VerifyError as exc:
-        _fail(f"forklint verify: {exc}", EXIT_CANNOT_VERIFY, bar)
-    except VerifyTimeout as exc:
-        _fail(
-            f"forklint verify: timed out after {timeout:g}s ({exc}); the worker and its horses were killed",
-            EXIT_JOBS_FAILED,
-            bar,
-        )
-    except _Terminated:
-        _fail(
-            "forklint verify: terminated; the worker and Redis were stopped", EXIT_TERMINATED, bar
-        )
-    except KeyboardInterrupt:
-        _fail(
-            "forklint verify: interrupted; the worker and Redis were stopped", EXIT_INTERRUPTED, bar
-        )
-    finally:
-        signal.signal(signal.SIGTERM, previous)
+        try:
+            require_runtime()
+            from forklint.config import find_root
+            from forklint.verify.experiment import Plan
+            from forklint.verify.session import Options, verify
+
+            options = Options(
+                job=job,
+                args=tuple(args_json),
+                kwargs=tuple(kwargs_json.items()),
+                plan=Plan(warmup=warmup, jobs=jobs, budget=budget),
+                redis_url=redis_url,
+                worker_class=worker_class,
+                baseline=baseline or "auto",
+                timeout=timeout,
+                root=project if project is not None else find_root(Path.cwd()),
+                progress=bar.update if bar else None,
+            )
+            result = verify(options)
+        except Exception as exc:  # noqa: BLE001 - sorted below; anything else is re-raised
+            failure = _failure_of(exc, timeout)
+    except processes.Interrupted as exc:
+        failure = _interrupted(exc.signum)
+    while True:
+        try:
+            survivors = processes.stop_all()[1]
+            break
+        except processes.Interrupted as exc:  # the first signal, landing just now
+            failure = _interrupted(exc.signum)
+    processes.settle()  # from here on a signal is only remembered
+    if failure is None and processes.first_signal() is not None:
+        failure = _interrupted(processes.first_signal() or signal.SIGINT)
+    if survivors:
+        message, status = failure or ("forklint verify", EXIT_CANNOT_VERIFY)
+        failure = (f"{message}; could not stop: {', '.join(survivors)}", status)
     if bar:
         bar.clear()
-    click.echo(to_json(result) if fmt == "json" else to_text(result))
+    if failure is not None or result is None:
+        message, status = failure or ("forklint verify: no result", EXIT_CANNOT_VERIFY)
+        say(message, err=True)
+        sys.exit(status)
+    from forklint.verify.render import to_json, to_text
+
+    say(to_json(result) if fmt == "json" else to_text(result))
     failed = [run for run in (result.stock, result.prefork) if run.failures]
     for run in failed:
-        click.echo(
-            f"forklint verify: {len(run.failures)} of {run.jobs} jobs failed on {run.worker}; "
+        total = run.jobs + run.warmup
+        say(
+            f"forklint verify: {len(run.failures)} of {total} jobs failed on {run.worker}; "
             f"first error: {run.failures[0].message}",
             err=True,
         )
     sys.exit(EXIT_JOBS_FAILED if failed else 0)
 
 
-class _Terminated(BaseException):
-    """SIGTERM, raised where verify is, so that the same clean-up as for Ctrl-C runs on the way out."""
+def _failure_of(exc: Exception, timeout: float) -> tuple[str, int]:
+    from forklint.verify.runner import VerifyError, VerifyTimeout
+
+    if isinstance(exc, VerifyError):
+        return f"forklint verify: {exc}", EXIT_CANNOT_VERIFY
+    if isinstance(exc, VerifyTimeout):
+        return (
+            f"forklint verify: timed out after {timeout:g}s ({exc}); "
+            "the worker and its horses were killed",
+            EXIT_JOBS_FAILED,
+        )
+    raise exc
 
 
-def _terminate(signum: int, frame: object) -> None:
-    raise _Terminated
+def _interrupted(signum: int) -> tuple[str, int]:
+    if signum == signal.SIGTERM:
+        return "forklint verify: terminated; stopped everything it had started", EXIT_TERMINATED
+    return "forklint verify: interrupted; stopped everything it had started", EXIT_INTERRUPTED
+
+
+def require_runtime() -> None:
+    """verify runs RQ and talks to Redis: both come with the `verify` extra, not the linter."""
+    for name in ("rq", "redis"):
+        if importlib.util.find_spec(name) is None:
+            _fail(
+                f"forklint verify: needs rq and redis ({name} is not installed): "
+                "pip install 'forklint[verify]'",
+                EXIT_CANNOT_VERIFY,
+                None,
+            )
 
 
 def _fail(message: str, status: int, bar: _ProgressBar | None) -> NoReturn:
@@ -188,12 +272,13 @@ def _fail(message: str, status: int, bar: _ProgressBar | None) -> NoReturn:
 class _ProgressBar:
     """One line on stderr, redrawn in place; only used when stderr is a terminal."""
 
-    width = 30
+    def __init__(self, secrets: tuple[str, ...]) -> None:
+        self.secrets = secrets
 
-    def update(self, worker: str, done: int, *, total: int) -> None:
-        filled = self.width * done // max(total, 1)
-        bar = "#" * filled + "." * (self.width - filled)
-        sys.stderr.write(f"\r\x1b[2K{worker:<28} [{bar}] {done}/{total}")
+    def update(self, text: str) -> None:
+        from forklint.verify.secrets import scrub
+
+        sys.stderr.write(f"\r\x1b[2K{printable(scrub(text, self.secrets))[:100]}")
         sys.stderr.flush()
 
     def clear(self) -> None:

@@ -1,4 +1,5 @@
-"""Measurements taken inside each RQ work horse: time, CPU, imports after the fork, mapper runs, heavy calls."""
+"""Measurements taken inside each RQ work horse (time, CPU, imports after the fork, mapper runs, heavy
+calls, page faults, private memory) and in its worker parent (the fork, the whole job)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import functools
 import inspect
 import json
 import os
+import resource
+import signal
 import sys
 import time
 import traceback
@@ -17,6 +20,10 @@ from importlib import _bootstrap
 from typing import Any
 
 _COUNTED = "__forklint_counted__"
+# Redis keys next to the horses' list: the worker's start-up record, and one record per job from
+# the worker parent.
+READY_SUFFIX = ":ready"
+PARENT_SUFFIX = ":parent"
 # Callers whose calls are the worker's own work, not the job's.
 _OWN = ("rq.", "forklint.", "importlib")
 
@@ -41,6 +48,11 @@ class Measurement:
     # often the job called each, and the heavy calls made while it ran.
     watched_calls: dict[str, int] = field(default_factory=dict)
     watched_heavy: dict[str, dict[str, int]] = field(default_factory=dict)
+    # At the job's end: minor page faults since the fork (copy-on-write breaks among them), and the
+    # horse's private memory from /proc/self/smaps_rollup (None where there is no such file).
+    minor_faults: int = 0
+    private_kb: int | None = None  # USS: Private_Clean + Private_Dirty
+    private_dirty_kb: int | None = None
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))
@@ -78,6 +90,7 @@ class Probe:
         self._listening = False
         self._original: Callable[..., Any] | None = None
         self._window: tuple[float, float, dict[str, None]] | None = None
+        self._faults = 0
 
     def install(self) -> None:
         # Every import of a module not yet in sys.modules goes through this one function, whether it
@@ -104,15 +117,20 @@ class Probe:
         self._active = []
         self._heavy_depth = 0
         self.counting = True
+        self._faults = _minor_faults()
         self._window = (time.perf_counter(), time.process_time(), dict.fromkeys(sys.modules))
 
     def close_window(self, job_id: str, exception: str | None) -> Measurement:
         assert self._window is not None
         wall0, cpu0, before = self._window
         wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+        # In a forked horse the counter started at zero with the fork; in a worker that does not fork
+        # (SimpleWorker) only this job's share counts.
+        faults = _minor_faults() - self._faults
         self.counting = False
         self._window = None
         modules = tuple(name for name in list(sys.modules) if name not in before)
+        private, dirty = private_memory_kb()
         return Measurement(
             job_id=job_id,
             pid=os.getpid(),
@@ -127,6 +145,9 @@ class Probe:
             exception=exception,
             watched_calls=dict(self.watched_calls),
             watched_heavy={name: dict(calls) for name, calls in self.watched_heavy.items()},
+            minor_faults=faults,
+            private_kb=private,
+            private_dirty_kb=dirty,
         )
 
     # -- imports -----------------------------------------------------------------------------------
@@ -294,18 +315,91 @@ def last_line(exc: BaseException) -> str:
     return traceback.format_exception_only(exc)[-1].strip()
 
 
+def _minor_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def private_memory_kb(path: str = "/proc/self/smaps_rollup") -> tuple[int | None, int | None]:
+    """(USS, private dirty) in kB: the pages only this process maps, i.e. what a fork un-shared."""
+    try:
+        with open(path, "rb") as rollup:  # bytes: decoding could import a codec in the horse
+            text = rollup.read()
+    except OSError:
+        return None, None
+    values = {}
+    for line in text.splitlines():
+        key, _, rest = line.partition(b":")
+        if key in (b"Private_Clean", b"Private_Dirty", b"Private_Hugetlb"):
+            values[key] = int(rest.split()[0])
+    if b"Private_Dirty" not in values:
+        return None, None
+    return sum(values.values()), values[b"Private_Dirty"]
+
+
+def die_with_parent(parent: int) -> None:
+    """Linux: be killed when `parent` ends, however it ends (SIGKILL included); elsewhere nothing.
+
+    The request is tied to the parent alive at the call, so a parent already gone means exit now.
+    """
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
+
+
 class HorseProbeMixin:
-    """Worker mixin: opens the window at the fork, closes it when the job returns, publishes to Redis.
+    """Worker mixin: times each job and its fork in the parent, opens the horse's window at the fork and
+    closes it when the job returns, and publishes both to Redis.
 
     Put first in the bases: `type("X", (HorseProbeMixin, rq.Worker), {...})`.
     """
 
     forklint_probe: Probe
     forklint_key: str  # the Redis list the horses push their measurements to
+    _forklint_fork_ms: float | None = None
+    _forklint_parent_pid: int = 0
+
+    def bootstrap(self, *args: Any, **kwargs: Any) -> None:
+        super().bootstrap(*args, **kwargs)  # type: ignore[misc]
+        # Start-up done (the pre-fork table included): verify may now send jobs.
+        from rq.worker import Worker
+
+        ready = {
+            "pid": os.getpid(),
+            "prefork_seconds": getattr(type(self), "forklint_prefork_seconds", None),
+            # SimpleWorker and other non-Worker classes run every job in the worker itself.
+            "forks": isinstance(self, Worker),
+        }
+        self.connection.set(self.forklint_key + READY_SUFFIX, json.dumps(ready))  # type: ignore[attr-defined]
+
+    def execute_job(self, job: Any, queue: Any) -> None:
+        self._forklint_fork_ms = None
+        started = time.perf_counter()
+        try:
+            super().execute_job(job, queue)  # type: ignore[misc]
+        finally:
+            record = {
+                "job_id": job.id,
+                "job_ms": (time.perf_counter() - started) * 1000,
+                "fork_ms": self._forklint_fork_ms,
+            }
+            self.connection.rpush(self.forklint_key + PARENT_SUFFIX, json.dumps(record))  # type: ignore[attr-defined]
+
+    def fork_work_horse(self, job: Any, queue: Any) -> None:
+        # The horse never returns from here (it ends in os._exit): only the parent takes the time.
+        self._forklint_parent_pid = os.getpid()
+        started = time.perf_counter()
+        super().fork_work_horse(job, queue)  # type: ignore[misc]
+        self._forklint_fork_ms = (time.perf_counter() - started) * 1000
 
     def main_work_horse(self, job: Any, queue: Any) -> None:
         # The first thing the horse runs after the fork; after-fork hooks of the bases come later.
         self.forklint_probe.open_window()
+        die_with_parent(self._forklint_parent_pid)
         super().main_work_horse(job, queue)  # type: ignore[misc]
 
     def perform_job(self, job: Any, queue: Any, execution: Any) -> bool:

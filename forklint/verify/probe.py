@@ -1,6 +1,10 @@
-"""`python -m forklint.verify.probe JOB`: can the job be imported? Run in a throw-away process, never in verify.
+"""Can the job be imported? Run in a throw-away process, never in verify:
+`python -c "import sys; del sys.path[0]; from forklint.verify.probe import main; ..." JOB ROOT...`.
 
-Prints {"module": ..., "attribute": ...} and exits 0, or prints one line saying why not and exits 1.
+The project's roots go on sys.path after the standard library, so that a json.py or re.py in the
+project cannot break the probe (or this module's own imports); each such module is named in a note.
+Prints {"module": ..., "attribute": ..., "shadows": [notes]} and exits 0, or prints one line saying
+why not and exits 1.
 """
 
 from __future__ import annotations
@@ -8,6 +12,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from pathlib import Path
 
 
 def resolve(job: str) -> tuple[str, str]:
@@ -47,7 +52,8 @@ def resolve(job: str) -> tuple[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    job = argv[0]
+    job, roots = argv[0], argv[1:]
+    sys.path.extend(roots)
     try:
         module_name, attribute = resolve(job)
     except LookupError as exc:
@@ -57,10 +63,24 @@ def main(argv: list[str]) -> int:
         text = " ".join(str(exc).split())
         print(f"cannot import {job}: {type(exc).__name__}{': ' + text if text else ''}", flush=True)
         return 1
-    print(json.dumps({"module": module_name, "attribute": attribute}), flush=True)
+    result = {"module": module_name, "attribute": attribute, "shadows": shadows(roots)}
+    print(json.dumps(result), flush=True)
     return 0
 
 
-if __name__ == "__main__":
-    sys.path.insert(0, ".")
-    sys.exit(main(sys.argv[1:]))
+def shadows(roots: list[str]) -> list[str]:
+    """Notes for the project's top-level modules named like a standard-library module."""
+    notes = []
+    for root in roots:
+        directory = Path(root)
+        for name in sorted(getattr(sys, "stdlib_module_names", ())):
+            for candidate in (directory / f"{name}.py", directory / name / "__init__.py"):
+                if candidate.is_file():
+                    shown = candidate.relative_to(directory).as_posix()
+                    notes.append(
+                        f"{shown} in {directory.name or root} has the name of the standard "
+                        f"library's {name}: the import probe put the project after the standard "
+                        f"library, but a worker started in the project (project first on sys.path) "
+                        f"imports {shown} wherever {name} is not loaded yet; rename it"
+                    )
+    return notes

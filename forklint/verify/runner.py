@@ -1,8 +1,8 @@
-"""Enqueue N jobs by name, run one instrumented worker subprocess over them, collect what its horses measured."""
+"""One instrumented worker subprocess, kept running while verify sends it blocks of jobs by name, and
+what its horses and its parent measured for each job."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -10,17 +10,23 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from redis import Redis
 
-from forklint.verify.horse import Measurement
-from forklint.verify.worker import RUN_SUFFIX
+from forklint.verify import processes
+from forklint.verify.horse import PARENT_SUFFIX, READY_SUFFIX, Measurement
 
 KEY_PREFIX = "forklint:verify:"
+_POLL = 0.01  # seconds between looks at Redis while a block runs
+
+# The worker runs without the working directory in front of sys.path: the project goes there only
+# after RQ is loaded, as `rq worker --path .` does, so a json.py in the project cannot break the
+# worker's own imports.
+_LAUNCH = "import sys; del sys.path[0]; from forklint.verify.worker import main; sys.exit(main(sys.argv[1:]))"
 
 
 class VerifyError(Exception):
@@ -28,7 +34,7 @@ class VerifyError(Exception):
 
 
 class VerifyTimeout(Exception):
-    """The worker did not finish within the timeout; it was killed with its horses."""
+    """A worker made no progress within the timeout; it was killed with its horses."""
 
 
 @dataclass(frozen=True)
@@ -46,166 +52,259 @@ class Failure:
 
 
 @dataclass(frozen=True)
+class ParentRecord:
+    """One job as the worker parent saw it."""
+
+    job_id: str
+    job_ms: float  # execute_job: the fork, the horse's whole life, reaping it, RQ's bookkeeping
+    fork_ms: float | None  # the fork itself; None for a worker that does not fork
+
+
+@dataclass(frozen=True)
 class RunResult:
     worker: str  # the worker class as shown: "rq.Worker", "forklint.rq.PreforkWorker"
-    prefork: dict[str, list[str]] | None  # None for the stock run
-    jobs: int
-    seconds: float  # the worker process from start-up (incl. pre-fork work) to its burst's end
+    prefork: dict[str, list[str]] | None  # the table the run used; None: the class as it is
+    jobs: int  # jobs measured (after the warm-up)
+    seconds: float  # wall time of the measured jobs' blocks, from enqueueing to the last one done
     prefork_seconds: float | None
-    measurements: tuple[Measurement, ...]  # one per job that ran to the end in its horse
-    failures: tuple[Failure, ...]
-    results: tuple[
-        Any, ...
-    ] = ()  # return values of the finished jobs, in enqueue order (if fetched)
+    measurements: tuple[Measurement, ...]  # the measured jobs that ran to the end in their horse
+    failures: tuple[Failure, ...]  # every job that failed, warm-up included
+    results: tuple[Any, ...] = ()  # return values of the measured jobs, in order (if fetched)
     forks: bool = True  # False: the worker class runs jobs in itself (SimpleWorker), no horse
+    parents: tuple[ParentRecord, ...] = ()  # the measured jobs, as the parent saw them
+    warmup: int = 0  # jobs run first and discarded
+    startup_seconds: float = 0.0  # from starting the worker to its first dequeue
+    label: str = ""  # what the run stands for: "stock", "project start-up (Procfile:1)", "pre-fork"
+    freeze: bool | None = None  # the table's gc.freeze() setting; None without a table
+    # The parent's job_ms of the measured jobs, block by block (block i of each run: round i).
+    blocks: tuple[tuple[float, ...], ...] = ()
 
 
-def run_worker(
-    connection: Redis,
-    redis_url: str,
-    job: JobSpec,
-    *,
-    jobs: int,
-    worker_class: str,
-    shown_as: str,
-    prefork: dict[str, list[str]] | None,
-    prefork_source: str = "forklint verify",
-    heavy_calls: Sequence[str],
-    watch: Sequence[str] = (),
-    root: Path,
-    timeout: float,
-    env: dict[str, str] | None = None,
-    scratch: Path,
-    progress: Callable[[int], None] | None = None,
-    fetch_results: bool = False,
-) -> RunResult:
-    """Run `jobs` copies of `job` through one worker subprocess in burst mode and return its figures.
+@dataclass
+class WorkerProcess:
+    """`with WorkerProcess(...) as worker: worker.run(5); ...; result = worker.result()`."""
 
-    The queue and the measurement key are new for every run, and removed afterwards.
-    """
-    from rq import Queue
+    connection: Redis
+    redis_url: str
+    job: JobSpec
+    worker_class: str
+    shown_as: str
+    prefork: dict[str, list[str]] | None
+    root: Path
+    scratch: Path
+    timeout: float
+    heavy_calls: Sequence[str] = ()
+    watch: Sequence[str] = ()
+    freeze: bool = True
+    prefork_source: str = "forklint verify"
+    env: dict[str, str] | None = None
+    label: str = ""
+    fetch_results: bool = False
+    process: subprocess.Popen[bytes] | None = None
+    startup_seconds: float = 0.0
+    ready: dict[str, Any] = field(default_factory=dict)
+    # (job ids, seconds, measured) per block, in order
+    blocks: list[tuple[list[str], float, bool]] = field(default_factory=list)
+    job_times: list[float] = field(default_factory=list)  # the parent's job_ms, every job so far
+    measured_times: list[float] = field(default_factory=list)  # the same, after the warm-up
+    measured_blocks: list[tuple[float, ...]] = field(default_factory=list)  # ... block by block
 
-    run_id = uuid.uuid4().hex[:12]
-    queue = Queue(f"forklint-verify-{run_id}", connection=connection)
-    key = f"{KEY_PREFIX}{run_id}"
-    enqueued = [
-        queue.enqueue_call(
-            job.func,
-            args=job.args,
-            kwargs=dict(job.kwargs),
-            timeout=job.timeout,
-            result_ttl=600,
-            failure_ttl=600,
-        )
-        for _ in range(jobs)
-    ]
-    spec = {
-        "redis_url": redis_url,
-        "queue": queue.name,
-        "key": key,
-        "worker_class": worker_class,
-        "prefork": prefork,
-        "prefork_source": prefork_source,
-        "heavy_calls": list(heavy_calls),
-        "watch": list(watch),
-        "root": str(root),
-    }
-    err = scratch / f"{run_id}.err"
-    try:
-        with open(err, "wb") as stderr:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "forklint.verify.worker", json.dumps(spec)],
-                cwd=root,
-                env=env,
+    def __post_init__(self) -> None:
+        from rq import Queue
+
+        run_id = uuid.uuid4().hex[:12]
+        self.queue = Queue(f"forklint-verify-{run_id}", connection=self.connection)
+        self.key = f"{KEY_PREFIX}{run_id}"
+        self.err = self.scratch / f"{run_id}.err"
+
+    def __enter__(self) -> WorkerProcess:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        spec = {
+            "redis_url": self.redis_url,
+            "queue": self.queue.name,
+            "key": self.key,
+            "worker_class": self.worker_class,
+            "prefork": self.prefork,
+            "freeze": self.freeze,
+            "prefork_source": self.prefork_source,
+            "heavy_calls": list(self.heavy_calls),
+            "watch": list(self.watch),
+            "root": str(self.root),
+            "parent": os.getpid(),
+        }
+        started = time.perf_counter()
+        with open(self.err, "wb") as stderr:
+            self.process = processes.spawn(
+                f"the {self.shown_as} worker",
+                [sys.executable, "-c", _LAUNCH, json.dumps(spec)],
+                cwd=self.root,
+                env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,  # the jobs' prints
                 stderr=stderr,
-                # Its own session: Ctrl-C reaches verify only, which then stops the worker and its
-                # horses (they share this session id, though each horse has its own process group).
-                start_new_session=True,
             )
-            try:
-                _wait(process, queue, jobs, timeout, progress, shown_as)
-            finally:
-                with uninterrupted():
-                    kill_session(process)
-        if process.returncode != 0:
-            raise VerifyError(_worker_failure(err, process.returncode, shown_as))
-        raw = connection.get(f"{key}{RUN_SUFFIX}")
-        if raw is None:
-            raise VerifyError(f"the {shown_as} worker exited without reporting its run")
-        timing = json.loads(raw)
-        measurements = tuple(Measurement.from_json(raw) for raw in connection.lrange(key, 0, -1))
-        failures = _failures(enqueued, connection)
-        results = tuple(_result(j) for j in enqueued) if fetch_results else ()
+        deadline = time.monotonic() + self.timeout
+        while True:
+            raw = self.connection.get(self.key + READY_SUFFIX)
+            if raw is not None:
+                self.ready = json.loads(raw)
+                break
+            self._check_alive()
+            if time.monotonic() > deadline:
+                raise VerifyTimeout(f"the {self.shown_as} worker did not start")
+            time.sleep(_POLL)
+        self.startup_seconds = time.perf_counter() - started
+
+    def run(
+        self, count: int, *, measured: bool = True, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Enqueue `count` jobs and wait until the parent has finished each (done or failed)."""
+        done_before = self.connection.llen(self.key + PARENT_SUFFIX)
+        started = time.perf_counter()
+        ids = [
+            self.queue.enqueue_call(
+                self.job.func,
+                args=self.job.args,
+                kwargs=dict(self.job.kwargs),
+                timeout=self.job.timeout,
+                result_ttl=600,
+                failure_ttl=600,
+            ).id
+            for _ in range(count)
+        ]
+        last, moved = done_before, time.monotonic()
+        while True:
+            done = self.connection.llen(self.key + PARENT_SUFFIX)
+            if done != last:
+                last, moved = done, time.monotonic()
+                if progress is not None:
+                    progress(done - done_before)
+            if done - done_before >= count:
+                break
+            self._check_alive()
+            if time.monotonic() - moved > self.timeout:
+                raise VerifyTimeout(
+                    f"{self.shown_as}: no job finished in {self.timeout:g}s, "
+                    f"{done - done_before} of {count} done"
+                )
+            time.sleep(_POLL)
+        self.blocks.append((ids, time.perf_counter() - started, measured))
+        times = [
+            json.loads(raw)["job_ms"]
+            for raw in self.connection.lrange(self.key + PARENT_SUFFIX, done_before, -1)
+        ]
+        self.job_times += times
+        if measured:
+            self.measured_times += times
+            self.measured_blocks.append(tuple(times))
+
+    def failed_count(self) -> int:
+        return self.queue.failed_job_registry.count
+
+    def _check_alive(self) -> None:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise VerifyError(self._failure_line(self.process.returncode))
+
+    def _failure_line(self, returncode: int) -> str:
+        try:
+            text = self.err.read_text(errors="replace")
+        except OSError:
+            text = ""
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        if returncode < 0:
+            reason = f"killed by signal {signal.Signals(-returncode).name}"
+        else:
+            reason = lines[-1] if lines else f"exit status {returncode}"
+        return f"the {self.shown_as} worker did not run: {reason.removeprefix('forklint-worker: ')}"
+
+    def result(self) -> RunResult:
+        from rq.job import Job, JobStatus
+
+        measured_ids = [i for ids, _, measured in self.blocks if measured for i in ids]
+        wanted = set(measured_ids)
+        parents = {}
+        for raw in self.connection.lrange(self.key + PARENT_SUFFIX, 0, -1):
+            record = json.loads(raw)
+            parents[record["job_id"]] = ParentRecord(**record)
+        horses = {}
+        for raw in self.connection.lrange(self.key, 0, -1):
+            m = Measurement.from_json(raw)
+            horses[m.job_id] = m
+        failures = []
+        all_ids = [i for ids, _, _ in self.blocks for i in ids]
+        jobs = Job.fetch_many(all_ids, connection=self.connection)
+        results = []
+        for job_id, job in zip(all_ids, jobs, strict=True):
+            status = job.get_status(refresh=False) if job is not None else None
+            if status != JobStatus.FINISHED:
+                result = job.latest_result() if job is not None else None
+                text = (result.exc_string if result is not None else None) or f"job ended as {status}"
+                failures.append(Failure(job_id, describe(text)))
+            elif self.fetch_results and job_id in wanted:
+                results.append(job.return_value())
         return RunResult(
-            worker=shown_as,
-            prefork=prefork,
-            jobs=jobs,
-            seconds=timing["seconds"],
-            prefork_seconds=timing["prefork_seconds"],
-            measurements=measurements,
-            failures=failures,
-            results=results,
-            forks=timing["forks"],
+            worker=self.shown_as,
+            prefork=self.prefork,
+            jobs=len(measured_ids),
+            seconds=sum(seconds for _, seconds, measured in self.blocks if measured),
+            prefork_seconds=self.ready.get("prefork_seconds"),
+            measurements=tuple(horses[i] for i in measured_ids if i in horses),
+            failures=tuple(failures),
+            results=tuple(results),
+            forks=bool(self.ready.get("forks", True)),
+            parents=tuple(parents[i] for i in measured_ids if i in parents),
+            warmup=len(all_ids) - len(measured_ids),
+            startup_seconds=self.startup_seconds,
+            label=self.label,
+            freeze=self.freeze if self.prefork is not None else None,
+            blocks=tuple(self.measured_blocks),
         )
-    finally:
-        _forget(connection, queue, enqueued, key)
-        err.unlink(missing_ok=True)
+
+    def stop(self, grace: float = 5.0) -> None:
+        """Warm shut-down (RQ deregisters the worker; at most `grace` seconds), then the whole
+        session; Redis keys removed."""
+        if self.process is not None:
+            processes.stop(self.process, grace=grace)
+            processes.forget(self.process.pid)
+        self._forget()
+        self.err.unlink(missing_ok=True)
+
+    def _forget(self) -> None:
+        """Remove what this run left in Redis (it matters on a --redis-url server; cheap otherwise)."""
+        from redis.exceptions import RedisError
+        from rq.job import Job
+
+        try:
+            ids = [i for ids, _, _ in self.blocks for i in ids]
+            for job in Job.fetch_many(ids, connection=self.connection):
+                if job is not None:
+                    job.delete(remove_from_queue=True)
+            self.queue.delete(delete_jobs=False)
+            for name in self.connection.scan_iter(match=f"*{self.queue.name}*"):
+                self.connection.delete(name)
+            self.connection.srem("rq:workers", f"rq:worker:{self.queue.name}")
+            self.connection.delete(
+                self.key, self.key + PARENT_SUFFIX, self.key + READY_SUFFIX
+            )
+        except RedisError:
+            pass  # the server is gone (or going): nothing to clean on it
 
 
-def _wait(
-    process: subprocess.Popen[bytes],
-    queue: Any,
-    jobs: int,
-    timeout: float,
-    progress: Callable[[int], None] | None,
-    shown_as: str,
-) -> None:
-    deadline = time.monotonic() + timeout
-    shown = -1
-    while process.poll() is None:
-        if time.monotonic() > deadline:
-            raise VerifyTimeout(f"{shown_as}: {jobs - queue.count} of {jobs} jobs started")
-        if progress is not None:
-            started = jobs - queue.count
-            if started != shown:
-                progress(started)
-                shown = started
-        time.sleep(0.05)
-    if progress is not None:
-        progress(jobs)
-
-
-def _worker_failure(err: Path, returncode: int, shown_as: str) -> str:
-    lines = [line.strip() for line in err.read_text(errors="replace").splitlines() if line.strip()]
-    reason = lines[-1] if lines else f"exit status {returncode}"
-    reason = reason.removeprefix("forklint-worker: ")
-    return f"the {shown_as} worker did not run: {reason}"
-
-
-def _failures(enqueued: Sequence[Any], connection: Redis) -> tuple[Failure, ...]:
-    from rq.job import Job, JobStatus
-
-    failures = []
-    for job in enqueued:
-        fetched = Job.fetch(job.id, connection=connection)
-        status = fetched.get_status(refresh=False)
-        if status == JobStatus.FINISHED:
-            continue
-        result = fetched.latest_result()
-        text = (result.exc_string if result is not None else None) or f"job ended as {status}"
-        failures.append(Failure(job.id, _describe(text)))
-    return tuple(failures)
-
-
-def _describe(exc_string: str) -> str:
+def describe(exc_string: str) -> str:
     lines = [line.strip() for line in exc_string.strip().splitlines() if line.strip()]
     last = _exception_line(exc_string) or (lines[-1] if lines else "unknown error")
     if "Work-horse terminated unexpectedly" in last and "(signal " in last:
         number = int(last.split("(signal ")[1].split(")")[0])
         return f"work horse killed by signal {number} ({signal.Signals(number).name})"
     return last
+
 
 
 def _exception_line(exc_string: str) -> str | None:
@@ -217,86 +316,3 @@ def _exception_line(exc_string: str) -> str | None:
         if line.strip() and not line[0].isspace() and not line.startswith("Traceback"):
             return line.strip()
     return None
-
-
-def _result(job: Any) -> Any:
-    job.refresh()
-    return job.return_value()
-
-
-def _forget(connection: Redis, queue: Any, enqueued: Sequence[Any], key: str) -> None:
-    """Remove what this run left in Redis (it matters on a --redis-url server; cheap otherwise)."""
-    from redis.exceptions import RedisError
-
-    try:
-        for job in enqueued:
-            job.delete(remove_from_queue=True)
-        queue.delete(delete_jobs=False)
-        for name in connection.scan_iter(match=f"*{queue.name}*"):
-            connection.delete(name)
-        connection.delete(key, f"{key}{RUN_SUFFIX}")
-    except RedisError:
-        pass  # the server is gone (or going): nothing to clean on it
-
-
-def kill_session(process: subprocess.Popen[bytes]) -> None:
-    """Kill a process started with start_new_session=True and everything it started (horses included)."""
-    if process.poll() is None:
-        _kill_session_members(process.pid)
-    try:
-        process.wait(5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    # Horses left behind by a worker that died on its own, killed or not.
-    _kill_session_members(process.pid)
-
-
-def _kill_session_members(sid: int) -> None:
-    for _ in range(50):
-        members = session_members(sid)
-        if not members:
-            return
-        for pid in members:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        time.sleep(0.02)
-
-
-def session_members(sid: int) -> list[int]:
-    """Live processes of session `sid` (Linux /proc; elsewhere the process group only)."""
-    proc = Path("/proc")
-    if not proc.is_dir():
-        try:
-            os.killpg(sid, 0)
-        except (ProcessLookupError, PermissionError):
-            return []
-        return [sid]
-    members = []
-    for entry in proc.iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        # Fields after the parenthesised command: state ppid pgrp session ...
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[3]) == sid and fields[0] != "Z":
-            members.append(int(entry.name))
-    return members
-
-
-@contextlib.contextmanager
-def uninterrupted() -> Iterator[None]:
-    """Hold Ctrl-C and SIGTERM while cleaning up: a second one must not leave a server or a worker behind."""
-    mask = hasattr(signal, "pthread_sigmask")
-    if mask:
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        if mask:
-            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})

@@ -1,14 +1,16 @@
-"""`python -m forklint.verify.worker SPEC`: one instrumented RQ worker in burst mode, as `rq worker --burst` runs it.
+"""`python -m forklint.verify.worker SPEC`: one instrumented RQ worker, as `rq worker` runs it, kept running
+until verify stops it (SIGTERM: RQ's warm shut-down).
 
 SPEC is a JSON object: redis_url, queue, key (the Redis list horses report to), worker_class (dotted),
-prefork (a table, or null for the stock worker), prefork_source (where the table came from, for
-messages), heavy_calls (dotted callables to count), watch ("pkg.mod:qualname" functions named by
-static findings, whose calls and heavy calls are counted), root (the
-project root: the working directory, put first on sys.path like `rq worker --path .`).
+prefork (a table, or null to run the class as it is), freeze (the table's `freeze`), prefork_source
+(where the table came from, for messages), heavy_calls (dotted callables to count), watch
+("pkg.mod:qualname" functions named by static findings, whose calls and heavy calls are counted),
+root (the project root: the working directory, put first on sys.path after the worker's own imports,
+as `rq worker --path .` does), parent (verify's pid: the worker dies with it).
 
 Exit status: 0 when the worker ran (jobs may have failed: they are in RQ's registries), 3 when the
-worker could not start; the last stderr line then says why. The run's timing goes to Redis, at
-KEY + RUN_SUFFIX (stdout belongs to the jobs).
+worker could not start; the last stderr line then says why. The worker's start-up record goes to
+Redis at KEY + READY_SUFFIX, one record per job at KEY + PARENT_SUFFIX (stdout belongs to the jobs).
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import sys
 import time
 from typing import Any
 
-from forklint.verify.horse import HorseProbeMixin, Probe
+from forklint.verify.horse import HorseProbeMixin, Probe, die_with_parent
 
 WORKER_FAILED = 3
-RUN_SUFFIX = ":run"
 
 
 class _Refused(Exception):
@@ -30,11 +31,16 @@ class _Refused(Exception):
 
 def main(argv: list[str]) -> int:
     spec = json.loads(argv[0])
-    sys.path.insert(0, spec["root"])
+    die_with_parent(spec["parent"])
     # First, before the worker class or any pre-fork import: heavy callables must be wrapped as
     # their modules load, wherever that happens.
     probe = Probe(spec["heavy_calls"], spec.get("watch", ()))
     probe.install()
+    # As `rq worker --path .`: RQ and redis are loaded before the project goes first on sys.path.
+    import redis  # noqa: F401
+    import rq.worker  # noqa: F401
+
+    sys.path.insert(0, spec["root"])
     try:
         _run(spec, probe)
     except _Refused as exc:
@@ -46,22 +52,15 @@ def main(argv: list[str]) -> int:
 def _run(spec: dict[str, Any], probe: Probe) -> None:
     from redis import Redis
     from redis.exceptions import RedisError
-    from rq.worker import Worker
 
     base = _worker_class(spec["worker_class"])
-    cls = _instrumented(base, spec["prefork"], spec["prefork_source"], probe, spec["key"])
+    cls = _instrumented(
+        base, spec["prefork"], spec.get("freeze", True), spec["prefork_source"], probe, spec["key"]
+    )
     connection = Redis.from_url(spec["redis_url"])
-    started = time.perf_counter()
     try:
         worker = cls([spec["queue"]], connection=connection, name=spec["queue"])
-        worker.work(burst=True, logging_level="WARNING")
-        timing = {
-            "seconds": time.perf_counter() - started,
-            "prefork_seconds": getattr(cls, "forklint_prefork_seconds", None),
-            # SimpleWorker and other non-Worker classes run every job in the worker itself.
-            "forks": issubclass(base, Worker),
-        }
-        connection.set(spec["key"] + RUN_SUFFIX, json.dumps(timing))
+        worker.work(logging_level="WARNING")
     except SystemExit as exc:  # PreforkMixin stops a worker whose pre-fork table fails this way
         raise _Refused(str(exc.code)) from None
     except RedisError as exc:
@@ -86,7 +85,12 @@ def _worker_class(dotted: str) -> type:
 
 
 def _instrumented(
-    base: type, prefork: dict[str, list[str]] | None, source: str, probe: Probe, key: str
+    base: type,
+    prefork: dict[str, list[str]] | None,
+    freeze: bool,
+    source: str,
+    probe: Probe,
+    key: str,
 ) -> type:
     attrs: dict[str, Any] = {"forklint_probe": probe, "forklint_key": key}
     bases: tuple[type, ...] = (HorseProbeMixin, base)
@@ -101,6 +105,7 @@ def _instrumented(
             tuple(prefork.get("imports", ())),
             tuple(prefork.get("calls", ())),
             tuple(prefork.get("after-fork", ())),
+            freeze,
         )
         attrs["run_prefork"] = _timed_prefork
         if not issubclass(base, PreforkMixin):

@@ -329,3 +329,56 @@ def test_no_table_says_so_and_works_like_the_stock_worker(
     assert_all_finished(q, 2)
     assert "forklint: no pre-fork table" in run.stdout
     assert [(h.configured, h.after_fork) for h in app.horses()] == [(1, 0)] * 2
+
+
+@pytest.mark.parametrize(
+    ("worker_class", "table", "frozen"),
+    [
+        ("rq.Worker", TABLE, False),
+        ("forklint.rq.PreforkWorker", TABLE, True),
+        ("forklint.rq.PreforkWorker", TABLE + "freeze = false\n", False),
+    ],
+    ids=["stock", "prefork", "prefork-freeze-false"],
+)
+def test_prefork_worker_freezes_the_warmed_heap_before_forking(
+    app: App, redis_conn: Redis, redis_server, run_worker, worker_class, table, frozen
+) -> None:
+    (app.root / "app" / "heap.py").write_text(
+        "import gc\n\n\ndef frozen_objects():\n    return gc.get_freeze_count()\n",
+        encoding="utf-8",
+    )
+    app.write_pyproject(table)
+    job = Queue("default", connection=redis_conn).enqueue("app.heap.frozen_objects")
+
+    run = run_worker(app, redis_server.url, worker_class)
+
+    assert run.returncode == 0, run.stderr
+    job.refresh()
+    # What the horse inherited: the parent's permanent generation, frozen after the pre-fork work.
+    if frozen:
+        assert job.return_value() > 10_000  # SQLAlchemy and the models: far more than RQ's own
+        assert "forklint prefork: gc.freeze() on" in run.stdout
+    else:
+        assert job.return_value() == 0
+    if "freeze = false" in table:
+        assert "forklint prefork: freeze = false, the heap is not frozen" in run.stdout
+
+
+def test_freeze_false_from_the_environment_variable(
+    app: App, redis_conn: Redis, redis_server, run_worker
+) -> None:
+    (app.root / "app" / "heap.py").write_text(
+        "import gc\n\n\ndef frozen_objects():\n    return gc.get_freeze_count()\n",
+        encoding="utf-8",
+    )
+    job = Queue("default", connection=redis_conn).enqueue("app.heap.frozen_objects")
+    table = {"imports": ["app.tasks"], "freeze": False}
+
+    run = run_worker(
+        app, redis_server.url, "forklint.rq.PreforkWorker",
+        env={"FORKLINT_PREFORK": json.dumps(table)},
+    )  # fmt: skip
+
+    assert run.returncode == 0, run.stderr
+    job.refresh()
+    assert job.return_value() == 0

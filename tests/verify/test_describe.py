@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from forklint.verify.runner import _describe
+from forklint.verify.runner import describe as _describe
 
 SQLALCHEMY_TRACEBACK = """Traceback (most recent call last):
   File "/app/shop/tasks.py", line 18, in record_event

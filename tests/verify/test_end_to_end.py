@@ -22,6 +22,8 @@ def test_json_stock_vs_prefork(make_project, verify):
         '[{"action": "create"}]',
         "-n",
         "3",
+        "--warmup",
+        "1",
         "--format",
         "json",
     )
@@ -29,32 +31,44 @@ def test_json_stock_vs_prefork(make_project, verify):
     doc = json.loads(result.stdout)
     assert doc["schema"] == "forklint-verify/1"
     assert doc["job"] == "app.tasks:record_event"
-    assert doc["jobs"] == 3
+    assert (doc["jobs"], doc["warmup"]) == (3, 1)
     assert doc["redis"] == "embedded"
+    assert doc["baseline"] == {"kind": "stock", "label": "stock rq.Worker"}
+    assert doc["experiment"]["stopped"] == "jobs"
+    assert (doc["experiment"]["rounds"], doc["experiment"]["intervals_from"]) == (3, "jobs")
     assert doc["prefork_source"] == "[tool.forklint.prefork]"
     stock, prefork = doc["runs"]
-    assert stock["worker"] == "rq.Worker"
+    assert (stock["worker"], stock["baseline"], stock["label"]) == (
+        "rq.Worker", "stock", "stock rq.Worker"
+    )
     assert stock["prefork"] == {}
-    assert prefork["worker"] == "forklint.rq.PreforkWorker"
+    assert (prefork["worker"], prefork["baseline"], prefork["label"]) == (
+        "forklint.rq.PreforkWorker", None, "pre-fork"
+    )
     assert prefork["prefork"] == {
         "imports": ["app.tasks"],
         "calls": ["sqlalchemy.orm:configure_mappers"],
     }
+    assert (stock["freeze"], prefork["freeze"]) == (None, True)
     for run in (stock, prefork):
-        assert run["jobs_completed"] == 3
-        assert run["jobs_failed"] == 0
+        assert (run["jobs_measured"], run["jobs_completed"], run["jobs_failed"]) == (3, 4, 0)
         per_job = run["per_job"]
         assert set(per_job) >= {
-            "wall_ms",
-            "cpu_ms",
-            "imports_after_fork",
-            "import_ms",
-            "mappers_configured",
-            "heavy_calls",
-        }
+            "job_ms", "wall_ms", "fork_ms", "minor_faults", "private_kb", "private_dirty_kb",
+            "cpu_ms", "imports_after_fork", "import_ms", "mappers_configured", "heavy_calls",
+        }  # fmt: skip
+        for name in ("job_ms", "wall_ms", "fork_ms", "minor_faults", "private_kb"):
+            low, high = per_job[name]["ci95"]
+            assert low <= per_job[name]["median"] <= high, (name, per_job[name])
         assert per_job["wall_ms"]["median"] <= per_job["wall_ms"]["p95"]
+        # The parent's time for a job holds the fork and the horse's whole life.
+        assert per_job["job_ms"]["median"] > per_job["wall_ms"]["median"] > 0
+        assert per_job["fork_ms"]["median"] > 0
+        assert per_job["minor_faults"]["median"] > 100  # a fresh horse touches pages
+        assert per_job["private_kb"]["median"] >= per_job["private_dirty_kb"]["median"] > 0
         assert run["jobs_per_second"] == round(3 / run["seconds"], 2)
-    # Every stock horse imports the app (and SQLAlchemy) and configures the mappers again.
+    # Every stock horse imports the app (and SQLAlchemy) and configures the mappers again: the
+    # measured three, and the warm-up one.
     assert stock["per_job"]["mappers_configured"] == 3
     assert stock["per_job"]["imports_after_fork"]["median"] > 10
     assert stock["per_job"]["import_ms"]["median"] > 0
@@ -62,7 +76,15 @@ def test_json_stock_vs_prefork(make_project, verify):
     assert prefork["per_job"]["mappers_configured"] == 0
     assert prefork["per_job"]["imports_after_fork"]["max"] == 0
     assert prefork["prefork_seconds"] > 0
-    assert doc["speedup"] == round(stock["seconds"] / prefork["seconds"], 2)
+    # SQLAlchemy and the models imported in the parent, configured there and frozen: the horse
+    # un-shares far less than one that builds all of it itself.
+    assert prefork["per_job"]["private_kb"]["median"] < stock["per_job"]["private_kb"]["median"]
+    low, high = doc["speedup_ci95"]
+    assert low <= doc["speedup"] <= high
+    assert doc["speedup"] == round(
+        stock["per_job"]["job_ms"]["median"] / prefork["per_job"]["job_ms"]["median"], 2
+    ) or abs(doc["speedup"] - stock["per_job"]["job_ms"]["median"] / prefork["per_job"]["job_ms"]["median"]) < 0.02
+    assert doc["verdict"] == "faster"
     # The static findings for this job, checked against what the stock horses did.
     assert all(set(f) >= {"code", "path", "line", "status"} for f in doc["findings"])
     assert {(f["code"], f["path"], f["status"]) for f in doc["findings"]} >= {
@@ -76,28 +98,37 @@ def test_text_table_suggested_table_and_findings(make_project, verify):
     # No table configured: verify uses what `forklint prefork` suggests, and checks the findings.
     root = make_project()
     (root / "data.pkl").write_bytes(pickle.dumps({"action": "loaded"}))
-    result = verify(root, "app.heavy.load_and_record", "--jobs", "3")
+    result = verify(root, "app.heavy.load_and_record", "--jobs", "3", "--warmup", "0")
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert (
-        lines[0]
-        == "forklint verify app.heavy:load_and_record: 3 jobs on each worker, embedded Redis"
+    assert lines[0] == (
+        "forklint verify app.heavy:load_and_record: 3 jobs measured on each worker in 3 rounds "
+        "after 0 warm-up (the count asked for), embedded Redis"
     )
-    assert lines[1].startswith('pre-fork table: imports = ["app.heavy"')
-    assert "sqlalchemy.orm:configure_mappers" in lines[1]
-    assert lines[1].endswith("(from `forklint prefork`)")
-    assert lines[3].split() == ["rq.Worker", "forklint.rq.PreforkWorker"]
+    # No start-up in the project: the stock worker is the baseline, and says so.
+    assert lines[1].startswith("baseline: stock rq.Worker (--baseline project runs the project's")
+    assert lines[2].startswith('pre-fork table: imports = ["app.heavy"')
+    assert "sqlalchemy.orm:configure_mappers" in lines[2]
+    assert lines[2].endswith("freeze = true (from `forklint prefork`)")
+    header = lines.index("") + 1
+    assert lines[header].split() == ["rq.Worker", "forklint.rq.PreforkWorker"]
     rows = {
         cells[0]: cells[1:]
-        for cells in (re.split(r" {3,}", line.strip()) for line in lines[4:])
+        for cells in (re.split(r" {3,}", line.strip()) for line in lines[header + 1 :])
         if len(cells) == 3
     }
     assert rows["mapper configurations (all jobs)"] == ["3", "0"]
     assert rows["heavy calls (all jobs)"] == ["6", "6"]  # two pickle loads per job, in both runs
     assert rows["pickle.load"] == ["6", "6"]
     assert rows["jobs completed / failed"] == ["3 / 0", "3 / 0"]
-    assert set(rows) >= {"wall ms per job, median / p95", "cpu ms per job, median", "imports after fork, median / max",
-                         "import ms per job, median", "jobs/s", "seconds"}  # fmt: skip
+    assert set(rows) >= {
+        "job ms (parent), median [95% CI]", "wall ms in the horse, median / p95",
+        "fork ms, median [95% CI]", "minor page faults, median [95% CI]",
+        "private kB at job end (USS), median", "private dirty kB, median", "cpu ms per job, median",
+        "imports after fork, median / max", "import ms per job, median", "jobs/s (measured jobs)",
+        "start-up s (pre-fork work)",
+    }  # fmt: skip
+    assert re.fullmatch(r"\d+\.\d \[\d+\.\d-\d+\.\d\]", rows["job ms (parent), median [95% CI]"][0])
     assert any(line.startswith("speed-up: ") for line in lines)
     statuses = {
         line.split(": ", 1)[1].split(" (")[0]
@@ -138,7 +169,7 @@ def test_given_redis_and_custom_worker_class(make_project, verify):
         client.set("unrelated", "kept")
         result = verify(
             root, "app.tasks:record_event", "--args", '[{"action": "a"}]', "--redis-url", server.url,
-            "--worker-class", "app.workers.AppWorker", "-n", "2", "--format", "json",
+            "--worker-class", "app.workers.AppWorker", "-n", "2", "--warmup", "1", "--format", "json",
         )  # fmt: skip
         assert result.returncode == 0, result.stderr
         doc = json.loads(result.stdout)
@@ -148,7 +179,7 @@ def test_given_redis_and_custom_worker_class(make_project, verify):
             "app.workers.AppWorker",
             "forklint.rq.PreforkMixin+app.workers.AppWorker",
         )
-        assert stock["jobs_completed"] == prefork["jobs_completed"] == 2
+        assert stock["jobs_completed"] == prefork["jobs_completed"] == 3
         assert stock["per_job"]["mappers_configured"] == 0
         assert stock["per_job"]["imports_after_fork"]["max"] == 0
         statuses = {f["code"]: f["status"] for f in doc["findings"]}

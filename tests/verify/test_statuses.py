@@ -70,9 +70,9 @@ def test_worker_that_does_not_fork_says_so(make_project, verify):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[2].startswith(
+    assert lines[3].startswith(
         "note: rq.SimpleWorker runs every job in the worker process itself: there is no fork per "
-        "job, so the stock run cannot confirm FRK101, FRK102, FRK104 or FRK105"
+        "job, so the baseline run cannot confirm FRK101, FRK102, FRK104 or FRK105"
     )
     assert any(line.strip().startswith("imports during the job, median / max") for line in lines)
     assert not any("after fork" in line or "after the fork" in line for line in lines)
