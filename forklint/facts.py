@@ -427,6 +427,9 @@ class _Walker:
             return
         for stmt in body.body:  # type: ignore[attr-defined]
             self.stmt(stmt, scope, cond, ctx)
+            # `if cache: return cache` guards what follows: it runs only on some runs
+            if not cond and type(stmt) is cst.If and _leaves_block(stmt.body):  # type: ignore[attr-defined]
+                cond = True
 
     def stmt(self, node: cst.CSTNode, scope: _Scope, cond: bool, ctx: tuple) -> None:
         t = type(node)
@@ -852,6 +855,17 @@ def _absolute(module: str, is_package: bool, level: int, written: str) -> str:
     if written:
         base.append(written)
     return ".".join(base)
+
+
+_EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
+
+
+def _leaves_block(body: cst.BaseSuite) -> bool:
+    """Whether a block ends by leaving its function or loop (`return`, `raise`, `continue`)."""
+    if type(body) is cst.SimpleStatementSuite:
+        return bool(body.body) and isinstance(body.body[-1], _EXITS)
+    last = body.body[-1] if body.body else None  # type: ignore[attr-defined]
+    return type(last) is cst.SimpleStatementLine and isinstance(last.body[-1], _EXITS)
 
 
 def _has_main_conjunct(test: cst.CSTNode) -> bool:

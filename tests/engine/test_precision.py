@@ -632,6 +632,18 @@ def test_frk103_only_for_work_that_is_the_same_every_run(project) -> None:
             def retrain(rows):
                 joblib.dump(rows, "latest.joblib")
                 return joblib.load("latest.joblib")
+
+
+            _CACHE = {}
+
+
+            @job("default")
+            def guarded_rules():
+                if _CACHE:
+                    return _CACHE
+                with open(RULES) as handle:
+                    _CACHE.update(yaml.safe_load(handle))
+                return _CACHE
         """,
     }
     project.assert_expected(files, {"FRK103"})
