@@ -85,7 +85,9 @@ def read(path: Path, root: Path | None = None) -> Baseline:
     except ValueError as exc:  # not UTF-8, not JSON, or an integer of thousands of digits
         raise BaselineError(f"{path}: cannot read baseline ({exc}); {recreate}") from None
     except RecursionError:
-        raise BaselineError(f"{path}: not a forklint baseline (nested too deeply); {recreate}") from None
+        raise BaselineError(
+            f"{path}: not a forklint baseline (nested too deeply); {recreate}"
+        ) from None
     if (
         not isinstance(data, dict)
         or data.get("schema") != SCHEMA

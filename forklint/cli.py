@@ -261,7 +261,9 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
             write_prefork(target, table)
         except EditError as exc:
             raise Failure(str(exc)) from None
-        click.echo(f"forklint: updated [tool.forklint.prefork] in {printable(str(target))}", err=True)
+        click.echo(
+            f"forklint: updated [tool.forklint.prefork] in {printable(str(target))}", err=True
+        )
 
 
 try:

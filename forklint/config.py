@@ -176,7 +176,9 @@ def load_config(
     tool = data.get("tool", {})
     if path.name == "pyproject.toml":
         if not isinstance(tool, dict):
-            raise ConfigError(f"{path}: `tool` must be a table ([tool.forklint] holds the settings)")
+            raise ConfigError(
+                f"{path}: `tool` must be a table ([tool.forklint] holds the settings)"
+            )
         table = tool.get("forklint", {})
         prefix = "tool.forklint"
     elif "tool" in data:
@@ -313,7 +315,9 @@ def _convert(value: Any, kind: str, name: str, where: str) -> Any:
                 raise ConfigError(
                     f"{where}: unknown key `{_clip(name + '.' + key)}`; valid keys are: {valid}"
                 )
-            parts[_PREFORK_KEYS[key]] = _convert(entries, _PREFORK_KINDS[key], f"{name}.{key}", where)
+            parts[_PREFORK_KEYS[key]] = _convert(
+                entries, _PREFORK_KINDS[key], f"{name}.{key}", where
+            )
         return Prefork(**parts)
     raise AssertionError(kind)
 

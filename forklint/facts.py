@@ -80,6 +80,7 @@ class FunctionFact:
         CallFact, ...
     ] = ()  # attribute reads ("self.model", "SERVICE.client"): cached_property fills
     returns: tuple[str, ...] = ()  # described values of its `return`/`yield` statements
+    defaults: tuple[tuple[str, str], ...] = ()  # (parameter, described default value)
 
 
 @dataclass(frozen=True)
@@ -558,8 +559,11 @@ class _Walker:
         kind, prefix, cls = ctx[0], ctx[1], ctx[2] if len(ctx) > 2 else None
         qualname = f"{prefix}.{name}" if prefix else name
         params = []
+        defaults = []
         p = node.params
         for param in (*p.posonly_params, *p.params, *p.kwonly_params):
+            if param.default is not None:
+                defaults.append((param.name.value, describe(param.default)))
             ann = describe(param.annotation.annotation) if param.annotation is not None else ""
             ann = ann.strip('"')  # a string annotation names the class all the same
             if not ann and param.annotation is not None:
@@ -573,7 +577,17 @@ class _Walker:
             outer_cls = None
         self.block(node.body, scope, False, ("function", qualname, None))
         self.functions.append(
-            (qualname, name, start, end, outer_cls, decorators, tuple(params), scope)
+            (
+                qualname,
+                name,
+                start,
+                end,
+                outer_cls,
+                decorators,
+                tuple(params),
+                scope,
+                tuple(defaults),
+            )
         )
 
     def klass(self, node: cst.ClassDef, outer: _Scope, cond: bool, ctx: tuple) -> None:
@@ -1038,8 +1052,9 @@ def _assemble(walker: _Walker, module: str, relpath: str, is_package: bool) -> F
             tuple(dict.fromkeys(sc.memo)),
             reads(sc),
             tuple(sc.returns),
+            defaults,
         )
-        for q, n, s, e, cls, d, params, sc in walker.functions
+        for q, n, s, e, cls, d, params, sc, defaults in walker.functions
     )
     classes = tuple(
         ClassFact(q, n, lines.loc(s, e), bases, kws, decorators(d), calls(sc), assigns(sc), methods)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from forklint.catalog import Catalog
 from forklint.config import Config
 from forklint.facts import CallFact, FileFacts, FunctionFact, Loc
 from forklint.index import Index
+from forklint.queues import Queues
 
 
 def is_test_module(relpath: str) -> bool:
@@ -32,6 +33,8 @@ class Job:
     how: str  # how it was recognised: "@rq.decorators.job", "enqueued at app/views.py:12", ...
     relpath: str
     loc: Loc  # of the function's name
+    # the RQ queues it is put on; None when forklint cannot tell (then any worker may run it)
+    queues: frozenset[str] | None = None
 
 
 def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
@@ -42,14 +45,24 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
     def deployed(relpath: str) -> bool:
         return config.include_tests or not is_test_module(relpath)
 
-    def add(fq: str, framework: str, how: str) -> None:
+    queue_names = Queues(index, catalog)
+    unknown = object()
+    queues: dict[str, set[str] | object] = {}
+
+    def add(fq: str, framework: str, how: str, on: set[str] | None = None) -> None:
         entry = index.functions.get(fq)
-        if entry is None or fq in found:
+        if entry is None:
             return
         f, fn = entry
         if not deployed(f.relpath):
             return
-        found[fq] = Job(fq, f.module, fn.qualname, framework, how, f.relpath, fn.loc)
+        seen = queues.get(fq)
+        if on is None or seen is unknown:
+            queues[fq] = unknown
+        else:
+            queues[fq] = (seen if isinstance(seen, set) else set()) | on
+        if fq not in found:
+            found[fq] = Job(fq, f.module, fn.qualname, framework, how, f.relpath, fn.loc)
 
     for module, f in index.modules.items():
         for fn in f.functions:
@@ -57,7 +70,12 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
             for deco in fn.decorators:
                 framework = _decorator_framework(index, catalog, f, fn, deco.name)
                 if framework is not None:
-                    add(fq, framework, f"@{deco.name}")
+                    on = (
+                        queue_names.of_decorator(f, deco.args, dict(deco.kwargs))
+                        if framework == "rq"
+                        else None
+                    )
+                    add(fq, framework, f"@{deco.name}", on)
                     break
     for f in index.modules.values():
         if not deployed(f.relpath):
@@ -69,8 +87,10 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
         scopes += [(fn, fn.calls) for fn in f.functions]
         for fn, calls in scopes:
             for call in calls:
-                for target, kind in _enqueued(index, catalog, f, fn, call):
-                    add(target, "rq", f"{kind} at {f.relpath}:{call.loc.line}")
+                enqueued = _enqueued(index, catalog, f, fn, call)
+                on = queue_names.of_enqueue(f, fn, call) if enqueued else None
+                for target, kind in enqueued:
+                    add(target, "rq", f"{kind} at {f.relpath}:{call.loc.line}", on)
     for cls_fq, (_f, c) in index.classes.items():
         if index.subclass_of(cls_fq, catalog.task_classes) and "run" in c.methods:
             add(f"{cls_fq}.run", "celery", "celery Task.run")
@@ -80,7 +100,10 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                     add(f"{cls_fq}.{name}", "rq", f"work-horse method {c.name}.{name}")
     for entry in config.jobs:
         add(entry.replace(":", "."), "rq", "[tool.forklint] jobs")
-    return tuple(found.values())
+    return tuple(
+        replace(job, queues=frozenset(q) if isinstance(q := queues[fq], set) else None)
+        for fq, job in found.items()
+    )
 
 
 def _worker_names(catalog: Catalog) -> frozenset[str]:

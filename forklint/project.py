@@ -237,7 +237,9 @@ def leaving(path: Path, relpath: str, *, is_dir: bool) -> WalkedFile:
     what = "a folder" if is_dir else "a file"
     target = link_text(path)
     message = f"symlink to {what} outside the project ({target}); not followed"
-    return WalkedFile(path, relpath, FileError(relpath, message), leaves_project=True, is_dir=is_dir)
+    return WalkedFile(
+        path, relpath, FileError(relpath, message), leaves_project=True, is_dir=is_dir
+    )
 
 
 def _symlink_loops(path: Path) -> bool:

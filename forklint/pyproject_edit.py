@@ -79,7 +79,9 @@ def set_prefork(text: str, prefork: Prefork, *, where: str = "pyproject.toml") -
     except ValueError as exc:  # TOMLDecodeError, or an integer of thousands of digits
         raise EditError(f"{where}: invalid TOML ({exc}); fix it before using --write") from None
     except RecursionError:
-        raise EditError(f"{where}: invalid TOML (nested too deeply); fix it before using --write") from None
+        raise EditError(
+            f"{where}: invalid TOML (nested too deeply); fix it before using --write"
+        ) from None
     current = _current(before, where)
     merged = current.merge(prefork)
     if merged == current:

@@ -131,7 +131,9 @@ def _run_in_horse(
         if isinstance(prefork, Prefork)
         else (None if prefork is None else dict(prefork))
     )
-    freeze = prefork.freeze if isinstance(prefork, Prefork) else bool((table or {}).pop("freeze", True))
+    freeze = (
+        prefork.freeze if isinstance(prefork, Prefork) else bool((table or {}).pop("freeze", True))
+    )
     url = redis.url()
     paths = [p for p in sys.path if p and os.path.isdir(p)]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(paths))

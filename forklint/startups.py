@@ -18,6 +18,7 @@ from forklint.config import Config
 from forklint.facts import CallFact, FileFacts, FunctionFact
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
+from forklint.queues import Queues
 
 SETTLE_WORKER = '[tool.forklint] worker = "pkg.module:function"'
 SETTLE_CLASS = '[tool.forklint] worker-class = "pkg.module:Class"'
@@ -61,6 +62,7 @@ class WorkSite:
     call: CallFact
     worker_class: str | None  # the class it runs, as resolved ("rq.Worker", "app.w.MyWorker")
     candidates: tuple[str, ...] = ()  # every class the receiver may hold (platform branches)
+    queues: frozenset[str] | None = None  # the queues the worker reads; None: unknown
 
 
 @dataclass
@@ -77,6 +79,7 @@ class Launch:
     command: WorkerCommand | None = None
     signature: tuple = ()  # identical launches from several command lines are one
     django: bool = False  # django-rq's rqworker: Django's connections are closed before the fork
+    queues: frozenset[str] | None = None  # the queues the worker reads; None: unknown
 
 
 @dataclass
@@ -102,6 +105,7 @@ class Startups:
         self.nodes: dict[str, CliNode] = {}
         self._reaches: dict[str, tuple[tuple[str, CallFact], ...] | None] = {}
         self._files: dict[str, list[str]] = {}
+        self.queues = Queues(index, catalog)
         for f in index.modules.values():
             self._files.setdefault(os.path.basename(f.relpath), []).append(f.relpath)
         self._build_clis()
@@ -369,7 +373,33 @@ class Startups:
             (c for c, k in zip(candidates, kinds, strict=True) if k == "forking"), candidates[0]
         )
         function = fn.qualname if fn is not None else None
-        return WorkSite(f.module, function, call, chosen, tuple(candidates))
+        queues = self._worker_queues(f, fn, call)
+        return WorkSite(f.module, function, call, chosen, tuple(candidates), queues)
+
+    def _worker_queues(
+        self, f: FileFacts, fn: FunctionFact | None, call: CallFact
+    ) -> frozenset[str] | None:
+        """The queues of the worker `call` starts, read from where the worker is built."""
+        receiver = call.callee.rpartition(".")[0]
+        calls = fn.calls if fn is not None else (*f.calls, *f.main_calls)
+        construction = None
+        if receiver.endswith("()"):
+            construction = next(
+                (c for c in calls if c.callee == receiver[:-2] and c.loc.line == call.loc.line),
+                None,
+            )
+        elif receiver.isidentifier() and fn is not None:
+            assigned = [a for a in fn.assigns if a.target == receiver]
+            if len(assigned) == 1 and assigned[0].value.endswith("()"):
+                line = assigned[0].loc.line
+                value = assigned[0].value[:-2]
+                construction = next(
+                    (c for c in calls if c.callee == value and c.loc.line == line), None
+                )
+        if construction is None:
+            return None
+        names = self.queues.of_worker(f, fn, construction)
+        return frozenset(names) if names is not None else None
 
     def worker_classes(self, module: str, fn: FunctionFact | None, receiver: str) -> list[str]:
         """Every worker class the receiver of `.work()` may be an instance of."""
@@ -582,6 +612,7 @@ class Startups:
             site.worker_class,
             command,
             signature + (entry,),
+            queues=site.queues,
         )
 
 

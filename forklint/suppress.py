@@ -74,7 +74,9 @@ class _PathGlob:
         pattern = pattern.strip("/")
         self._regexes = [re.compile(translate(p)) for p in {pattern, pattern.replace("**/", "")}]
         self._bare = "/" not in pattern
-        self._below = pattern.rstrip("*").rstrip("/") + "/" if pattern.endswith(("/**", "/")) else None
+        self._below = (
+            pattern.rstrip("*").rstrip("/") + "/" if pattern.endswith(("/**", "/")) else None
+        )
 
     def matches(self, path: str) -> bool:
         if any(regex.match(path) for regex in self._regexes):

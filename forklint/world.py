@@ -14,6 +14,7 @@ from forklint.facts import CallFact, FileFacts, FunctionFact, ImportFact
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
+from forklint.queues import Queues
 from forklint.startups import SETTLE_WORKER, CliNode, Launch, RunStep, Startups, WorkSite
 
 # Deeper than this, a start-up's call chain is not followed (and Python's stack stays safe).
@@ -90,6 +91,7 @@ class Parent:
     command: WorkerCommand | None = (
         None  # the command line that starts it (Procfile, Dockerfile...)
     )
+    queues: frozenset[str] | None = None  # the RQ queues it reads; None: unknown (any)
 
 
 @dataclass
@@ -230,9 +232,7 @@ class _Run:
     ) -> None:
         step = _step(f, call.loc.line, call.loc.column, call_text(f, call))
         loaded = len(self.parent.import_order)
-        self.parent.sites.append(
-            Site(f.module, call, target, trace + (step,), conditional, loaded)
-        )
+        self.parent.sites.append(Site(f.module, call, target, trace + (step,), conditional, loaded))
         self.external_call(target)
         if self.catalog.dynamic_import(target):
             literal = call.args[0].strip('"') if call.args and call.args[0].startswith('"') else ""
@@ -396,7 +396,13 @@ class _Builder:
             if job.framework in self.unknown_frameworks:
                 unknown.add(job.fq)
             if job.framework in ("rq", "celery"):
-                mine = [p for p in self.parents if p.framework == job.framework]
+                # a worker runs only the jobs of the queues it reads (unknown on either side: any)
+                mine = [
+                    p
+                    for p in self.parents
+                    if p.framework == job.framework
+                    and (p.queues is None or job.queues is None or bool(p.queues & job.queues))
+                ]
                 forking = [p for p in mine if p.model in FORKING]
                 job_parents[job.fq] = forking
                 if config.fork_model != "auto":
@@ -516,6 +522,9 @@ class _Builder:
         signature = ("rq-cli", cls, tuple((s.kind, s.target) for s in steps))
         launch = Launch(label, where[0], where[1], "rq", steps, None, cls, command, signature)
         launch.django = django
+        if command is not None:
+            named = Queues.of_command(command.queues)
+            launch.queues = frozenset(named) if named is not None else None
         self._add(launch)
 
     def _program(self, command: WorkerCommand) -> None:
@@ -1104,6 +1113,7 @@ class _Builder:
             worker_class=cls,
             worker_kind=kind,
             command=launch.command,
+            queues=launch.queues,
         )
         parent.modules.update({"rq", "redis"})
         run = _Run(index, catalog, parent)

@@ -136,9 +136,13 @@ def _speedup_line(result: Verification) -> str:
 def _baseline(result: Verification) -> str:
     baseline = result.baseline
     if baseline.kind == "stock":
-        return f"{baseline.label} (--baseline project runs the project's own start-up, when resolved)"
+        return (
+            f"{baseline.label} (--baseline project runs the project's own start-up, when resolved)"
+        )
     what = _table(baseline.preload.to_dict(), None) if baseline.preload else "nothing preloaded"
-    return f"{baseline.label}: {baseline.worker_class}, {what} (--baseline stock for the stock worker)"
+    return (
+        f"{baseline.label}: {baseline.worker_class}, {what} (--baseline stock for the stock worker)"
+    )
 
 
 def _startup(run: RunFigures) -> str:
@@ -157,9 +161,7 @@ def _table(prefork: dict[str, list[str]], freeze: bool | None) -> str:
 def _ci(estimate: Estimate | None, digits: int = 1) -> str:
     if estimate is None:
         return "-"
-    return (
-        f"{estimate.value:.{digits}f} [{estimate.low:.{digits}f}-{estimate.high:.{digits}f}]"
-    )
+    return f"{estimate.value:.{digits}f} [{estimate.low:.{digits}f}-{estimate.high:.{digits}f}]"
 
 
 def _num(value: float | None, digits: int = 1) -> str:

@@ -245,7 +245,9 @@ class WorkerProcess:
             status = job.get_status(refresh=False) if job is not None else None
             if status != JobStatus.FINISHED:
                 result = job.latest_result() if job is not None else None
-                text = (result.exc_string if result is not None else None) or f"job ended as {status}"
+                text = (
+                    result.exc_string if result is not None else None
+                ) or f"job ended as {status}"
                 failures.append(Failure(job_id, describe(text)))
             elif self.fetch_results and job_id in wanted:
                 results.append(job.return_value())
@@ -290,9 +292,7 @@ class WorkerProcess:
             for name in self.connection.scan_iter(match=f"*{self.queue.name}*"):
                 self.connection.delete(name)
             self.connection.srem("rq:workers", f"rq:worker:{self.queue.name}")
-            self.connection.delete(
-                self.key, self.key + PARENT_SUFFIX, self.key + READY_SUFFIX
-            )
+            self.connection.delete(self.key, self.key + PARENT_SUFFIX, self.key + READY_SUFFIX)
         except RedisError:
             pass  # the server is gone (or going): nothing to clean on it
 
@@ -304,7 +304,6 @@ def describe(exc_string: str) -> str:
         number = int(last.split("(signal ")[1].split(")")[0])
         return f"work horse killed by signal {number} ({signal.Signals(number).name})"
     return last
-
 
 
 def _exception_line(exc_string: str) -> str | None:

@@ -150,7 +150,9 @@ def verify(options: Options) -> Verification:
     )
 
 
-def _baseline_arm(baseline: Baseline) -> tuple[str, str, dict[str, list[str]] | None, bool, str, str]:
+def _baseline_arm(
+    baseline: Baseline,
+) -> tuple[str, str, dict[str, list[str]] | None, bool, str, str]:
     """(worker class, shown as, table, freeze, table source, label) for the baseline run."""
     if not baseline.preload:
         return baseline.worker_class, baseline.worker_class, None, False, "", baseline.label
@@ -223,7 +225,7 @@ def _baseline(
     if not runs_job:
         raise VerifyError(
             f"--baseline project: forklint resolved no worker start-up in {root} that runs {job}; "
-            "use --baseline stock, or name the start-up in [tool.forklint] worker = \"pkg.mod:func\""
+            'use --baseline stock, or name the start-up in [tool.forklint] worker = "pkg.mod:func"'
         )
     parent = runs_job[0]
     notes = []
@@ -236,7 +238,9 @@ def _baseline(
         # The project runs the hook already: its table, frozen or not, is part of what it does.
         preload = preload.merge(config.prefork)
         preload = Prefork(preload.imports, preload.calls, preload.after_fork, config.prefork.freeze)
-    return Baseline("project", f"project start-up {parent.label}", worker_class, preload), tuple(notes)
+    return Baseline("project", f"project start-up {parent.label}", worker_class, preload), tuple(
+        notes
+    )
 
 
 def _replayable(parent: WorkerParent, config: Config) -> Prefork:
@@ -246,7 +250,9 @@ def _replayable(parent: WorkerParent, config: Config) -> Prefork:
 
     path, _, function = parent.label.partition(":")
     startup = module_name(path, ("", "src", *config.src))[0] if path.endswith(".py") else None
-    own_call = f"{startup}:{function.removesuffix('()')}" if startup and function.endswith("()") else None
+    own_call = (
+        f"{startup}:{function.removesuffix('()')}" if startup and function.endswith("()") else None
+    )
     imports = tuple(m for m in parent.imports if not (startup and not own_call and m == startup))
     calls = tuple(c for c in parent.calls if c != own_call)
     return Prefork(imports, calls, (), False)

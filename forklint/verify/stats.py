@@ -27,7 +27,10 @@ class Estimate:
         return self.low <= other.high and other.low <= self.high
 
     def to_json(self, digits: int = 1) -> dict[str, object]:
-        return {"median": round(self.value, digits), "ci95": [round(self.low, digits), round(self.high, digits)]}
+        return {
+            "median": round(self.value, digits),
+            "ci95": [round(self.low, digits), round(self.high, digits)],
+        }
 
 
 def median_ci(values: Sequence[float], resamples: int = RESAMPLES) -> Estimate | None:

@@ -70,8 +70,8 @@ def report(day):
     ("line", "expected"),
     [
         (
-            "rq worker -c app.settings --path backend high low",
-            "rq worker -w forklint.rq.PreforkWorker -c app.settings --path backend high low",
+            "rq worker -c app.settings --path backend high default",
+            "rq worker -w forklint.rq.PreforkWorker -c app.settings --path backend high default",
         ),
         ("rq worker-pool -n 4 default", "rq worker-pool -w forklint.rq.PreforkWorker -n 4 default"),
         (

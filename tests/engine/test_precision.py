@@ -497,7 +497,7 @@ def test_celery_imports_the_app_includes_and_task_modules_before_forking(project
 
 
             @app.task
-            def record(account_id):  # FRK102:5
+            def record(account_id):  # FRK101:5 FRK102:5
                 return Event(account_id=account_id)
         """,
     }
@@ -767,3 +767,46 @@ def test_a_parent_that_uses_the_orm_has_configured_the_mappers(project) -> None:
     }
     report = project.assert_expected(files, {"FRK101", "FRK102", "FRK301"})
     assert report.parents[0].label == "worker.py:main()"
+
+
+# --- Queues: a worker runs only the jobs of the queues it reads -----------------------------------
+
+
+def test_a_worker_does_not_run_jobs_of_queues_it_does_not_read(project) -> None:
+    files = {
+        "Procfile": "bots: python -m shop.devworker\nmain: rq worker $QUEUES\n",
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/db.py": """
+            from rq import Queue
+
+
+            def get_queue(name="default"):
+                return Queue(name)
+        """,
+        "shop/tasks.py": """
+            from shop.db import get_queue
+            from shop.models import Event
+
+
+            def record(account_id):  # FRK101:5 FRK102:5
+                return Event(account_id=account_id)
+
+
+            def schedule(account_id):
+                get_queue().enqueue(record, account_id)
+        """,
+        "shop/devworker.py": """
+            from rq import Worker
+
+            import shop.tasks
+
+
+            if __name__ == "__main__":
+                Worker("low").work()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    for finding in report.findings:
+        # the `main` worker (its queues unknown) may run it; the bots worker reads only "low"
+        assert "Procfile:2" in finding.fix.summary and "Procfile:1" not in finding.fix.summary
