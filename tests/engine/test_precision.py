@@ -497,7 +497,7 @@ def test_celery_imports_the_app_includes_and_task_modules_before_forking(project
 
 
             @app.task
-            def record(account_id):  # FRK101:5 FRK102:5
+            def record(account_id):  # FRK102:5
                 return Event(account_id=account_id)
         """,
     }
