@@ -77,6 +77,9 @@ def _scan(
     for walked in walk(Path(os.path.abspath(root)), "", make_excluder(config)):
         if walked.error is not None:
             continue  # directory problems are the Python discovery's to report
+        folders = walked.relpath.split("/")[:-1]
+        if not config.include_tests and any(f in ("test", "tests", "testing") for f in folders):
+            continue  # a test's docker-entrypoint is not how the project is deployed
         reader = _reader_for(walked)
         if reader is None:
             continue

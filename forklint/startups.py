@@ -530,6 +530,8 @@ class Startups:
             if len(matches) == 1 and start > 0:
                 candidates = matches
                 break
+        if not candidates:  # `./manage.py` run from a folder forklint does not know: by name
+            candidates = [r for r in self._files.get(parts[-1], []) if r.endswith(parts[-1])]
         if len(candidates) != 1:
             if candidates:
                 return f"{program} matches {len(candidates)} files of the project"

@@ -550,7 +550,7 @@ class _Builder:
                 return  # `python -m` a module of another package
             if self._is_project_shell_script(program):
                 return  # its own lines are read as commands
-            if program.endswith(".py") or "/" in program and _WORKERISH.search(program):
+            if _WORKERISH.search(command.text):
                 self._unresolved(
                     command.path,
                     command.line,
