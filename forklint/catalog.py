@@ -96,6 +96,7 @@ class Catalog:
         self.worker_factories = frozenset(workers["worker-factories"])
         self.parent_methods = frozenset(workers["parent-methods"])
         self.horse_methods = frozenset(workers["horse-methods"])
+        self.deferred_construction = frozenset(jobs["construction"]["deferred"])
         celery = jobs["celery"]
         self.celery_apps = frozenset(celery["apps"])
         self.celery_parent_signals = frozenset(celery["parent-signals"])

@@ -241,6 +241,10 @@ class _Run:
             else:  # the parent may have imported anything
                 self.parent.dynamic_imports.append(step)
         project = self.index.call_target(target)
+        if target in self.index.classes and self.index.subclass_of(
+            target, self.catalog.deferred_construction
+        ):
+            project = None  # a WTForms field in a class body: __init__ runs later, per form
         if project is not None and len(trace) < _MAX_CALL_DEPTH:
             self.run_function(project, trace + (step,), conditional=conditional)
 
