@@ -113,6 +113,13 @@ class ReportCache:
         source = self.config.source
         if source is not None:
             walked.setdefault(_CONFIG, WalkedFile(Path(os.path.abspath(source)), _CONFIG))
+        own = _relative(Path(os.path.abspath(self.store)), self.root)
+        if own is not None:  # a cache folder inside the project changes with every run
+            walked = {
+                relpath: item
+                for relpath, item in walked.items()
+                if not (own == "" or relpath == own or relpath.startswith(own + "/"))
+            }
         return {
             relpath: _identify(item, known.get(relpath), started)
             for relpath, item in walked.items()

@@ -210,6 +210,14 @@ def test_damaged_entries_are_misses_and_are_written_again(project, cache_dir, ru
     assert runs.analysed == 1 and runs.parsed == []
 
 
+def test_a_cache_folder_inside_the_project_is_not_part_of_the_key(project, monkeypatch, runs):
+    monkeypatch.setenv("FORKLINT_CACHE_DIR", str(project / ".cache"))
+    check(project)
+    runs.reset()
+    check(project)
+    assert runs.analysed == 0
+
+
 def test_no_cache_neither_reads_nor_writes(project, cache_dir):
     done = _cli(project, "--no-cache")
     assert done.returncode == 1, done.stderr
