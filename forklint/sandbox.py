@@ -202,6 +202,7 @@ class ParserPool:
             return None
         try:
             stderr = tempfile.TemporaryFile(prefix="forklint-parser-")
+            parent = os.getpid()
             pid = os.fork()
         except OSError as exc:
             self._start_error = exc.strerror or type(exc).__name__
@@ -214,7 +215,7 @@ class ParserPool:
                 parent_end.close()
                 for other in [*self._idle, *self._busy.values()]:
                     other.conn.close()  # or a worker would keep its siblings' pipes open
-                _serve(Connection(child_end.detach()), self.budget, stderr.fileno())
+                _serve(Connection(child_end.detach()), self.budget, stderr.fileno(), parent)
                 status = 0
             finally:
                 os._exit(status)
@@ -330,7 +331,9 @@ def _tail(stderr: IO[bytes]) -> bytes:
 # ---- the worker side ------------------------------------------------------------------------
 
 
-def _serve(conn: Connection, budget: Budget, stderr_fd: int) -> None:  # pragma: no cover - child
+def _serve(
+    conn: Connection, budget: Budget, stderr_fd: int, parent: int
+) -> None:  # pragma: no cover
     """The worker's loop: one file in, its facts out, until the parent closes the pipe."""
     import faulthandler
     import resource
@@ -344,7 +347,7 @@ def _serve(conn: Connection, budget: Budget, stderr_fd: int) -> None:  # pragma:
     os.close(devnull)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    _die_with_parent()
+    _die_with_parent(parent)
     _set_limit(resource.RLIMIT_CORE, 0)  # a crash or SIGXCPU must not write a core file
     size = _address_space()
     if size is not None:
@@ -405,11 +408,10 @@ def _address_space() -> int | None:  # pragma: no cover - child
     return pages * os.sysconf("SC_PAGE_SIZE")
 
 
-def _die_with_parent() -> None:  # pragma: no cover - child
+def _die_with_parent(parent: int) -> None:  # pragma: no cover - child
     """Linux: a worker dies with the run that started it, even one killed with SIGKILL."""
     if not sys.platform.startswith("linux"):
         return
-    parent = os.getppid()
     try:
         import ctypes
 
@@ -417,7 +419,7 @@ def _die_with_parent() -> None:  # pragma: no cover - child
         libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         return
-    if os.getppid() != parent:  # the parent died before the call
+    if os.getppid() != parent:  # the parent died before the call took effect
         os._exit(0)
 
 
