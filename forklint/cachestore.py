@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
-import secrets
 import sys
 import time
 from functools import lru_cache
@@ -103,7 +102,7 @@ def write(path: Path, payload: bytes) -> int:
     the old entry or the new one, never half of one. Returns the bytes written (0 on failure:
     a read-only or full cache folder only costs speed)."""
     data = _MAGIC + hashlib.blake2b(payload, digest_size=_DIGEST).digest() + payload
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(temporary, "wb") as handle:

@@ -48,7 +48,7 @@ def assert_contract(report: Report, files: dict[str, bytes]) -> None:
 
 
 def test_generated_programs(tmp_path):
-    programs = hypothesmith_programs(10, SEED)
+    programs = hypothesmith_programs(6, SEED)
     files = {f"p{i:03}.py": p.encode("utf-8", "surrogatepass") for i, p in enumerate(programs)}
     report = analyse(tmp_path / "programs", files)
     assert report.files == len(files)
@@ -56,7 +56,7 @@ def test_generated_programs(tmp_path):
 
 
 def test_mutated_standard_library_files(tmp_path):
-    files = mutants(40, SEED)
+    files = mutants(30, SEED)
     report = analyse(tmp_path / "mutants", files)
     assert report.files == len(files)
     assert_contract(report, files)
