@@ -55,7 +55,7 @@ def check(
         cached = reports.load()
         if cached is not None:
             return replace(cached, seconds=round(time.perf_counter() - started, 3))
-    with _collect_rarely():
+    with _fewer_collections():
         report = _check(paths, config, jobs, cache, started)
     if reports is not None:
         reports.save(report)
@@ -70,7 +70,7 @@ def _check(
         catalog = load_catalog(config)
     except CatalogError as exc:
         raise ConfigError(str(exc)) from None
-    facts = extract_all(project, jobs, FactCache() if cache else None, budget(config))
+    facts = extract_all(project, jobs, FactCache() if cache else None, parse_budget(config))
     errors: list[FileError] = [f.error for f in project.files if f.error is not None]
     errors += [ff.error for ff in facts if ff.error is not None]
     syntax: list[Finding] = []
@@ -158,7 +158,7 @@ def _meta(code: str) -> tuple[str, str]:
     return rule.name, rule.severity
 
 
-def budget(config: Config) -> Budget:
+def parse_budget(config: Config) -> Budget:
     return Budget(config.parse_timeout, config.parse_memory)
 
 
@@ -223,22 +223,11 @@ def _deep_stack() -> Iterator[None]:
 
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """libcst allocates millions of short-lived, acyclic nodes per large file; with the default
-    thresholds the cyclic collector re-scans the growing facts over and over (a quarter of the
-    run time on the standard library). Reference counting frees the trees anyway."""
-    old = gc.get_threshold()
-    gc.set_threshold(*_THRESHOLDS)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*old)
-
-
-@contextmanager
-def _collect_rarely() -> Iterator[None]:
-    """Once loaded, the facts of a big project are millions of long-lived objects that every full
-    collection would walk again (with the default thresholds that more than doubled the analysis
-    time of a warm run on the standard library)."""
+    """libcst allocates millions of short-lived, acyclic nodes per large file, and a warm run
+    unpickles millions of long-lived fact objects; with the default thresholds the cyclic
+    collector re-scans the growing heap over and over (a quarter of a cold run on the standard
+    library, and more than doubling the analysis of a warm one). Reference counting frees the
+    trees anyway."""
     old = gc.get_threshold()
     gc.set_threshold(*_THRESHOLDS)
     try:

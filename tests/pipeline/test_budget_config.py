@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from forklint.api import budget
+from forklint.api import parse_budget
 from forklint.config import ConfigError, Config, parse_table
 from forklint.sandbox import Budget
 
 
 def test_defaults_and_settings(tmp_path):
-    assert budget(Config(root=tmp_path)) == Budget(10.0, 1024)
+    assert parse_budget(Config(root=tmp_path)) == Budget(10.0, 1024)
     config = parse_table({"parse-timeout": 2, "parse-memory": 300}, root=tmp_path)
-    assert budget(config) == Budget(2.0, 300)
+    assert parse_budget(config) == Budget(2.0, 300)
 
 
 @pytest.mark.parametrize(
