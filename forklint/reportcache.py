@@ -9,7 +9,7 @@ import pickle
 import stat
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from forklint import cachestore
@@ -128,7 +128,7 @@ class ReportCache:
     def _key(self, seen: dict[str, _Seen]) -> str:
         parts: list[bytes | str] = [
             cachestore.engine_fingerprint(),
-            repr(self.config),
+            repr(replace(self.config, format="text")),  # one report serves every output format
             os.fsencode(self.root),
             "src" if (self.root / "src").is_dir() else "",
         ]

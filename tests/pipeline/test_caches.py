@@ -117,6 +117,16 @@ def test_any_change_in_the_tree_is_a_miss(project, cache_dir, runs, change, stil
     assert report == replace(api.check([project], load_config(project)), seconds=report.seconds)
 
 
+def test_one_report_serves_every_output_format(project, cache_dir, runs):
+    check(project)
+    runs.reset()
+    config = load_config(project)
+    api.check([project], replace(config, format="sarif"), cache=True)
+    assert runs.analysed == 0
+    api.check([project], replace(config, select=("FRK3",)), cache=True)
+    assert runs.analysed == 1  # the selection changes the findings
+
+
 def test_a_touched_file_with_the_same_content_is_a_hit(project, cache_dir, runs):
     check(project)
     (project / "app" / "util.py").touch()
