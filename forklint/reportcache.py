@@ -1,4 +1,4 @@
-"""The whole-program report, cached under the identity of every file the walk sees: no change, no analysis."""
+"""The whole-program report, cached under every file the walk sees: no change, no analysis."""
 
 from __future__ import annotations
 
