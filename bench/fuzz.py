@@ -1,4 +1,4 @@
-"""Fuzz and abuse forklint's file-to-facts pipeline: no input may end in an internal error, a crash or a hang.
+"""Fuzz and abuse forklint's file-to-facts pipeline: no internal error, no crash, no hang.
 
     python bench/fuzz.py                          # everything below, default sizes (~15 min on 2 cores)
     python bench/fuzz.py --only shapes,names      # some sections

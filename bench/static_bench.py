@@ -1,4 +1,4 @@
-"""Static analysis speed: libcst alone against `forklint check` cold, parallel, warm and one-file-changed, in one run.
+"""Static analysis speed: libcst alone vs forklint cold, parallel, warm and one-changed, one run.
 
     python bench/static_bench.py --stdlib [--keep DIR]   # CPython's stdlib without its tests
     python bench/static_bench.py PATH                    # any folder of Python files

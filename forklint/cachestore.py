@@ -1,4 +1,4 @@
-"""The cache folder: checksummed entries written atomically, keyed by the engine's own code, bounded in size."""
+"""The cache folder: checksummed entries, written atomically, keyed by the engine, bounded."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A per-user cache of per-file facts, keyed by file content, so warm runs parse only changed files."""
+"""Per-file facts cached by file content, so that a warm run parses only the changed files."""
 
 from __future__ import annotations
 

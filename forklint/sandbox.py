@@ -1,4 +1,4 @@
-"""Parse files in budgeted worker processes: a parser crash, runaway or memory blow-up costs one file, not the run."""
+"""Parse in budgeted worker processes: a parser crash, hang or blow-up costs one file only."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""A bounded sample of bench/fuzz.py for CI: generated programs, mutated files and hostile file names
-never reach an internal error, and each outcome keeps the parse contract."""
+"""bench/fuzz.py's bounded sample for CI: no internal error, and the parse contract holds."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The parser sandbox: real worker processes, real signals and kernel limits; one file lost, never the run."""
+"""The parser sandbox: real worker processes, signals and kernel limits; one file lost, not the run."""
 
 from __future__ import annotations
 
