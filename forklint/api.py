@@ -7,8 +7,8 @@ import os
 import sys
 import time
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from forklint import commands as worker_commands
@@ -18,17 +18,17 @@ from forklint.commands import PREFORK_WORKER, STOCK_WORKERS
 from forklint.config import Config, ConfigError, find_root, load_config
 from forklint.evidence import Evidence, to_findings
 from forklint.factcache import FactCache
-from forklint.facts import FileFacts, extract
+from forklint.facts import FileFacts
 from forklint.findings import FileError, Finding, Prefork, Report, WorkerParent
 from forklint.index import Index
 from forklint.jobs import discover as discover_jobs
 from forklint.project import Project, discover
 from forklint.rules import run as run_rules
+from forklint.reportcache import ReportCache
+from forklint.sandbox import Budget, Parsed, ParserPool, Work, default_workers, parse_in_process
 from forklint.suppress import apply
 from forklint.world import FORKING, World, build, set_sources, startup_label
 
-# Below this many files a process pool costs more than it saves.
-_PARALLEL_MIN_FILES = 64
 _THRESHOLDS = (100_000, 50, 100)
 
 
@@ -41,21 +41,38 @@ def check(
 ) -> Report:
     """Analyse the project holding `paths`; findings only in `paths`, analysis over the whole project.
 
-    The analysed code is parsed, never imported or run. `jobs` parses files in that many processes;
-    `cache` reuses the per-file facts of unchanged files (kept in the user's cache folder).
+    The analysed code is parsed, never imported or run: each file in a worker process within
+    the parse budget of `config` (`jobs` workers; None: as many as the cores when the parse is
+    big enough to gain). `cache` reuses the report when no file of the tree changed, and the
+    per-file facts of unchanged files otherwise (kept in the user's cache folder).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     if config is None:
         root = find_root(paths[0] if paths else Path.cwd())
         config = load_config(root)
+    reports = ReportCache.prepare(paths, config) if cache else None
+    if reports is not None:
+        cached = reports.load()
+        if cached is not None:
+            return replace(cached, seconds=round(time.perf_counter() - started, 3))
+    with _fewer_collections():
+        report = _check(paths, config, jobs, cache, started)
+    if reports is not None:
+        reports.save(report)
+    return report
+
+
+def _check(
+    paths: list[Path], config: Config, jobs: int | None, cache: bool, started: float
+) -> Report:
     project = discover(paths, config)
     try:
         catalog = load_catalog(config)
     except CatalogError as exc:  # e.g. a heavy-calls entry the catalog lists as fork-unsafe
         where = f"{config.source}: " if config.source is not None else ""
         raise ConfigError(f"{where}{exc}") from None
-    facts = extract_all(project, jobs, FactCache() if cache else None)
+    facts = extract_all(project, jobs, FactCache() if cache else None, parse_budget(config))
     errors: list[FileError] = [f.error for f in project.files if f.error is not None]
     errors += [ff.error for ff in facts if ff.error is not None]
     syntax: list[Finding] = []
@@ -144,34 +161,56 @@ def _meta(code: str) -> tuple[str, str]:
     return rule.name, rule.severity
 
 
-def _extract_one(args: tuple[str, str, str, bool]) -> FileFacts:
-    text, module, relpath, is_package = args
-    return extract(text, module, relpath, is_package)
+def parse_budget(config: Config) -> Budget:
+    return Budget(config.parse_timeout, config.parse_memory)
 
 
 def extract_all(
-    project: Project, jobs: int | None = None, cache: FactCache | None = None
+    project: Project,
+    jobs: int | None = None,
+    cache: FactCache | None = None,
+    budget: Budget | None = None,
 ) -> list[FileFacts]:
-    """Facts for every readable file, in the project's file order (optionally in several processes)."""
+    """Facts for every readable file, in the project's file order: from `cache` where the file is
+    unchanged, else parsed in sandboxed worker processes (`jobs` of them; None: by the work).
+
+    Workers start before the cached facts are loaded, so the parse of the changed files and the
+    loading of the others overlap; with nothing to parse, no process starts.
+    """
+    budget = budget or Budget()
     work = [
-        (f.text, f.module, f.relpath, f.is_package) for f in project.files if f.text is not None
+        Work(f.text, f.module, f.relpath, f.is_package) for f in project.files if f.text is not None
     ]
-    found: list[FileFacts | None] = [cache.get(*w) if cache is not None else None for w in work]
-    missing = [w for w, facts in zip(work, found, strict=True) if facts is None]
-    workers = jobs if jobs is not None else 1
-    if workers > 1 and len(missing) >= _PARALLEL_MIN_FILES:
-        workers = min(workers, os.cpu_count() or 1)
-        chunk = max(1, len(missing) // (workers * 8))
-        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init) as pool:
-            fresh = list(pool.map(_extract_one, missing, chunksize=chunk))
-    else:
-        with _fewer_collections():
-            fresh = [_extract_one(w) for w in missing]
+    keys = [cache.key(w, budget) for w in work] if cache is not None else []
+    found: list[FileFacts | None] = [None] * len(work)
+    cached = [i for i, key in enumerate(keys) if cache is not None and cache.has(key)]
+    missing = sorted(set(range(len(work))) - set(cached), key=lambda i: -len(work[i].text))
+    if not hasattr(os, "fork"):  # no sandbox where processes cannot be forked (Windows)
+        return [parse_in_process(w) for w in work]
+
+    def keep(results: list[tuple[int, Parsed]]) -> None:
+        for i, parsed in results:
+            found[i] = parsed.facts
+            if cache is not None and parsed.payload is not None:
+                cache.store(keys[i], parsed.payload)
+
+    workers = jobs if jobs is not None else default_workers([work[i] for i in missing])
+    with ParserPool(workers, budget) as pool, _fewer_collections():
+        for i in missing:
+            pool.submit(i, work[i])
+        for i in cached:
+            assert cache is not None
+            facts = cache.load(keys[i])
+            if facts is None:  # torn, corrupted or evicted since: parse it, and write it again
+                pool.submit(i, work[i])
+            found[i] = facts
+            keep(pool.poll())
+        for result in pool.drain():
+            keep([result])
     if cache is not None:
-        for w, facts in zip(missing, fresh, strict=True):
-            cache.put(*w, facts)
-    made = iter(fresh)
-    return [facts if facts is not None else next(made) for facts in found]
+        cache.done()
+    assert all(facts is not None for facts in found)
+    return found  # type: ignore[return-value]
 
 
 @contextmanager
@@ -185,15 +224,13 @@ def _deep_stack() -> Iterator[None]:
         sys.setrecursionlimit(old)
 
 
-def _worker_init() -> None:
-    gc.set_threshold(*_THRESHOLDS)
-
-
 @contextmanager
 def _fewer_collections() -> Iterator[None]:
-    """libcst allocates millions of short-lived, acyclic nodes per large file; with the default
-    thresholds the cyclic collector re-scans the growing facts over and over (a quarter of the
-    run time on the standard library). Reference counting frees the trees anyway."""
+    """libcst allocates millions of short-lived, acyclic nodes per large file, and a warm run
+    unpickles millions of long-lived fact objects; with the default thresholds the cyclic
+    collector re-scans the growing heap over and over (a quarter of a cold run on the standard
+    library, and more than doubling the analysis of a warm one). Reference counting frees the
+    trees anyway."""
     old = gc.get_threshold()
     gc.set_threshold(*_THRESHOLDS)
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import keyword
+import math
 import os
 import re
 import stat
@@ -62,6 +63,8 @@ class Config:
     jobs: tuple[str, ...] = ()  # functions that are jobs, "app.tasks:record_event"
     fork_unsafe_calls: tuple[str, ...] = ()  # extra fork-unsafe constructors, "vendor.Client"
     prefork: Prefork = field(default_factory=Prefork)
+    parse_timeout: float = 10.0  # CPU seconds one file's parse may take, else not analysed
+    parse_memory: int = 1024  # megabytes one file's parse may add, else not analysed
     # (entry, line in `source`) for each quoted prefork entry, found when the file is read
     prefork_lines: tuple[tuple[str, int], ...] = ()
 
@@ -102,6 +105,8 @@ _KEYS: dict[str, tuple[str, str]] = {
     "jobs": ("jobs", "names"),
     "fork-unsafe-calls": ("fork_unsafe_calls", "names"),
     "prefork": ("prefork", "prefork"),
+    "parse-timeout": ("parse_timeout", "seconds"),
+    "parse-memory": ("parse_memory", "megabytes"),
 }
 _PREFORK_KEYS = {"imports": "imports", "calls": "calls", "after-fork": "after_fork"}
 _PREFORK_KINDS = {"imports": "modules", "calls": "targets", "after-fork": "targets"}
@@ -292,6 +297,14 @@ def _convert(value: Any, kind: str, name: str, where: str) -> Any:
         for entry in value:
             _check_entry(entry, kind, name, where)
         return tuple(value)
+    if kind == "seconds":  # bool is an int to Python, never a duration to a user
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+            raise ConfigError(f"{where}: `{name}` must be a positive number of seconds")
+        return float(value)
+    if kind == "megabytes":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 32:
+            raise ConfigError(f"{where}: `{name}` must be a whole number of megabytes, at least 32")
+        return value
     if kind == "table-of-strings":
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: `{name}` must be a table of glob = [codes]")

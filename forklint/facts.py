@@ -5,6 +5,8 @@ from __future__ import annotations
 import bisect
 import dataclasses
 import re
+import symtable
+import sys
 import warnings
 from dataclasses import dataclass
 
@@ -927,22 +929,97 @@ def _none_test_name(test: cst.CSTNode) -> str | None:
 # --- assembling ------------------------------------------------------------------------------
 
 
-def extract(text: str, module: str, relpath: str, is_package: bool) -> FileFacts:
-    """Facts of one decoded file; syntax errors and parser limits come back as values."""
+_UNSCREENED = object()
+
+
+def screen(text: str) -> tuple[int, int, str] | str | None:
+    """What CPython's own compiler front end says of `text`: the authority on what is Python.
+
+    `symtable` parses and builds the symbol table (what `import` would reject, in half the time
+    of building the `ast` objects); nothing of the analysed file runs. Shapes it refuses for depth
+    (thousands of chained operators or nested brackets) are the ones that crash or stall libcst.
+    """
+    try:
+        with warnings.catch_warnings():  # "invalid escape sequence" and the like are not ours
+            warnings.simplefilter("ignore")
+            symtable.symtable(text, "<forklint>", "exec")
+    except SyntaxError as error:
+        return error.lineno or 1, max(error.offset or 1, 1), (error.msg or "invalid syntax")
+    except RecursionError:
+        return _too_deep()
+    except MemoryError as error:
+        if not str(error) and _memory_exhausted():
+            raise  # the parse ran out of its memory budget: the sandbox reports it
+        return _too_deep()  # "Parser stack overflowed - Python source too complex to parse"
+    except ValueError:
+        return None  # source-level problems (a NUL byte) are refused before parsing
+    return None
+
+
+def _too_deep() -> str:
+    version = ".".join(map(str, sys.version_info[:2]))
+    return f"nested too deeply for Python's own parser (Python {version} cannot compile it)"
+
+
+def _memory_exhausted() -> bool:
+    """True when this process is at its address-space limit: an empty MemoryError is then real
+    (CPython 3.10 and 3.11 raise an empty one, too, when a source nests beyond their parser)."""
+    try:
+        import resource  # POSIX only, like the sandbox that sets the limit
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return False
+    if soft == resource.RLIM_INFINITY:
+        return False
+    try:
+        with open("/proc/self/status", "rb") as status:
+            peak = next(line for line in status if line.startswith(b"VmPeak:"))
+        return int(peak.split()[1]) * 1024 >= soft - 64 * 1024 * 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        return True  # limited, and no way to tell: the limit is the likelier cause
+
+
+def extract(
+    text: str, module: str, relpath: str, is_package: bool, *, verdict: object = _UNSCREENED
+) -> FileFacts:
+    """Facts of one decoded file; syntax errors and parser limits come back as values.
+
+    `verdict` is `screen(text)` when the caller already has it. FRK001 (`syntax_error`) only when
+    CPython rejects the file; a file CPython compiles but libcst cannot parse is not analysed (an
+    error line, not a syntax error), and one libcst parses although this Python rejects it (newer
+    syntax) is analysed.
+    """
+    if verdict is _UNSCREENED:
+        verdict = screen(text)
+    if isinstance(verdict, str):
+        return FileFacts(
+            module, relpath, is_package, error=FileError(relpath, f"not analysed: {verdict}")
+        )
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        return FileFacts(module, relpath, is_package, syntax_error=_syntax_error(text, exc))
+        if verdict is not None:
+            return FileFacts(module, relpath, is_package, syntax_error=verdict)  # type: ignore[arg-type]
+        # libcst's message lists every token it expected: no help to a reader of valid code.
+        message = "not analysed: valid Python that libcst cannot parse"
+        error = FileError(relpath, message, exc.raw_line, exc.raw_column + 1)
+        return FileFacts(module, relpath, is_package, error=error)
     except RecursionError:
         return FileFacts(
-            module, relpath, is_package, error=FileError(relpath, "too deeply nested to parse")
+            module,
+            relpath,
+            is_package,
+            error=FileError(relpath, "not analysed: too deeply nested to parse"),
         )
+    except MemoryError:
+        raise  # over the memory budget: the sandbox says so
     except Exception as exc:  # noqa: BLE001 - libcst raises assorted errors on exotic input; never crash the run
         return FileFacts(
             module,
             relpath,
             is_package,
-            error=FileError(relpath, f"cannot parse: {exc}".splitlines()[0]),
+            error=FileError(relpath, f"not analysed: libcst failed: {exc}".splitlines()[0]),
         )
     try:
         walker = _Walker(text, module, is_package)
@@ -953,29 +1030,12 @@ def extract(text: str, module: str, relpath: str, is_package: bool) -> FileFacts
         return _extract_with_libcst_positions(tree, text, module, relpath, is_package)
     except RecursionError:
         return FileFacts(
-            module, relpath, is_package, error=FileError(relpath, "too deeply nested to analyse")
+            module,
+            relpath,
+            is_package,
+            error=FileError(relpath, "not analysed: too deeply nested to analyse"),
         )
     return _assemble(walker, module, relpath, is_package)
-
-
-def _syntax_error(text: str, exc: cst.ParserSyntaxError) -> tuple[int, int, str]:
-    """Where and why a file does not parse, as CPython says it (libcst's native parser points late).
-
-    `compile` only parses here: nothing of the analysed file is run.
-    """
-    try:
-        with (
-            warnings.catch_warnings()
-        ):  # "invalid decimal literal" and the like are not ours to print
-            warnings.simplefilter("ignore")
-            compile(text, "<forklint>", "exec", dont_inherit=True, flags=0x400)  # ast.PyCF_ONLY_AST
-    except SyntaxError as error:
-        if error.lineno:
-            return error.lineno, max(error.offset or 1, 1), (error.msg or "invalid syntax")
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    message = str(exc.message).splitlines()[0] if exc.message else "invalid syntax"
-    return exc.raw_line, exc.raw_column + 1, message
 
 
 def _extract_with_libcst_positions(
@@ -1009,7 +1069,10 @@ def _extract_with_libcst_positions(
             walker.stmt(stmt, walker.module_scope, False, ("module", "", None))
     except _PositionsOutOfStep:
         return FileFacts(
-            module, relpath, is_package, error=FileError(relpath, "cannot locate statements")
+            module,
+            relpath,
+            is_package,
+            error=FileError(relpath, "not analysed: cannot locate statements"),
         )
     return _assemble(walker, module, relpath, is_package)
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 import codecs
 import errno
 import io
 import os
-import re
 import tokenize
-import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -454,12 +451,7 @@ def read_source(path: Path, relpath: str) -> tuple[str | None, FileError | None]
     data, error = read_bytes(path, relpath)
     if error is not None or data is None:
         return None, error
-    text, error = decode_source(data, relpath)
-    if text is not None:
-        reason = beyond_parser_limits(text)
-        if reason is not None:
-            return None, FileError(relpath, reason)
-    return text, error
+    return decode_source(data, relpath)
 
 
 def read_bytes(
@@ -519,46 +511,3 @@ def _byte_error(
         line_start = len(codecs.BOM_UTF8)
     before = data[line_start:offset].decode(encoding, errors="replace")
     return FileError(relpath, message, data.count(b"\n", 0, offset) + 1, len(before) + 1)
-
-
-# ---- what no parser should be given ---------------------------------------------------------
-
-_BRACKET_PAIR = re.compile(r"\(\)|\[\]|\{\}")
-_NOT_BRACKET = re.compile(r"[^()\[\]{}]+")
-_SUSPICIOUS_DEPTH = 100  # CPython's tokenizer stops at 200 nested brackets
-_SUSPICIOUS_LINE = 5000  # characters: one expression long enough to nest thousands deep
-
-
-def beyond_parser_limits(text: str) -> str | None:
-    """Why CPython's own parser gives up on this source (so it can never be imported), else None.
-
-    libcst's native parser overflows its stack (killing the process) on a few thousand nested
-    brackets, unary operators or lambdas, and runs for minutes on long left-recursive chains
-    (`a.b.b.b...`, `1 + 1 + ...`). Such files are only checked with CPython's parser, which
-    fails cleanly, when a cheap scan finds them suspicious: deep brackets or a huge line.
-    """
-    if not _suspicious(text):
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarnings are the analysed code's, not ours
-            compile(text, "<forklint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except (RecursionError, MemoryError):
-        return "nested too deeply for Python's own parser (it could never be imported); skipped"
-    except SyntaxError as exc:
-        if "too many nested" in str(exc.msg):
-            return f"{exc.msg} (Python refuses more than 200); skipped"
-    except ValueError:
-        pass  # source-level problems are the parser's to report as a syntax error
-    return None
-
-
-def _suspicious(text: str) -> bool:
-    if max(map(len, text.split("\n"))) > _SUSPICIOUS_LINE:
-        return True
-    brackets = _NOT_BRACKET.sub("", text)
-    for _ in range(_SUSPICIOUS_DEPTH):  # each pass removes the innermost level of pairs
-        brackets, removed = _BRACKET_PAIR.subn("", brackets)
-        if not removed:
-            return False
-    return True

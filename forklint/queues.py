@@ -25,6 +25,7 @@ _QUEUE_NAMERS = {
 # Calls that enqueue on the default queue of their framework.
 _DEFAULT_ENQUEUERS = frozenset({"django_rq.enqueue", "flask_rq.enqueue"})
 _LITERAL = re.compile(r'"([^"]*)"')
+_PLAIN_NAME = re.compile(r"[\w.:@/-]+")
 _MAX_DEPTH = 4
 
 
@@ -175,6 +176,6 @@ class Queues:
         """`rq worker high low`: the queues named, "default" when none; unknown if one is a variable."""
         if not queues:
             return {DEFAULT}
-        if any(q.startswith("$") or "%" in q or "{" in q for q in queues):
-            return None
+        if not all(_PLAIN_NAME.fullmatch(q) for q in queues):
+            return None  # `$QUEUES`, `%(ENV_Q)s`, `{{ queues }}`: decided where it runs
         return set(queues)

@@ -147,26 +147,3 @@ def test_parallel_extraction_gives_the_same_facts(tmp_path):
         (tmp_path / f"m{i}.py").write_text(f"import os\n\n\ndef f{i}():\n    return os.getcwd()\n")
     project = discover([tmp_path], Config(root=tmp_path))
     assert extract_all(project, jobs=2) == extract_all(project)
-
-
-def test_fact_cache_reuses_unchanged_files_and_sees_changes(tmp_path, monkeypatch):
-    from forklint import api
-    from forklint.config import load_config
-
-    monkeypatch.setenv("FORKLINT_CACHE_DIR", str(tmp_path / "cache"))
-    root = tmp_path / "proj"
-    (root / "app").mkdir(parents=True)
-    (root / "app" / "__init__.py").write_text("")
-    tasks = root / "app" / "tasks.py"
-    tasks.write_text(
-        "import joblib\nfrom rq.decorators import job\n\n\n@job('q')\ndef f():\n    joblib.load('m')\n"
-    )
-    first = api.check([root], load_config(root), cache=True)
-    parsed = []
-    monkeypatch.setattr(api, "_extract_one", lambda w: parsed.append(w[2]) or api.extract(*w))
-    again = api.check([root], load_config(root), cache=True)
-    assert parsed == [] and again.findings == first.findings
-    tasks.write_text(tasks.read_text().replace("joblib.load('m')", "return 1"))
-    changed = api.check([root], load_config(root), cache=True)
-    assert parsed == ["app/tasks.py"] and changed.findings == ()
-    assert not (root / ".forklint_cache").exists()

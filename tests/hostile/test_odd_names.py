@@ -121,8 +121,9 @@ def test_prefork_escapes_command_lines_from_the_project(tmp_path: Path) -> None:
         "    return sqlalchemy.orm.Session().query(1)\n",
         encoding="utf-8",
     )
-    (tmp_path / "Procfile").write_bytes(b"worker: rq worker \x1b]0;owned\x07high \x1b[2Jlow\n")
+    # the worker reads "q" too: a worker runs only the jobs of the queues it reads
+    (tmp_path / "Procfile").write_bytes(b"worker: rq worker \x1b]0;owned\x07high \x1b[2Jlow q\n")
     done = forklint("prefork", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert b"\x1b" not in done.stdout and b"\x07" not in done.stdout
-    assert b"rq worker -w forklint.rq.PreforkWorker \\x1b]0;owned\\x07high \\x1b[2Jlow" in done.stdout
+    assert b"rq worker -w forklint.rq.PreforkWorker \\x1b]0;owned\\x07high \\x1b[2Jlow q" in done.stdout

@@ -17,7 +17,7 @@ def test_procfile_escape_sequences_are_not_sent_to_the_terminal(
         tmp_path / "proj",
         {
             "pyproject.toml": '[project]\nname = "demo"\n',
-            "Procfile": "worker: rq worker \x1b[2J\x1b]0;pwned\x07default\n",
+            "Procfile": "worker: rq worker \x1b[2J\x1b]0;pwned\x07 default\n",
             "app/__init__.py": "",
             "app/tasks.py": "import sqlalchemy\n\n\ndef job():\n    return sqlalchemy.__name__\n",
             "app/enqueue.py": "from rq import Queue\n\nfrom app.tasks import job\n\nQueue().enqueue(job)\n",
@@ -28,6 +28,6 @@ def test_procfile_escape_sequences_are_not_sent_to_the_terminal(
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
     assert (
-        "#   rq worker -w forklint.rq.PreforkWorker \\x1b[2J\\x1b]0;pwned\\x07default    (Procfile:1)"
+        "#   rq worker -w forklint.rq.PreforkWorker \\x1b[2J\\x1b]0;pwned\\x07 default    (Procfile:1)"
         in result.output.splitlines()
     )
