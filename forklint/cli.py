@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -144,6 +144,26 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @_CONFIG
 @click.option("--show-config", is_flag=True, help="Print the effective configuration and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no notes, no summary line.")
+@click.option(
+    "--fix",
+    "fix",
+    is_flag=True,
+    help="Apply the safe fixes (the pre-fork table, start-ups switched to the pre-fork worker, "
+    "after-fork resets), then report what is left.",
+)
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix or --diff, also apply the code rewrites (memoising a loader).",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print the changes --fix would make as a unified diff; write nothing.",
+)
+@click.option(
+    "--show-trace", is_flag=True, help="Show each finding's jobs and trace in text output."
+)
 def check(
     paths: tuple[Path, ...],
     fmt: str | None,
@@ -160,21 +180,38 @@ def check(
     config_file: Path | None,
     show_config: bool,
     quiet: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    show_trace: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for fork-wasted and fork-unsafe initialisation."""
-    config = _config(paths, config_file)
-    config = config.with_overrides(
-        select=select or config.select,
-        ignore=config.ignore + ignore,
-        extend_select=config.extend_select + extend_select,
-        format=fmt or config.format,
-    )
+
+    def configured() -> Config:
+        config = _config(paths, config_file)
+        return config.with_overrides(
+            select=select or config.select,
+            ignore=config.ignore + ignore,
+            extend_select=config.extend_select + extend_select,
+            format=fmt or config.format,
+        )
+
+    config = configured()
     if show_config:
         click.echo(config_toml(config), nl=False)
         return
     fmt = config.format
     targets = paths or (Path.cwd(),)
     report = _analyse(targets, config, jobs, cache=not no_cache)
+    allowed = frozenset({"safe", "unsafe"} if unsafe_fixes else {"safe"})
+    if diff:
+        _print_errors(report, fmt)
+        sys.exit(_show_diff(report, allowed, quiet))
+    fixed_note = ""
+    if fix:
+        report, fixed_note = _fix(
+            report, lambda: _analyse(targets, configured(), jobs, cache=not no_cache), allowed
+        )
     _print_errors(report, fmt)
     if write_baseline is not None:
         try:
@@ -198,13 +235,72 @@ def check(
     if show_statistics:
         text = statistics.render(report, fmt)
     else:
-        text = render(report, fmt, color=color, quiet=quiet)
+        text = render(report, fmt, color=color, quiet=quiet, show_trace=show_trace)
     _emit(text, output_file, color)
+    if fixed_note and not quiet:
+        click.echo(fixed_note, err=fmt != "text" or output_file is not None)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary_file:
         _append(Path(summary_file), step_summary(report))
     failed = bool(report.findings or report.errors)
     sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_CLEAN)
+
+
+def _fix(
+    report: Report, analyse: Callable[[], Report], allowed: frozenset[str]
+) -> tuple[Report, str]:
+    """Apply the plan's allowed steps, analyse again, and repeat while a round still changes
+    something (a step held back by an overlap, a finding the first round's changes revealed)."""
+    from forklint import applier
+
+    root = Path(report.root)
+    before = {f.fingerprint for f in report.findings}
+    changed: set[str] = set()
+    problems: list[str] = []
+    for _round in range(4):
+        composed = applier.compose(report.plan, root, allowed)
+        problems += composed.held
+        if not composed.files:
+            break
+        problems += applier.write(root, composed)
+        changed |= {c.path for c in composed.files}
+        report = analyse()  # the configuration too: the table may be new
+    for problem in dict.fromkeys(problems):
+        click.echo(f"forklint: not fixed: {printable(problem)}", err=True)
+    after = {f.fingerprint for f in report.findings}
+    if not before and not changed:
+        return report, ""
+    fixed = len(before - after)
+    note = (
+        f"forklint: fixed {fixed} of {len(before)} findings, changing "
+        + (", ".join(sorted(changed)) if changed else "no file")
+        + f"; {len(after)} remaining."
+    )
+    if (
+        len(after)
+        and any(f.fix is not None and f.fix.applicability == "unsafe" for f in report.findings)
+        and "unsafe" not in allowed
+    ):
+        note += " Code rewrites (unsafe fixes) are applied with --fix --unsafe-fixes."
+    return report, note
+
+
+def _show_diff(report: Report, allowed: frozenset[str], quiet: bool) -> int:
+    """Print what --fix would change; exit 1 when it would change something."""
+    from forklint import applier
+
+    composed = applier.compose(report.plan, Path(report.root), allowed)
+    click.echo(applier.unified_diff(composed), nl=False)
+    for problem in dict.fromkeys(composed.held):
+        click.echo(f"forklint: not fixed: {printable(problem)}", err=True)
+    if not quiet:
+        count = len(composed.steps)
+        noun = "step" if count == 1 else "steps"
+        click.echo(
+            f"forklint: --fix would apply {count} fix {noun} to {len(composed.files)} files",
+            err=True,
+        )
+    return EXIT_FINDINGS if composed.files else EXIT_CLEAN
 
 
 @main.command("rule")

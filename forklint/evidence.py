@@ -13,7 +13,15 @@ from forklint.findings import Finding, Fix, TraceStep
 from forklint.index import Index, Step
 from forklint.jobs import Job
 from forklint.resets import Resets
-from forklint.world import PER_JOB, Parent, World, call_text, is_test_module, source_line
+from forklint.world import (
+    PER_JOB,
+    Parent,
+    World,
+    call_text,
+    celery_app_modules,
+    is_test_module,
+    source_line,
+)
 
 MEMO_DECORATORS = frozenset(
     {
@@ -70,6 +78,16 @@ class JobPath:
             self._steps = self._before.trace() + (step,)
         return self._steps
 
+    def calls(self) -> list[tuple[FileFacts, CallFact, str]]:
+        """The calls from the job to here, outermost first: (file, call, its text). For fixes."""
+        out = []
+        link: JobPath | None = self
+        while link is not None and link._call is not None:
+            assert link._f is not None
+            out.append((link._f, link._call, call_text(link._f, link._call)))
+            link = link._before
+        return out[::-1]
+
 
 # (function fq, its file, the function, how the job reached it)
 Reached = tuple[str, FileFacts, FunctionFact, JobPath]
@@ -114,6 +132,8 @@ class Evidence:
         hit = self.hits.get(key)
         if hit is None:
             hit = self.hits[key] = Hit(code, f, loc, context, message, [], trace, fix)
+        elif hit.fix is not None and fix is not None:
+            hit.fix = merge_fixes(hit.fix, fix)  # another job's way to the same site
         if job is not None and job not in hit.jobs:
             hit.jobs.append(job)
 
@@ -130,6 +150,11 @@ class Evidence:
             if any(c is call for c in fn.calls):
                 return fn.qualname
         return ""
+
+    def celery_app_module(self, parent: Parent) -> str | None:
+        """The module of the Celery app a Celery parent loads (where a worker_init handler goes)."""
+        modules = celery_app_modules(self.index, self.catalog, parent.command)
+        return modules[0] if modules else None
 
     # --- jobs and the parents that fork them ---------------------------------------------------
 
@@ -424,6 +449,19 @@ class Evidence:
         return self.catalog.fork_unsafe(target) == "database connection" and target.endswith(
             "connect"
         )
+
+
+def merge_fixes(first: Fix, other: Fix) -> Fix:
+    """One fix for a site several jobs reach: the first one's words, every job's changes."""
+    from dataclasses import replace
+
+    changes = tuple(dict.fromkeys(first.changes + other.changes))
+    prefork = first.prefork
+    if prefork is not None and other.prefork is not None:
+        prefork = prefork.merge(other.prefork)
+    if changes == first.changes and prefork == first.prefork:
+        return first
+    return replace(first, changes=changes, prefork=prefork)
 
 
 def callee_name(call: CallFact, target: str) -> str:

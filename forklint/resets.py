@@ -39,6 +39,7 @@ class Resets:
         self._job_globals: dict[str, frozenset[str]] = {}
         self._disposers: list[str] | None = None
         self._sites: list[PreforkSite] | None = None
+        self.engines = EngineQuestions(self)
 
     def sites(self) -> list[PreforkSite]:
         """Every call a forking parent makes before the fork, with its jobs and its children's resets."""
@@ -120,7 +121,9 @@ class Resets:
         """Whether an after-fork reset disposes the pool this site connected (any pool when unnamed)."""
         receiver = receiver_name(site.call.callee)
         _holder, fn = self.site_global(site)
-        name = self.global_of(site.module, fn, receiver) if receiver else None
+        name = self.engines.connected_engine(site)
+        if name is None:
+            name = self.global_of(site.module, fn, receiver) if receiver else None
         if "engine:*" in effects or (name is not None and f"engine:{name}" in effects):
             return True
         return name is None and any(e.startswith("engine:") for e in effects)
@@ -220,3 +223,107 @@ def receiver_name(callee: str) -> str:
     """ "engine" for "engine.connect", "" when the receiver is not a plain name."""
     receiver = callee.rpartition(".")[0]
     return receiver if receiver and "(" not in receiver and "[" not in receiver else ""
+
+
+# --- for fixes: which engine a site connects, which functions dispose it, who imports a global ---
+# (forklint.fixes asks these to name the object a reset resets; engine_reset() above asks
+# connected_engine() too, so that a reset of that engine is what clears the finding.)
+
+_ENGINE_FACTORIES = ("sqlalchemy.create_engine", "sqlalchemy.engine.create_engine")
+_BIND_KEYWORDS = ("bind", "engine")
+
+
+class EngineQuestions:
+    """Which module global holds the engine a pre-fork call connects, and who else holds it."""
+
+    def __init__(self, resets: Resets) -> None:
+        self.resets = resets
+        self.index = resets.index
+        self._engines: list[str] | None = None
+
+    def engines(self) -> list[str]:
+        """Module globals assigned `create_engine(...)` at module level ("app.db.engine")."""
+        if self._engines is None:
+            self._engines = [
+                f"{module}.{a.target}"
+                for module, f in self.index.modules.items()
+                for a in f.assigns
+                if a.target.isidentifier()
+                and a.value.endswith("()")
+                and self.index.resolve(module, None, a.value[:-2]) in _ENGINE_FACTORIES
+            ]
+        return self._engines
+
+    def connected_engine(self, site: Site) -> str | None:
+        """The engine global `site` connects: its receiver, the engine a metadata call or a
+        session is bound to, else the project's only engine; None when forklint cannot tell."""
+        engines = self.engines()
+        _holder, fn = self.resets.site_global(site)
+        call = site.call
+        receiver = receiver_name(call.callee)
+        candidates = []
+        if call.callee.rpartition(".")[2] in ("create_all", "reflect", "drop_all"):
+            candidates += [v for k, v in call.kwargs if k in _BIND_KEYWORDS]
+            candidates += list(call.args[:1])
+        if receiver:
+            candidates.append(receiver)
+        for name in candidates:
+            found = self._engine_of(site.module, fn, name, 0)
+            if found is not None:
+                return found
+        return engines[0] if len(engines) == 1 else None
+
+    def _engine_of(self, module: str, fn: FunctionFact | None, name: str, depth: int) -> str | None:
+        if depth > 4 or not name:
+            return None
+        name = name.removesuffix("()")
+        if fn is not None and name.isidentifier():  # a local: `with Session() as session`
+            for a in fn.assigns:
+                if a.target == name and a.value != name:
+                    return self._engine_of(module, fn, a.value, depth + 1)
+        held = self.resets.global_of(module, fn, name)
+        if held is None:
+            return None
+        if held in self.engines():
+            return held
+        owner, _, attribute = held.rpartition(".")
+        f = self.index.modules.get(owner)
+        if f is None:
+            return None
+        for a in f.assigns:  # `Session = sessionmaker(bind=engine)`, `db = scoped_session(Session)`
+            if a.target != attribute:
+                continue
+            for call in f.calls:
+                if call.loc.line != a.loc.line:
+                    continue
+                for value in [v for k, v in call.kwargs if k in _BIND_KEYWORDS] + list(
+                    call.args[:1]
+                ):
+                    found = self._engine_of(owner, None, value, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def disposer_of(self, engine: str) -> str | None:
+        """A function without parameters in the engine's module that disposes exactly that engine
+        with close=False ("app.db.dispose_pool")."""
+        module = engine.rpartition(".")[0]
+        for entry in self.resets.dispose_functions():
+            owner, _, name = entry.partition(":")
+            fq = f"{owner}.{name}"
+            if owner == module and f"engine:{engine}" in self.resets.function_effects(fq):
+                return fq
+        return None
+
+    def importers_of(self, holder: str) -> list[str]:
+        """Files that bind the module global `holder` under their own name (`from app.db import
+        client`): they keep the old object when the module's global is assigned again."""
+        module, _, name = holder.rpartition(".")
+        out = []
+        for other, f in self.index.modules.items():
+            if other == module:
+                continue
+            imports = [*f.imports, *f.main_imports, *(i for fn in f.functions for i in fn.imports)]
+            if any(i.module == module and i.name == name for i in imports):
+                out.append(f.relpath)
+        return out

@@ -627,7 +627,7 @@ def _celery_parent(
     celery_jobs: list[Job],
 ) -> Parent:
     label = f"{command.path}:{command.line}" if command is not None else "celery worker"
-    app_modules = _celery_app_modules(index, catalog, command)
+    app_modules = celery_app_modules(index, catalog, command)
     max_per_child = command.max_tasks_per_child if command is not None else None
     pool = command.pool if command is not None else None
     for module in app_modules:
@@ -664,7 +664,7 @@ def _celery_parent(
     return parent
 
 
-def _celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | None) -> list[str]:
+def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | None) -> list[str]:
     if command is not None and command.celery_app:
         name = command.celery_app.split(":")[0]
         candidates = [name, f"{name}.celery", f"{name}.celery_app"]

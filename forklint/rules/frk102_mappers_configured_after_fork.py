@@ -25,6 +25,7 @@ def check(ev: Evidence) -> None:
             continue
         imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
         fix = prefork_fix(
+            ev,
             lacking, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "call configure_mappers()"
         )
         message = (

@@ -28,5 +28,5 @@ def check(ev: Evidence) -> None:
                 )
                 text = call_text(f, call)
                 trace = path.trace() + (ev.step(f, call.loc, text),)
-                fix = memo_fix(f, fn, call, text)
+                fix = memo_fix(ev, job, path, f, fn, call)
                 ev.add(CODE, f, call.loc, fn.qualname, job.fq, trace, message, fix)

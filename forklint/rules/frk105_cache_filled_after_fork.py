@@ -5,7 +5,7 @@ from __future__ import annotations
 from forklint.evidence import Evidence, spanning, walked_jobs
 from forklint.facts import CallFact
 from forklint.findings import Prefork
-from forklint.fixes import brief, prefork_fix
+from forklint.fixes import brief, loader_fix, prefork_fix
 from forklint.world import call_text
 
 CODE = "FRK105"
@@ -39,10 +39,10 @@ def check(ev: Evidence) -> None:
                 required = [p for p, _ in mfn.params if p not in ("self", "cls")]
                 if called and not required and not mfn.cls:
                     table = Prefork(imports=(mf.module,), calls=(f"{mf.module}:{mfn.qualname}",))
-                    fix = prefork_fix(lacking, table, f"call {mfn.name}()")
+                    fix = prefork_fix(ev, lacking, table, f"call {mfn.name}()")
                 else:
                     what = f"{site.callee}()" if called else site.callee
-                    fix = prefork_fix(lacking, Prefork(imports=(mf.module,)), f"fill {what}")
+                    fix = loader_fix(what, mfn.name, required)
                 kind = "memoised" if called else "a cached_property"
                 message = (
                     f"{mfn.name} is {kind}, but the cache is filled in every work horse, so every run "

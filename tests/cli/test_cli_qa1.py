@@ -128,7 +128,7 @@ def test_text_and_concise_paths_are_relative_to_the_cwd(monorepo: Path, analyse:
         f"tasks.py:12:5: FRK102 {MAPPERS.message}",
     ]
     assert "error: ../bad.py: cannot decode" in concise.stderr
-    text = run().stdout
+    text = run("--show-trace").stdout
     assert text.startswith("db.py:3:1: FRK301")
     assert "    ../worker.py:3:1  main()\n" in text
     assert "    tasks.py:13:9     Event.record(data)\n" in text
