@@ -21,12 +21,12 @@ from forklint.config import (
     is_known_code,
     load_config,
 )
-from forklint.commands import PREFORK_WORKER, STOCK_WORKERS, with_prefork_worker
 from forklint.findings import Report
 from forklint.pyproject_edit import EditError, render_table, write_prefork
 from forklint.report import render, statistics
-from forklint.report.common import printable, relative_to
+from forklint.report.common import Painter, printable, relative_to
 from forklint.report.github import error_annotation, step_summary
+from forklint.report.text import render_plan
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _PATHS = click.Path(exists=True, path_type=Path)
@@ -328,7 +328,8 @@ def rule(code: str | None, show_all: bool) -> None:
 )
 @_CONFIG
 def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> None:
-    """Print the [tool.forklint.prefork] table that fixes the project's FRK101/102/104/105 findings."""
+    """Print the fix plan and the [tool.forklint.prefork] table that fixes the project's
+    FRK101/102/104/105 findings (`--write` puts the table in pyproject.toml)."""
     config = _config(paths, config_file)
     report = _analyse(paths or (config.root,), config)
     _print_errors(report, "text")
@@ -336,13 +337,14 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
     if not table:
         click.echo("# forklint: nothing to run before the fork; no pre-fork table needed.")
         return
+    shown = relative_to(report, Path.cwd().resolve())
+    plan = render_plan(shown.plan, Painter(False), table_diff=False)
     click.echo(
-        "# forklint: the pre-fork table for this project (imports and calls for the worker parent,\n"
-        "# after-fork resets for every work horse). Put it in pyproject.toml (`forklint prefork --write`)\n"
-        "# and start the worker with:"
+        "# forklint: the pre-fork table for this project (imports and calls for the worker\n"
+        "# parent, below) and the rest of the fix plan; `forklint check --fix` applies it all."
     )
-    for hint in _worker_hints(config, report):
-        click.echo(f"#   {hint}")
+    for line in plan.splitlines() or ["(nothing else to change)"]:
+        click.echo(f"#   {printable(line)}")
     click.echo(render_table(table), nl=False)
     if write:
         target = config.root / "pyproject.toml"
@@ -381,27 +383,6 @@ def _analyse(
         return api.check(list(paths), config, jobs=jobs, cache=cache)
     except ConfigError as exc:  # e.g. a catalog extension in [tool.forklint] that does not parse
         raise Failure(str(exc)) from None
-
-
-def _worker_hints(config: Config, report: Report) -> list[str]:
-    """How to run each `rq worker` command line found in the project with the pre-fork hook, then
-    each Python start-up that builds a forking worker."""
-    from forklint.commands import scan
-
-    hints = []
-    for command in scan(config.root, config)[0]:
-        if command.kind == "celery" or command.worker_class == PREFORK_WORKER:
-            continue
-        where = f"({command.path}:{command.line})"
-        if command.worker_class in (None, *STOCK_WORKERS):
-            hints.append(f"{with_prefork_worker(command.text)}    {where}")
-        else:
-            hints.append(
-                f"class YourWorker(forklint.rq.PreforkMixin, {command.worker_class}), "
-                f"passed to --worker-class    {where}"
-            )
-    hints += report.startups
-    return hints or [f"rq worker -w {PREFORK_WORKER} <queues>"]
 
 
 def _print_errors(report: Report, fmt: str) -> None:

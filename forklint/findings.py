@@ -27,7 +27,9 @@ class TraceStep:
 class Prefork:
     """A `[tool.forklint.prefork]` table (or the part of it that one finding needs)."""
 
-    imports: tuple[str, ...] = ()  # dotted module names, imported in the worker parent before forking
+    imports: tuple[
+        str, ...
+    ] = ()  # dotted module names, imported in the worker parent before forking
     calls: tuple[str, ...] = ()  # "pkg.mod:func", called in the worker parent before forking
     after_fork: tuple[str, ...] = ()  # "pkg.mod:func", called in every horse right after the fork
 
@@ -81,12 +83,15 @@ class Fix:
     "display-only" is advice with no edits.
     """
 
-    summary: str  # one sentence: "call configure_mappers() in worker.py:main() before Worker.work()"
+    summary: (
+        str  # one sentence: "call configure_mappers() in worker.py:main() before Worker.work()"
+    )
     applicability: str = "display-only"
     edits: tuple[Edit, ...] = ()  # filled by forklint.fixplan once the analysis is done
     prefork: Prefork | None = None  # the prefork entries that fix it, used by `forklint prefork`
     changes: tuple[Change, ...] = ()  # what the fix does, before it is text (forklint.changes)
     advice: str = ""  # for a display-only fix: the code to write by hand
+    steps: tuple[str, ...] = ()  # titles of the fix plan steps that carry it out (with the table's)
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,9 @@ class Finding:
     trace: tuple[TraceStep, ...] = ()
     fix: Fix | None = None
     context: str = ""  # qualified name of the enclosing function/class ("" at module level)
-    source_line: str = ""  # the full text of the anchor line (no newline); for renderers and fingerprints
+    source_line: str = (
+        ""  # the full text of the anchor line (no newline); for renderers and fingerprints
+    )
 
     @property
     def fingerprint(self) -> str:
@@ -176,7 +183,9 @@ class WorkerParent:
     model: str  # "rq" | "rq-simple" | "rq-spawn" | "celery" | "celery-per-task" | "celery-solo"
     worker_class: str | None  # dotted class it runs, when known
     imports: tuple[str, ...] = ()  # project modules imported before the fork, in import order
-    calls: tuple[str, ...] = ()  # "pkg.mod:func" run before the fork, in order (configure_mappers too)
+    calls: tuple[
+        str, ...
+    ] = ()  # "pkg.mod:func" run before the fork, in order (configure_mappers too)
     configures_mappers: bool = False
     jobs: tuple[str, ...] = ()  # the jobs this parent runs
 
@@ -190,7 +199,9 @@ class Report:
     files: int = 0
     jobs: int = 0
     seconds: float = 0.0
-    prefork: Prefork = field(default_factory=Prefork)  # the table that would fix the FRK1xx findings
+    prefork: Prefork = field(
+        default_factory=Prefork
+    )  # the table that would fix the FRK1xx findings
     # Python start-ups that fork stock workers without the table, as hints for `forklint prefork`
     # ("shop/worker.py:main(): use forklint.rq.PreforkWorker instead of Worker ..."); not in JSON.
     startups: tuple[str, ...] = ()

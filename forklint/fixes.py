@@ -282,14 +282,22 @@ def client_reset_fix(
     if holder is None:
         return Fix(advice + "; forklint cannot tell where this one is kept", "display-only")
     module, _, name = holder.rpartition(".")
-    importers = ev.resets.engines.importers_of(holder)
+    f = ev.index.modules[module]
+    # globals made from the client (`events = client.app.events`) are made again with it
+    held = [name] + [
+        a.target
+        for a in f.assigns
+        if a.target.isidentifier() and (a.value == name or a.value.startswith(name + "."))
+    ]
+    importers = sorted(
+        {path for n in held for path in ev.resets.engines.importers_of(f"{module}.{n}")}
+    )
     if importers:
         return Fix(
-            f"{advice}; {', '.join(importers)} import {name} by name, so a new one in {module} "
-            "would not reach them",
+            f"{advice}; {', '.join(importers)} import {' or '.join(held)} by name, so a new one "
+            f"in {module} would not reach them",
             "display-only",
         )
-    f = ev.index.modules[module]
     scope = fn.qualname if fn is not None else ""
     text = call_text(f, site.call)
     where = CallSite(f.relpath, module, scope, site.call.loc.line, site.call.loc.column, text)

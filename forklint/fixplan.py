@@ -46,6 +46,7 @@ from forklint.pyedit import (
 from forklint.pyproject_edit import EditError, set_prefork
 
 PYPROJECT = "pyproject.toml"
+TABLE_TITLE = f"{PYPROJECT}: the [tool.forklint.prefork] table"
 _MAX_BYTES = 10 * 1024 * 1024
 _SWAPPABLE = frozenset(
     {"rq.Worker", "rq.worker.Worker", "rq.worker.base.Worker", "rq.worker.worker_classes.Worker"}
@@ -157,16 +158,20 @@ class Planner:
         changes = list(fix.changes)
         resolved = [self.resolve(change) for change in changes]
         memo = [r for c, r in zip(changes, resolved, strict=True) if isinstance(c, Memoise)]
-        if memo and not memo[0].edits:
-            summary = memo[0].summary or fix.summary
+        if memo and not any(m.edits for m in memo):
+            summary = "; ".join(dict.fromkeys(m.summary for m in memo if m.summary)) or fix.summary
+            advice = "; ".join(dict.fromkeys(m.note for m in memo if m.note))
             return replace(
-                fix, summary=summary, applicability="display-only", advice=memo[0].note, changes=()
+                fix, summary=summary, applicability="display-only", advice=advice, changes=()
             )
-        if memo and not memo[0].prefork:
+        if memo and not any(m.prefork for m in memo):
             # not warmed (a getter with parameters, or a worker that does not fork per job):
             # the start-ups need not change for it
-            changes = [c for c in changes if isinstance(c, Memoise)]
-            resolved = memo
+            kept = [
+                (c, r) for c, r in zip(changes, resolved, strict=True) if isinstance(c, Memoise)
+            ]
+            changes = [c for c, _ in kept]
+            resolved = [r for _, r in kept]
         prefork = fix.prefork
         for r in resolved:
             if r.prefork:
@@ -183,7 +188,7 @@ class Planner:
             for path, edit in r.edits:
                 edits.append(self.edit(path, edit))
         edits = list(dict.fromkeys(edits))
-        summary = memo[0].summary if memo else fix.summary
+        summary = "; ".join(dict.fromkeys(m.summary for m in memo)) if memo else fix.summary
         if not edits:
             applicability = "display-only"
         elif memo:
@@ -191,6 +196,9 @@ class Planner:
         else:
             applicability = "safe"
         advice = "; ".join(n for n in dict.fromkeys(notes) if n not in summary)
+        titles = [r.title for r in resolved if r.edits]
+        if any(e.path == PYPROJECT for e in edits):
+            titles.insert(0, TABLE_TITLE)
         return replace(
             fix,
             summary=summary,
@@ -199,6 +207,7 @@ class Planner:
             prefork=prefork,
             changes=tuple(changes),
             advice=advice,
+            steps=tuple(titles),
         )
 
     # --- the plan ------------------------------------------------------------------------------
@@ -279,11 +288,10 @@ class Planner:
             return None
         if not edits:
             return None
-        verb = "add entries to" if self.config.prefork else "write"
         text = self.files.texts.get(PYPROJECT) or ""
         raw = tuple((PYPROJECT, TextEdit(*offsets(text, e), e.content)) for e in edits)
         return PlanStep(
-            f"{PYPROJECT}: {verb} [tool.forklint.prefork]",
+            TABLE_TITLE,
             "safe",
             tuple(edits),
             table,
@@ -518,8 +526,7 @@ class Planner:
         imported = source.import_edit(list(dict.fromkeys(imports)))
         if imported is not None:
             edits.append(imported)
-        what = _what(change.prefork)
-        title = f"{change.label}: {what} before .work()"
+        title = f"{change.label}: warm the parent before .work() ({_what(change.prefork)})"
         return Resolved(title, "safe", self._python(change.path, edits, title))
 
     def add_mixin(self, change: AddMixin) -> Resolved:
@@ -565,7 +572,7 @@ class Planner:
         imports = source.import_edit([line] if line else [])
         if imports is not None:
             edits.append(imports)
-        title = f"{change.path}: a worker_init handler that does {_what(change.prefork)} before the pool forks"
+        title = f"{change.path}: a worker_init handler that warms the parent before the pool forks"
         return Resolved(title, "safe", self._python(change.path, edits, title))
 
     # --- after-fork resets ---------------------------------------------------------------------
@@ -1006,6 +1013,16 @@ def _unhashable(source: PySource, function: cst.CSTNode, value: cst.BaseExpressi
 
 
 def _getter_name(source: PySource, call: cst.Call) -> str:
+    """get_model for `model = load(...)`, get_churn_model for `model = load_model("churn")`."""
+    name = _base_getter_name(source, call)
+    if len(call.args) == 1 and isinstance(call.args[0].value, cst.SimpleString):
+        literal = call.args[0].value.evaluated_value
+        if isinstance(literal, str) and literal.isidentifier() and len(literal) <= 30:
+            name = f"get_{literal.lower()}_{name.removeprefix('get_')}"
+    return name
+
+
+def _base_getter_name(source: PySource, call: cst.Call) -> str:
     holder = source.parents.get(call)
     if (
         isinstance(holder, cst.Assign)

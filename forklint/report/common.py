@@ -103,7 +103,12 @@ def relative_to(report: Report, directory: Path) -> Report:
     def fix(fix: Fix | None) -> Fix | None:
         if fix is None:
             return None
-        return replace(fix, summary=said(fix.summary), advice=said(fix.advice))
+        return replace(
+            fix,
+            summary=said(fix.summary),
+            advice=said(fix.advice),
+            steps=tuple(said(title) for title in fix.steps),
+        )
 
     findings = tuple(
         replace(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from forklint.findings import Finding, Fix, FixPlan, PlanStep, Report, TraceStep
 from forklint.fixes import brief
+from forklint.fixplan import TABLE_TITLE
 from forklint.report.common import SEVERITY_COLOUR, Painter, printable
 from forklint.report.concise import headline, summary_line
 
@@ -27,8 +28,9 @@ def render(
     return out
 
 
-def render_plan(plan: FixPlan, paint: Painter) -> str:
-    """The fix plan: numbered steps with their diffs, then what no edit can do."""
+def render_plan(plan: FixPlan, paint: Painter, table_diff: bool = True) -> str:
+    """The fix plan: numbered steps with their diffs, then what no edit can do (`table_diff`
+    False leaves out the table's diff, for `forklint prefork`, which prints the table itself)."""
     if not plan:
         return ""
     lines = []
@@ -43,6 +45,8 @@ def render_plan(plan: FixPlan, paint: Painter) -> str:
                 step.applicability, fg="green" if step.applicability == "safe" else "yellow"
             )
             lines.append(f" {number}. {printable(step.title)} [{kind}]")
+            if not table_diff and step.title == TABLE_TITLE:
+                continue
             for diff_line in step.diff.splitlines():
                 lines.append("      " + _diff_line(diff_line, paint))
     for note in plan.notes:
@@ -118,18 +122,7 @@ def fix_line(finding: Finding, steps: tuple[PlanStep, ...]) -> str:
 
 def answering_steps(fix: Fix, steps: tuple[PlanStep, ...]) -> list[int]:
     """The numbers of the plan steps that carry out `fix`."""
-    mine = set(fix.edits)
-    out = []
-    for number, step in enumerate(steps, 1):
-        if mine & set(step.edits):
-            out.append(number)
-        elif fix.prefork and step.prefork and not step.edits[0].path.endswith(".py"):
-            table = step.prefork
-            if table.merge(fix.prefork) == table and any(
-                e.path == step.edits[0].path for e in fix.edits
-            ):
-                out.append(number)
-    return out
+    return [number for number, step in enumerate(steps, 1) if step.title in fix.steps]
 
 
 def _step_where(step: TraceStep) -> str:

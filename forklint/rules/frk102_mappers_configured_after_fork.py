@@ -26,7 +26,9 @@ def check(ev: Evidence) -> None:
         imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
         fix = prefork_fix(
             ev,
-            lacking, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "call configure_mappers()"
+            lacking,
+            Prefork(imports=imports, calls=(CONFIGURE_CALL,)),
+            "call configure_mappers()",
         )
         message = (
             f"{fn.name} configures SQLAlchemy mappers in every work horse; {brief(fix.summary)}"

@@ -21,7 +21,7 @@ TABLE_EDIT = Edit("pyproject.toml", 4, 1, 4, 1, TABLE)
 PLAN = FixPlan(
     steps=(
         PlanStep(
-            "pyproject.toml: write [tool.forklint.prefork]",
+            "pyproject.toml: the [tool.forklint.prefork] table",
             "safe",
             (TABLE_EDIT,),
             Prefork(calls=("sqlalchemy.orm:configure_mappers",)),
@@ -53,6 +53,7 @@ MAPPERS = Finding(
         applicability="safe",
         edits=(TABLE_EDIT,),
         prefork=Prefork(calls=("sqlalchemy.orm:configure_mappers",)),
+        steps=("pyproject.toml: the [tool.forklint.prefork] table",),
     ),
     context="record_event",
     source_line="def record_event(data):",

@@ -29,7 +29,7 @@ call configure_mappers() in worker.py:main() before Worker.work()
    = fix (safe): configure the mappers in the worker parent; plan step 1
 
 Fix plan (`forklint check --fix` applies the safe steps):
- 1. pyproject.toml: write [tool.forklint.prefork] [safe]
+ 1. pyproject.toml: the [tool.forklint.prefork] table [safe]
       @@ -3,0 +4,2 @@
       +[tool.forklint.prefork]
       +calls = ["sqlalchemy.orm:configure_mappers"]

@@ -35,7 +35,7 @@ def test_the_shop_plan_is_the_table_and_both_start_ups_once(tmp_path: Path) -> N
         }
     titles = [step.title for step in report.plan.steps]
     assert titles == [
-        "pyproject.toml: write [tool.forklint.prefork]",
+        "pyproject.toml: the [tool.forklint.prefork] table",
         "Procfile:1: start the worker with forklint.rq.PreforkWorker",
         "shop/worker.py:main(): build forklint.rq.PreforkWorker instead of Worker",
     ]
