@@ -4,6 +4,7 @@ turns into edits."""
 
 from __future__ import annotations
 
+import shlex
 from typing import TYPE_CHECKING
 
 from forklint.changes import (
@@ -21,7 +22,7 @@ from forklint.changes import (
 from forklint.commands import PREFORK_WORKER, STOCK_WORKERS, with_prefork_worker
 from forklint.facts import CallFact, FileFacts, FunctionFact
 from forklint.findings import Fix, Prefork
-from forklint.world import Parent, Site, call_text, startup_label
+from forklint.world import Parent, Site, call_text, is_test_module, startup_label
 
 if TYPE_CHECKING:
     from forklint.evidence import Evidence, JobPath
@@ -39,6 +40,13 @@ def prefork_fix(ev: Evidence, parents: list[Parent], table: Prefork, action: str
 
     `action` is what the parents must do, as a verb phrase: "import app.tasks", "call get_model()".
     """
+    tests = [m for m in table.imports if m in ev.index.modules and _is_test(ev, m)]
+    if tests:
+        return Fix(
+            f"{action} in the worker parent; {', '.join(tests)} is test code, which forklint "
+            "does not load into a production worker",
+            "display-only",
+        )
     changes, parts, uses_table = parent_changes(ev, parents, table, action)
     written = _already_written(ev, table)
     if uses_table:
@@ -103,7 +111,7 @@ def parent_changes(
                         startup.function,
                         startup.work_line,
                         label,
-                        table,
+                        _lacking(parent, _with_every_model(ev, table)),
                     )
                 )
                 parts.append(f"{action} in {label} before {startup.work_text}")
@@ -134,7 +142,16 @@ def parent_changes(
             parts.append(f"start the worker with `{run}`")
             continue
         where = f"{command.path}:{command.line}"
-        if cls is None or cls in _SWAPPABLE:
+        if (cls is None or cls in _SWAPPABLE) and not takes_worker_class(command.text):
+            changes.append(
+                Missing(
+                    f"{where} starts the worker through the project's own command, which may "
+                    f"not take --worker-class: make the worker it builds a {PREFORK_WORKER} "
+                    f"(or give its class {_MIXIN})"
+                )
+            )
+            parts.append(f"make the worker that {where} starts run the table")
+        elif cls is None or cls in _SWAPPABLE:
             changes.append(SwitchCommand(command.path, command.line, command.text))
             parts.append(f"run `{with_prefork_worker(command.text)}` ({where})")
         elif cls in index.classes:
@@ -145,6 +162,10 @@ def parent_changes(
             changes.append(Missing(f"{where} runs {cls}: pass `{mixin}` to --worker-class"))
             parts.append(f"make {cls} ({where}) run the table: {mixin}")
     return changes, parts, uses_table
+
+
+def _is_test(ev: Evidence, module: str) -> bool:
+    return is_test_module(ev.index.modules[module].relpath)
 
 
 def _runs_table(ev: Evidence, parent: Parent) -> bool:
@@ -161,6 +182,28 @@ def _runs_table(ev: Evidence, parent: Parent) -> bool:
     )
 
 
+def takes_worker_class(text: str) -> bool:
+    """Whether the command's program is one whose worker subcommand takes -w/--worker-class: RQ's
+    CLI (`rq worker`, `python -m rq.cli worker`, `rq worker-pool`) or django-rq's `manage.py
+    rqworker`; not a project's own `./manage.py rq worker` or Flask-RQ2's `flask rq worker`."""
+    try:
+        words = shlex.split(text, comments=False)
+    except ValueError:
+        return False
+    for i, word in enumerate(words):
+        if " " in word and takes_worker_class(word):  # `sh -c 'exec rq worker high'`
+            return True
+        if word in ("rqworker", "rqworker-pool"):
+            return i > 0 and words[i - 1].endswith(("manage.py", "django-admin"))
+        if word in ("worker", "worker-pool") and i > 0:
+            program = words[i - 1].rsplit("/", 1)[-1]
+            if program not in ("rq", "rq.cli"):
+                continue
+            before = words[i - 2].rsplit("/", 1)[-1] if i > 1 else ""
+            return not (before.endswith(".py") or before in ("flask", "manage", "django-admin"))
+    return False
+
+
 def _needs_table(ev: Evidence, parent: Parent) -> bool:
     """Whether this parent is fixed through [tool.forklint.prefork] (not lines in its own code)."""
     if _runs_table(ev, parent):
@@ -168,6 +211,21 @@ def _needs_table(ev: Evidence, parent: Parent) -> bool:
     if parent.startup is not None:
         return parent.worker_class is not None and parent.worker_class in ev.index.classes
     return parent.framework != "celery"
+
+
+def _with_every_model(ev: Evidence, table: Prefork) -> Prefork:
+    """Lines written into a start-up that configure the mappers import every model module first:
+    configure_mappers() configures what is loaded (and FRK202 holds the start-up to that)."""
+    if not any(c.endswith(":configure_mappers") for c in table.calls):
+        return table
+    models = sorted({f.module for _fq, f, _c in ev.mapped_classes()})
+    return Prefork(tuple(dict.fromkeys((*table.imports, *models))), table.calls, table.after_fork)
+
+
+def _lacking(parent: Parent, table: Prefork) -> Prefork:
+    """The imports the parent has not done yet (the calls are all needed)."""
+    imports = tuple(m for m in table.imports if m not in parent.modules)
+    return Prefork(imports, table.calls, table.after_fork)
 
 
 def _mixin(ev: Evidence, cls: str, label: str) -> AddMixin:

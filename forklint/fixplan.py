@@ -189,6 +189,9 @@ class Planner:
                 edits.append(self.edit(path, edit))
         edits = list(dict.fromkeys(edits))
         summary = "; ".join(dict.fromkeys(m.summary for m in memo)) if memo else fix.summary
+        resets = [c for c in changes if isinstance(c, ResetAfterFork)]
+        if resets and not edits:
+            summary = _reset_by_hand(resets[0])
         if not edits:
             applicability = "display-only"
         elif memo:
@@ -422,17 +425,36 @@ class Planner:
                 )
             )
         taken = self._new_names(change.path)
-        name, line = imported_name(source, "forklint.rq", "PreforkWorker", taken)
-        edits = [TextEdit(*source.span(call.func), name)]
+        scope = source.enclosing(call, (cst.FunctionDef,))
         old = call.func
         removal = _unused_import_removal(source, old) if isinstance(old, cst.Name) else None
-        if removal is not None:
-            edits.append(removal)
-        imports = source.import_edit([line] if line else [])
-        if imports is not None:
-            edits.append(_merge_into(imports, removal))
-            if removal is not None and removal.start == imports.start:
-                edits.remove(removal)
+        if scope is not None:
+            # imported where the worker is built: only starting the worker needs forklint
+            used = _names_read(source, scope)
+            name = "PreforkWorker"
+            line = "from forklint.rq import PreforkWorker"
+            if name in used and not (isinstance(old, cst.Name) and old.value == name):
+                name = source.fresh_name("_PreforkWorker", used)
+                line += f" as {name}"
+            statement = source.statement_in(call, scope)
+            at = source.line_start(source.positions[statement].start.line)
+            indent = source.statement_indent(statement)
+            edits = [
+                TextEdit(at, at, f"{indent}{line}{source.newline}"),
+                TextEdit(*source.span(call.func), name),
+            ]
+            if removal is not None:
+                edits.append(removal)
+        else:
+            name, line = imported_name(source, "forklint.rq", "PreforkWorker", taken)
+            edits = [TextEdit(*source.span(call.func), name)]
+            if removal is not None:
+                edits.append(removal)
+            imports = source.import_edit([line] if line else [])
+            if imports is not None:
+                edits.append(_merge_into(imports, removal))
+                if removal is not None and removal.start == imports.start:
+                    edits.remove(removal)
         title = f"{change.label}: build {PREFORK_WORKER} instead of Worker"
         return Resolved(title, "safe", self._python(change.path, edits, title))
 
@@ -504,28 +526,33 @@ class Planner:
             )
         statement = source.statement_in(work, scope)
         indent = source.statement_indent(statement)
-        taken = self._new_names(change.path)
-        imports: list[str] = []
+        # Written right before the statement that starts the worker, in its scope, so they run
+        # only when the worker starts (importing the start-up module stays as cheap as it was).
+        used = _names_read(source, scope) | self._new_names(change.path).taken()
         lines: list[str] = []
         for module in change.prefork.imports:
-            name, line = imported_module(source, module, taken)
-            if line:
-                imports.append(line)
+            head = module.split(".")[0]
+            if head in used and not _binds_package(source, scope, head):
+                alias = source.fresh_name("_" + module.replace(".", "_"), used)
+                used.add(alias)
+                lines.append(f"import {module} as {alias}  # noqa: F401 - loaded before the fork")
+            else:
+                lines.append(f"import {module}  # noqa: F401 - loaded before the fork")
         for entry in change.prefork.calls:
             module, _, function = entry.partition(":")
             head, _, rest = function.partition(".")
-            name, line = imported_name(source, module, head, taken)
-            if line:
-                imports.append(line)
+            name = head
+            if head in used:
+                name = source.fresh_name(f"_{head}", used)
+                used.add(name)
+                lines.append(f"from {module} import {head} as {name}")
+            else:
+                used.add(head)
+                lines.append(f"from {module} import {head}")
             lines.append(f"{name}{'.' + rest if rest else ''}()")
         nl = source.newline
         at = source.line_start(source.positions[statement].start.line)
-        edits = (
-            [TextEdit(at, at, "".join(f"{indent}{line}{nl}" for line in lines))] if lines else []
-        )
-        imported = source.import_edit(list(dict.fromkeys(imports)))
-        if imported is not None:
-            edits.append(imported)
+        edits = [TextEdit(at, at, "".join(f"{indent}{line}{nl}" for line in lines))]
         title = f"{change.label}: warm the parent before .work() ({_what(change.prefork)})"
         return Resolved(title, "safe", self._python(change.path, edits, title))
 
@@ -746,11 +773,10 @@ class Planner:
             body_args.append(arg.with_changes(value=cst.Name(name)))
         getter = new_global(source, _getter_name(source, call), taken)
         decorator, import_line = _lru_cache(source, taken)
-        body_call = call.with_changes(args=body_args)
         nl, tab = source.newline, source.indent
         block = (
             f"@{decorator}{nl}def {getter}({', '.join(parameters)}):{nl}"
-            f"{tab}return {cst.Module([]).code_for_node(body_call)}{nl}"
+            f"{tab}return {_call_text(source, call, body_args)}{nl}"
         )
         statement = source.top_statement(call)
         edits = [
@@ -822,6 +848,44 @@ def minimal_edit(before: str, after: str) -> TextEdit:
     if after[line_start:start] == before[line_start:start]:
         start = line_start
     return TextEdit(start, len(before) - end, after[start : len(after) - end])
+
+
+def _call_text(source: PySource, call: cst.Call, args: list[cst.Arg]) -> str:
+    """`call` with `args`, on one line when it was written over several."""
+    empty = cst.Module([])
+    if "\n" not in source.code(call):
+        return empty.code_for_node(call.with_changes(args=args))
+    parts = []
+    for arg in args:
+        value = empty.code_for_node(arg.value).strip()
+        parts.append(f"{arg.keyword.value}={value}" if arg.keyword is not None else value)
+    return f"{empty.code_for_node(call.func).strip()}({', '.join(parts)})"
+
+
+def _names_read(source: PySource, scope: cst.CSTNode | None) -> set[str]:
+    """The names used in a function (the whole file at module level): a new local import must
+    not make one of them local."""
+    if scope is None:
+        return set(source.used_names())
+    return {n.value for n in source.free_names(scope)} | {
+        node.value  # type: ignore[attr-defined]
+        for node in source.nodes(cst.Name)
+        if source.enclosing(node, (cst.FunctionDef,)) is scope
+    }
+
+
+def _binds_package(source: PySource, scope: cst.CSTNode | None, head: str) -> bool:
+    """At module level, `head` is already the package itself (`import head...`)."""
+    return scope is None and source.global_binding(head) == f"import:{head}"
+
+
+def _reset_by_hand(change: ResetAfterFork) -> str:
+    if change.kind == "engine":
+        return f"dispose the pool of {change.name} in every forked child with {change.name}.dispose(close=False)"
+    return (
+        f"create {change.name} ({change.what}) after the fork: in the job, in a getter called "
+        "after the fork, or again in os.register_at_fork(after_in_child=...)"
+    )
 
 
 def _step_order(step: PlanStep) -> tuple[int, str]:

@@ -51,6 +51,7 @@ class PySource:
         self.parents = wrapper.resolve(ParentNodeProvider)
         self.newline = self.module.default_newline
         self.indent = self.module.default_indent
+        self._used: set[str] | None = None
         self._line_starts = [0]
         for i, ch in enumerate(text):
             if ch == "\n":
@@ -164,8 +165,25 @@ class PySource:
         return scope
 
     def used_names(self) -> set[str]:
-        """Every name written anywhere in the file (a new global must clash with none of them)."""
-        return {node.value for node in self.nodes(cst.Name)}  # type: ignore[attr-defined]
+        """Every name the file binds or reads (a new global must clash with none of them); the
+        parts of a dotted module name in an import (`pybossa` in `from pybossa.core import x`)
+        bind nothing and do not count."""
+        if self._used is None:
+            skipped: set[int] = set()
+            for node in self.nodes(cst.ImportFrom):
+                if node.module is not None:  # type: ignore[attr-defined]
+                    skipped |= {id(n) for n in _names_in(node.module)}  # type: ignore[attr-defined]
+            for node in self.nodes(cst.ImportAlias):
+                if node.asname is not None:  # type: ignore[attr-defined]
+                    skipped |= {id(n) for n in _names_in(node.name)}  # type: ignore[attr-defined]
+                else:  # `import a.b` binds `a` only
+                    skipped |= {id(n) for n in _names_in(node.name)[1:]}  # type: ignore[attr-defined]
+            self._used = {
+                node.value  # type: ignore[attr-defined]
+                for node in self.nodes(cst.Name)
+                if id(node) not in skipped
+            }
+        return self._used
 
     def global_binding(self, name: str) -> str | None:
         """What a module-level name is bound to: "import:functools", "from:rq:Worker", "other",
@@ -288,25 +306,28 @@ class PySource:
         return len(self.text)
 
     def import_point(self) -> int:
-        """Offset after the module's leading imports (after its docstring and __future__ imports
-        when it has no other import), at the start of a line."""
+        """Offset at the start of the line after the module's last top-level import that comes
+        before its first definition (so after `monkey.patch_all()` when imports follow it),
+        else after the docstring and `__future__` imports; 0 in a module with neither."""
         last = None
         for statement in self.module.body:
+            if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                break
+            if isinstance(statement, cst.If) and "__main__" in self.code(statement.test):
+                break
             if isinstance(statement, cst.SimpleStatementLine) and all(
                 isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
             ):
                 last = statement
-                continue
-            if (
+            elif (
                 last is None
+                and statement is self.module.body[0]
                 and isinstance(statement, cst.SimpleStatementLine)
                 and len(statement.body) == 1
                 and isinstance(statement.body[0], cst.Expr)
                 and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
             ):
                 last = statement  # the docstring
-                continue
-            break
         if last is None:
             return 0
         return self.line_start(self.positions[last].end.line + 1)
@@ -402,10 +423,11 @@ def imported_module(source: PySource, module: str, names: NewNames) -> tuple[str
     binding = source.global_binding(head)
     if binding == f"import:{head}" and (module == head or _imports_dotted(source, module)):
         return module, None
-    if names.imports.get(head) == line or (
-        binding == f"import:{head}" and names.imports.get(head, line) == line
-    ):
-        names.imports[head] = line
+    planned = names.imports.get(head)
+    plain = planned is not None and planned.startswith(f"import {head}") and " as " not in planned
+    if plain or (binding == f"import:{head}" and planned is None):
+        # `import a.b` next to `import a.c` (planned or already there): both bind the package a
+        names.imports.setdefault(head, line)
         return module, line
     if binding is None and head not in source.used_names() and head not in names.taken():
         names.imports[head] = line
@@ -425,6 +447,17 @@ def _imports_dotted(source: PySource, module: str) -> bool:
             if alias.asname is None and source.code(alias.name) == module:
                 return True
     return False
+
+
+def _names_in(node: cst.CSTNode) -> list[cst.Name]:
+    """The names of a dotted name, leftmost first."""
+    out: list[cst.Name] = []
+    while isinstance(node, cst.Attribute):
+        out.append(node.attr)
+        node = node.value
+    if isinstance(node, cst.Name):
+        out.append(node)
+    return out[::-1]
 
 
 def apply_text(text: str, edits: list[TextEdit]) -> str:

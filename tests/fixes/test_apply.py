@@ -175,3 +175,11 @@ def test_unsafe_steps_wait_for_unsafe_fixes(tmp_path: Path) -> None:
     assert "return get_load().predict([features])" in (root / "app/tasks.py").read_text(
         encoding="utf-8"
     )
+
+
+def test_the_readme_shows_the_plan_forklint_prints_for_the_example() -> None:
+    readme = (SHOP.parents[1] / "README.md").read_text(encoding="utf-8")
+    shown = readme[readme.index("Fix plan (`forklint check --fix`") :]
+    shown = shown[: shown.index("Found 6 findings.")]
+    out = run(SHOP).stdout
+    assert shown in out.replace(str(SHOP) + "/", "examples/shop/")

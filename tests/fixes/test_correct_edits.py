@@ -449,12 +449,40 @@ def test_a_start_up_on_a_third_party_worker_gets_the_lines_before_work(tmp_path:
     """
     root = make_project(tmp_path, files)
     worker = fixed(root, "worker.py")
-    # `import app.tasks` would rebind the module's `app`: the import takes an alias
-    assert "import app.tasks as _app_tasks\n" in worker
-    assert "from sqlalchemy.orm import configure_mappers\n" in worker
-    assert "    configure_mappers()\n    RoundRobinWorker(" in worker
+    # written where the worker starts: main() reads no `app`, so a local import cannot shadow
+    # the module's own `app`
+    assert (
+        "def main():\n"
+        "    import app.tasks  # noqa: F401 - loaded before the fork\n"
+        "    import app.models  # noqa: F401 - loaded before the fork\n"
+        "    from sqlalchemy.orm import configure_mappers\n"
+        "    configure_mappers()\n"
+        "    RoundRobinWorker("
+    ) in worker
     assert 'app = "the worker\'s own name for something else"' in worker
     assert not (root / "pyproject.toml").exists()
+    assert analyse(root).findings == ()
+
+
+def test_a_local_import_takes_an_alias_where_the_function_reads_that_name(
+    tmp_path: Path,
+) -> None:
+    files = dict(ORM)
+    files["worker.py"] = """
+        from redis import Redis
+        from rq.worker import RoundRobinWorker
+
+        import app
+
+
+        def main():
+            print(app.__name__)
+            RoundRobinWorker(["default"], connection=Redis()).work()
+    """
+    root = make_project(tmp_path, files)
+    worker = fixed(root, "worker.py")
+    assert "    import app.tasks as _app_tasks  # noqa: F401" in worker
+    assert "    print(app.__name__)\n" in worker
     assert analyse(root).findings == ()
 
 
