@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+import re
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -351,6 +352,10 @@ class Planner:
                 cached = self._resolve(change)
             except CannotEdit as exc:
                 cached = Resolved(note=str(exc))
+            except (RecursionError, ValueError, TypeError, KeyError, IndexError) as exc:
+                # A file shaped in a way the editor did not foresee: the fix becomes advice,
+                # the run goes on (and the plan says so).
+                cached = Resolved(note=f"forklint could not write this fix ({type(exc).__name__})")
             self._resolved[change] = cached
         return cached
 
@@ -922,8 +927,6 @@ def _switched_line(line: str) -> str | None:
     if "(add --worker-class" not in switched:
         return switched
     # JSON/YAML list form: ["rq", "worker", "default"]
-    import re
-
     match = re.search(r"""(["'])rq\1\s*,\s*(["'])(worker(?:-pool)?)\2\s*""", line)
     if match is None:
         return None

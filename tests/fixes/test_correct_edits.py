@@ -517,3 +517,50 @@ def test_with_no_start_up_the_table_is_written_and_the_rest_is_said_once(tmp_pat
     assert left and all(f.fix is not None and f.fix.applicability == "display-only" for f in left)
     assert "not fixed automatically: no worker start-up found" in run(root).stdout
     assert result.exit_code == 1
+
+
+HEAVY_JOB = {
+    "app/__init__.py": "",
+    "app/tasks.py": """
+        import pandas
+        from rq.decorators import job
+
+
+        @job("default")
+        def report(day):
+            return pandas.DataFrame([day])
+    """,
+}
+
+
+def test_command_lines_in_their_own_syntax_get_the_worker_class(tmp_path: Path) -> None:
+    files = dict(HEAVY_JOB)
+    files["Dockerfile"] = (
+        'FROM python:3.12\nCMD ["rq", "worker", "--path", ".", "--with-scheduler", "q"]\n'
+    )
+    files["docker-compose.yml"] = (
+        "services:\n  worker:\n    command: sh -c 'exec rq worker --with-scheduler high'\n"
+    )
+    root = make_project(tmp_path, files)
+    run(root, "--fix")
+    assert (root / "Dockerfile").read_text(encoding="utf-8").splitlines()[1] == (
+        'CMD ["rq", "worker", "-w", "forklint.rq.PreforkWorker", "--path", ".", '
+        '"--with-scheduler", "q"]'
+    )
+    assert "exec rq worker -w forklint.rq.PreforkWorker --with-scheduler high'" in (
+        root / "docker-compose.yml"
+    ).read_text(encoding="utf-8")
+    assert analyse(root).findings == ()
+
+
+def test_a_projects_own_worker_command_is_not_given_an_option_it_may_not_take(
+    tmp_path: Path,
+) -> None:
+    files = dict(HEAVY_JOB)
+    files["bin/dev-worker"] = "#!/bin/sh\nexec ./manage.py rq worker $QUEUES\n"
+    root = make_project(tmp_path, files)
+    before = (root / "bin/dev-worker").read_text(encoding="utf-8")
+    report = analyse(root)
+    assert any("the project's own command" in note for note in report.plan.notes)
+    run(root, "--fix")
+    assert (root / "bin/dev-worker").read_text(encoding="utf-8") == before
