@@ -81,6 +81,10 @@ class Resolved:
     note: str = ""  # what no edit does: becomes a plan note, or the advice of a display-only fix
 
 
+# Parsed files by the digest of their text, across the analyses of one process.
+_PARSED: dict[str, PySource] = {}
+
+
 class Files:
     """The project's files as read for editing: regular files inside the root, each read once."""
 
@@ -121,7 +125,14 @@ class Files:
             text = self.text(relpath)
             if text is None:
                 raise CannotEdit(f"{relpath} does not exist")
-            cached = self._sources[relpath] = PySource(text)
+            key = digest(text)
+            cached = _PARSED.get(key)
+            if cached is None:
+                cached = PySource(text)
+                _PARSED[key] = cached
+                while len(_PARSED) > 32:  # `--fix` analyses again: keep the files it edits
+                    del _PARSED[next(iter(_PARSED))]
+            self._sources[relpath] = cached
         return cached
 
     def digests(self) -> tuple[tuple[str, str], ...]:
@@ -1010,25 +1021,18 @@ def _returns(source: PySource, function: cst.FunctionDef, call: cst.Call) -> boo
         names.add(holder.targets[0].target.value)
     returns: list[cst.Return] = []
     assigned: dict[str, int] = {}
-
-    class Walk(cst.CSTVisitor):
-        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
-            return node is function
-
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
-        def visit_Lambda(self, node: cst.Lambda) -> bool:
-            return False
-
-        def visit_Return(self, node: cst.Return) -> None:
+    # a walk over `children` (a libcst visitor rebuilds every node it passes), not into nested
+    # functions, classes or lambdas: their returns are not this function's
+    stack: list[cst.CSTNode] = list(function.body.children)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(node, cst.Return):
             returns.append(node)
-
-        def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
-            if isinstance(node.target, cst.Name):
-                assigned[node.target.value] = assigned.get(node.target.value, 0) + 1
-
-    function.visit(Walk())
+        elif isinstance(node, cst.AssignTarget) and isinstance(node.target, cst.Name):
+            assigned[node.target.value] = assigned.get(node.target.value, 0) + 1
+        stack.extend(node.children)
     if not returns:
         return False
     for r in returns:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 import libcst as cst
@@ -13,8 +13,8 @@ from libcst.metadata import (
     BuiltinScope,
     GlobalScope,
     MetadataWrapper,
-    ParentNodeProvider,
     PositionProvider,
+    Scope,
     ScopeProvider,
 )
 
@@ -45,10 +45,21 @@ class PySource:
                 self.module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
             raise CannotEdit(f"the file does not parse ({exc.message})") from None
-        wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-        self.positions = wrapper.resolve(PositionProvider)
-        self.scopes = wrapper.resolve(ScopeProvider)
-        self.parents = wrapper.resolve(ParentNodeProvider)
+        self._wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
+        self.positions = self._wrapper.resolve(PositionProvider)
+        # Parents and the nodes of each kind in one walk over `children` (libcst's
+        # ParentNodeProvider costs a full visitor pass); scopes only when a fix asks.
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self._by_type: dict[type, list[cst.CSTNode]] = {}
+        stack: list[cst.CSTNode] = [self.module]
+        while stack:
+            node = stack.pop()
+            self._by_type.setdefault(type(node), []).append(node)
+            for child in node.children:
+                self.parents[child] = node
+                stack.append(child)
+        self._scopes: Mapping[cst.CSTNode, Scope | None] | None = None
+        self._of_kind: dict[type, list[cst.CSTNode]] = {}
         self.newline = self.module.default_newline
         self.indent = self.module.default_indent
         self._used: set[str] | None = None
@@ -80,10 +91,26 @@ class PySource:
 
     # --- finding nodes ---------------------------------------------------------------------
 
+    @property
+    def scopes(self) -> Mapping[cst.CSTNode, Scope | None]:
+        if self._scopes is None:
+            self._scopes = self._wrapper.resolve(ScopeProvider)
+        return self._scopes
+
     def nodes(self, kind: type[cst.CSTNode]) -> Iterator[cst.CSTNode]:
-        for node in self.positions:
-            if isinstance(node, kind):
-                yield node
+        """The nodes of `kind` (and its subclasses), in source order."""
+        found = self._of_kind.get(kind)
+        if found is None:
+            found = [
+                n
+                for t, ns in self._by_type.items()
+                if issubclass(t, kind)
+                for n in ns
+                if n in self.positions
+            ]
+            found.sort(key=lambda n: (self.positions[n].start.line, self.positions[n].start.column))
+            self._of_kind[kind] = found
+        return iter(found)
 
     def call_at(self, line: int, column: int, text: str = "") -> cst.Call | None:
         """The call whose callee starts at this 1-based position (the one written as `text`)."""
