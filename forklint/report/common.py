@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -115,7 +116,10 @@ def relative_to(report: Report, directory: Path) -> Report:
             finding,
             path=moved(finding.path),
             message=said(finding.message),
-            trace=tuple(replace(step, path=moved(step.path)) for step in finding.trace),
+            trace=tuple(
+                replace(step, path=moved(step.path), text=_commented(step.text, said))
+                for step in finding.trace
+            ),
             fix=fix(finding.fix),
         )
         for finding in report.findings
@@ -136,6 +140,13 @@ def relative_to(report: Report, directory: Path) -> Report:
         plan=plan,
         assumptions=tuple(said(a) for a in report.assumptions),
     )
+
+
+def _commented(text: str, said: Callable[[str], str]) -> str:
+    """A trace step's source text as written, its forklint comment ("# job (enqueue at
+    app/web.py:12)") with paths moved."""
+    code, sep, comment = text.partition("  # ")
+    return code + sep + said(comment) if sep else text
 
 
 # A relative path as messages and fixes write it: "shop/worker.py" in "shop/worker.py:main()",

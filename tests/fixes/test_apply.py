@@ -183,3 +183,20 @@ def test_the_readme_shows_the_plan_forklint_prints_for_the_example() -> None:
     shown = shown[: shown.index("Found 6 findings.")]
     out = run(SHOP).stdout
     assert shown in out.replace(str(SHOP) + "/", "examples/shop/")
+
+
+def test_locations_messages_fixes_and_plan_name_files_from_one_base(
+    shop: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(shop.parent)
+    from click.testing import CliRunner
+
+    from forklint import cli
+
+    out = CliRunner().invoke(cli.main, ["shop", "--no-cache", "--show-trace"]).stdout
+    assert "shop/shop/tasks.py:13:5: FRK102" in out  # a location
+    assert " 2. shop/Procfile:1: start the worker with forklint.rq.PreforkWorker" in out
+    assert " 3. shop/shop/worker.py:main(): build forklint.rq.PreforkWorker" in out
+    assert "# job (enqueue at shop/shop/producer.py:19)" in out  # a trace's own words
+    assert "at import of shop/shop/db.py" in out  # a message
+    assert " shop/worker.py" not in out and "(Procfile" not in out
