@@ -242,16 +242,24 @@ class EngineQuestions:
         self._engines: list[str] | None = None
 
     def engines(self) -> list[str]:
-        """Module globals assigned `create_engine(...)` at module level ("app.db.engine")."""
+        """Module globals assigned `create_engine(...)` ("app.db.engine"): at module level, or in
+        a function of the module when the module also binds the name (`engine = None` filled
+        by a `configure_engine()`)."""
         if self._engines is None:
-            self._engines = [
-                f"{module}.{a.target}"
-                for module, f in self.index.modules.items()
-                for a in f.assigns
-                if a.target.isidentifier()
-                and a.value.endswith("()")
-                and self.index.resolve(module, None, a.value[:-2]) in _ENGINE_FACTORIES
-            ]
+            found: list[str] = []
+            for module, f in self.index.modules.items():
+                names = {a.target for a in f.assigns if a.target.isidentifier()}
+                scopes = [(None, f.assigns)] + [(fn, fn.assigns) for fn in f.functions]
+                for fn, assigns in scopes:
+                    for a in assigns:
+                        if (
+                            a.target.isidentifier()
+                            and (fn is None or a.target in names)
+                            and a.value.endswith("()")
+                            and self.index.resolve(module, fn, a.value[:-2]) in _ENGINE_FACTORIES
+                        ):
+                            found.append(f"{module}.{a.target}")
+            self._engines = list(dict.fromkeys(found))
         return self._engines
 
     def connected_engine(self, site: Site) -> str | None:

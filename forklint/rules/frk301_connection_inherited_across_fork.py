@@ -16,7 +16,7 @@ def check(ev: Evidence) -> None:
             continue
         f = ev.index.modules[site.module]
         held = resets.engines.connected_engine(site)
-        engine = held.rpartition(".")[2] if held else "the engine"
+        engine = held.rpartition(".")[2] if held else "engine"
         message = (
             f"{callee_name(site.call, site.target)}() connects a pool in the worker parent "
             f"({found.parent.label}) before it forks, and every child inherits its open sockets; "

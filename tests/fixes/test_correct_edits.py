@@ -564,3 +564,62 @@ def test_a_projects_own_worker_command_is_not_given_an_option_it_may_not_take(
     assert any("the project's own command" in note for note in report.plan.notes)
     run(root, "--fix")
     assert (root / "bin/dev-worker").read_text(encoding="utf-8") == before
+
+
+def test_an_engine_a_function_creates_into_a_module_global_is_disposed_when_there(
+    tmp_path: Path,
+) -> None:
+    root = make_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/db.py": """
+                from sqlalchemy import create_engine
+                from sqlalchemy.orm import DeclarativeBase
+
+                engine = None
+
+
+                class Base(DeclarativeBase):
+                    pass
+
+
+                def configure_engine(url):
+                    global engine
+                    engine = create_engine(url)
+
+
+                def init_db():
+                    Base.metadata.create_all(bind=engine)
+            """,
+            "app/tasks.py": """
+                from rq.decorators import job
+                from sqlalchemy import text
+
+                from app import db
+
+
+                @job("default")
+                def count():
+                    with db.engine.connect() as conn:
+                        return conn.scalar(text("SELECT 1"))
+            """,
+            "worker.py": """
+                from redis import Redis
+                from rq import Worker
+
+                import app.tasks
+                from app import db
+
+
+                def main():
+                    db.configure_engine("sqlite://")
+                    db.init_db()
+                    Worker(["default"], connection=Redis()).work()
+            """,
+        },
+    )
+    assert "engine.dispose(close=False)" in one(root, "FRK301").message
+    db = fixed(root, "app/db.py")
+    assert "    if engine is not None:\n        engine.dispose(close=False)\n" in db
+    assert analyse(root).findings == ()
