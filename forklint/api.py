@@ -20,6 +20,7 @@ from forklint.evidence import Evidence, to_findings
 from forklint.factcache import FactCache
 from forklint.facts import FileFacts
 from forklint.findings import FileError, Finding, Prefork, Report, WorkerParent
+from forklint.fixplan import materialise
 from forklint.index import Index
 from forklint.jobs import discover as discover_jobs
 from forklint.project import Project, discover
@@ -94,6 +95,8 @@ def _check(
         hits = run_rules(Evidence(index, catalog, config, found_jobs, world))
     findings = [f for f in to_findings(hits, _meta) + syntax if f.path in project.targets]
     findings = sorted(apply(findings, config), key=Finding.sort_key)
+    prefork = _prefork_table(findings)
+    findings, plan = materialise(findings, project.root, config)
     return Report(
         root=str(project.root),
         findings=tuple(findings),
@@ -102,10 +105,11 @@ def _check(
         files=len(project.files),
         jobs=len(found_jobs),
         seconds=round(time.perf_counter() - started, 3),
-        prefork=_prefork_table(findings),
+        prefork=prefork,
         startups=_startup_hints(world, index),
         parents=_parents(world),
         unresolved=tuple(world.unresolved),
+        plan=plan,
     )
 
 

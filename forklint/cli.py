@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
@@ -22,13 +22,13 @@ from forklint.config import (
     is_known_code,
     load_config,
 )
-from forklint.commands import PREFORK_WORKER, STOCK_WORKERS, with_prefork_worker
 from forklint.findings import Report
 from forklint.fsutil import FileProblem, append, atomic_write
 from forklint.pyproject_edit import EditError, render_table, write_prefork
 from forklint.report import render, statistics
-from forklint.report.common import encode_output, printable, relative_to
+from forklint.report.common import Painter, encode_output, printable, relative_to
 from forklint.report.github import error_annotation, step_summary
+from forklint.report.text import render_plan
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 _PATHS = click.Path(exists=True, path_type=Path)
@@ -166,6 +166,26 @@ def _codes(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) 
 @_CONFIG
 @click.option("--show-config", is_flag=True, help="Print the effective configuration and exit.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only: no notes, no summary line.")
+@click.option(
+    "--fix",
+    "fix",
+    is_flag=True,
+    help="Apply the safe fixes (the pre-fork table, start-ups switched to the pre-fork worker, "
+    "after-fork resets), then report what is left.",
+)
+@click.option(
+    "--unsafe-fixes",
+    is_flag=True,
+    help="With --fix or --diff, also apply the code rewrites (memoising a loader).",
+)
+@click.option(
+    "--diff",
+    is_flag=True,
+    help="Print the changes --fix would make as a unified diff; write nothing.",
+)
+@click.option(
+    "--show-trace", is_flag=True, help="Show each finding's jobs and trace in text output."
+)
 def check(
     paths: tuple[Path, ...],
     fmt: str | None,
@@ -184,17 +204,25 @@ def check(
     config_file: Path | None,
     show_config: bool,
     quiet: bool,
+    fix: bool,
+    unsafe_fixes: bool,
+    diff: bool,
+    show_trace: bool,
 ) -> None:
     """Check PATHS (default: the current directory) for fork-wasted and fork-unsafe initialisation."""
-    config = _config(paths, config_file)
-    config = config.with_overrides(
-        select=select or config.select,
-        ignore=config.ignore + ignore,
-        extend_select=config.extend_select + extend_select,
-        format=fmt or config.format,
-        parse_timeout=parse_timeout or config.parse_timeout,
-        parse_memory=parse_memory or config.parse_memory,
-    )
+
+    def configured() -> Config:
+        config = _config(paths, config_file)
+        return config.with_overrides(
+            select=select or config.select,
+            ignore=config.ignore + ignore,
+            extend_select=config.extend_select + extend_select,
+            format=fmt or config.format,
+            parse_timeout=parse_timeout or config.parse_timeout,
+            parse_memory=parse_memory or config.parse_memory,
+        )
+
+    config = configured()
     if show_config:
         click.echo(config_toml(config), nl=False)
         return
@@ -203,6 +231,15 @@ def check(
     # Read before the analysis: a bad baseline fails in a moment, not after the whole run.
     recorded = _read_baseline(baseline_file, config.root) if baseline_file is not None else None
     report = _analyse(targets, config, jobs, cache=not no_cache)
+    allowed = frozenset({"safe", "unsafe"} if unsafe_fixes else {"safe"})
+    if diff:
+        _print_errors(report, fmt)
+        sys.exit(_show_diff(report, allowed, quiet))
+    fixed_note = ""
+    if fix:
+        report, fixed_note = _fix(
+            report, lambda: _analyse(targets, configured(), jobs, cache=not no_cache), allowed
+        )
     _print_errors(report, fmt)
     if write_baseline is not None:
         try:
@@ -226,13 +263,72 @@ def check(
     if show_statistics:
         text = statistics.render(report, fmt)
     else:
-        text = render(report, fmt, color=color, quiet=quiet)
+        text = render(report, fmt, color=color, quiet=quiet, show_trace=show_trace)
     _emit(text, output_file, color)
+    if fixed_note and not quiet:
+        click.echo(fixed_note, err=fmt != "text" or output_file is not None)
     summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
     if fmt == "github" and summary_file:
         _append(Path(summary_file), step_summary(report))
     failed = bool(report.findings or report.errors)
     sys.exit(EXIT_FINDINGS if failed and not exit_zero else EXIT_CLEAN)
+
+
+def _fix(
+    report: Report, analyse: Callable[[], Report], allowed: frozenset[str]
+) -> tuple[Report, str]:
+    """Apply the plan's allowed steps, analyse again, and repeat while a round still changes
+    something (a step held back by an overlap, a finding the first round's changes revealed)."""
+    from forklint import applier
+
+    root = Path(report.root)
+    before = {f.fingerprint for f in report.findings}
+    changed: set[str] = set()
+    problems: list[str] = []
+    for _round in range(4):
+        composed = applier.compose(report.plan, root, allowed)
+        problems += composed.held
+        if not composed.files:
+            break
+        problems += applier.write(root, composed)
+        changed |= {c.path for c in composed.files}
+        report = analyse()  # the configuration too: the table may be new
+    for problem in dict.fromkeys(problems):
+        click.echo(f"forklint: not fixed: {printable(problem)}", err=True)
+    after = {f.fingerprint for f in report.findings}
+    if not before and not changed:
+        return report, ""
+    fixed = len(before - after)
+    note = (
+        f"forklint: fixed {fixed} of {len(before)} findings, changing "
+        + (", ".join(sorted(changed)) if changed else "no file")
+        + f"; {len(after)} remaining."
+    )
+    if (
+        len(after)
+        and any(f.fix is not None and f.fix.applicability == "unsafe" for f in report.findings)
+        and "unsafe" not in allowed
+    ):
+        note += " Code rewrites (unsafe fixes) are applied with --fix --unsafe-fixes."
+    return report, note
+
+
+def _show_diff(report: Report, allowed: frozenset[str], quiet: bool) -> int:
+    """Print what --fix would change; exit 1 when it would change something."""
+    from forklint import applier
+
+    composed = applier.compose(report.plan, Path(report.root), allowed)
+    click.echo(applier.unified_diff(composed), nl=False)
+    for problem in dict.fromkeys(composed.held):
+        click.echo(f"forklint: not fixed: {printable(problem)}", err=True)
+    if not quiet:
+        count = len(composed.steps)
+        noun = "step" if count == 1 else "steps"
+        click.echo(
+            f"forklint: --fix would apply {count} fix {noun} to {len(composed.files)} files",
+            err=True,
+        )
+    return EXIT_FINDINGS if composed.files else EXIT_CLEAN
 
 
 @main.command("rule")
@@ -260,7 +356,8 @@ def rule(code: str | None, show_all: bool) -> None:
 )
 @_CONFIG
 def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> None:
-    """Print the [tool.forklint.prefork] table that fixes the project's FRK101/102/104/105 findings."""
+    """Print the fix plan and the [tool.forklint.prefork] table that fixes the project's
+    FRK101/102/104/105 findings (`--write` puts the table in pyproject.toml)."""
     config = _config(paths, config_file)
     report = _analyse(paths or (config.root,), config)
     _print_errors(report, "text")
@@ -268,15 +365,14 @@ def prefork(paths: tuple[Path, ...], write: bool, config_file: Path | None) -> N
     if not table:
         click.echo("# forklint: nothing to run before the fork; no pre-fork table needed.")
         return
+    shown = relative_to(report, Path.cwd().resolve())
+    plan = render_plan(shown.plan, Painter(False), table_diff=False)
     click.echo(
-        "# forklint: the pre-fork table for this project (imports and calls for the worker parent,\n"
-        "# after-fork resets for every work horse). Put it in pyproject.toml (`forklint prefork --write`)\n"
-        "# and start the worker with:"
+        "# forklint: the pre-fork table for this project (imports and calls for the worker\n"
+        "# parent, below) and the rest of the fix plan; `forklint check --fix` applies it all."
     )
-    for hint in _worker_hints(config, report):
-        # Command lines come from the project's Procfiles and scripts: no escape sequence of
-        # theirs reaches the terminal.
-        click.echo(f"#   {printable(hint)}")
+    for line in plan.splitlines() or ["(nothing else to change)"]:
+        click.echo(f"#   {printable(line)}")
     click.echo(render_table(table), nl=False)
     if write:
         target = config.root / "pyproject.toml"
@@ -327,27 +423,6 @@ def _analyse(
         return api.check(list(paths), config, jobs=jobs, cache=cache)
     except ConfigError as exc:  # e.g. a catalog extension in [tool.forklint] that does not parse
         raise Failure(str(exc)) from None
-
-
-def _worker_hints(config: Config, report: Report) -> list[str]:
-    """How to run each `rq worker` command line found in the project with the pre-fork hook, then
-    each Python start-up that builds a forking worker."""
-    from forklint.commands import scan
-
-    hints = []
-    for command in scan(config.root, config)[0]:
-        if command.kind not in ("rq", "rq-pool") or command.worker_class == PREFORK_WORKER:
-            continue
-        where = f"({command.path}:{command.line})"
-        if command.worker_class in (None, *STOCK_WORKERS):
-            hints.append(f"{with_prefork_worker(command.text)}    {where}")
-        else:
-            hints.append(
-                f"class YourWorker(forklint.rq.PreforkMixin, {command.worker_class}), "
-                f"passed to --worker-class    {where}"
-            )
-    hints += report.startups
-    return hints or [f"rq worker -w {PREFORK_WORKER} <queues>"]
 
 
 def _print_errors(report: Report, fmt: str) -> None:

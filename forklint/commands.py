@@ -1071,3 +1071,15 @@ def with_prefork_worker(text: str) -> str:
     option = "--worker-class" if subcommand["django"] else "-w"
     end = subcommand.end()
     return f"{text[:end]} {option} {PREFORK_WORKER}{text[end:]}"
+
+
+def commands_in(path: Path, relpath: str, text: str) -> tuple[WorkerCommand, ...]:
+    """The worker command lines of one deployment file's `text` (forklint.fixplan reads an edited
+    Procfile or Dockerfile back with it, to check the edit says what it meant)."""
+    reader = _reader_for(WalkedFile(path, relpath))
+    if reader is None:
+        return ()
+    try:
+        return tuple(reader(text, relpath))
+    except Exception:  # noqa: BLE001 - an unreadable result is simply not a confirmed edit
+        return ()

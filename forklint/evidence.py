@@ -12,9 +12,16 @@ from forklint.config import Config
 from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, Loc
 from forklint.findings import Finding, Fix, TraceStep
 from forklint.index import Index, Step
-from forklint.jobs import Job
+from forklint.jobs import Job, is_test_module
 from forklint.resets import Resets
-from forklint.world import PER_JOB, Parent, World, call_text, is_test_module, source_line
+from forklint.world import (
+    PER_JOB,
+    Parent,
+    World,
+    call_text,
+    celery_app_modules,
+    source_line,
+)
 
 _BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__package__"}
 MEMO_DECORATORS = frozenset(
@@ -50,7 +57,7 @@ class JobPath:
     The trace is only spelt out (`trace()`) where a rule reports something.
     """
 
-    __slots__ = ("_before", "_call", "_f", "_steps")
+    __slots__ = ("_before", "_call", "_f", "_fn", "_steps")
 
     def __init__(
         self,
@@ -58,10 +65,12 @@ class JobPath:
         first: Step | None,
         f: FileFacts | None = None,
         call: CallFact | None = None,
+        fn: FunctionFact | None = None,
     ) -> None:
         self._before = before
         self._f = f
         self._call = call
+        self._fn = fn  # the function that made `call`
         self._steps: tuple[Step, ...] | None = (first,) if first is not None else None
 
     def trace(self) -> tuple[Step, ...]:
@@ -71,6 +80,16 @@ class JobPath:
             step = Step(f.relpath, call.loc.line, call.loc.column, call_text(f, call))
             self._steps = self._before.trace() + (step,)
         return self._steps
+
+    def calls(self) -> list[tuple[FileFacts, CallFact, str]]:
+        """The calls from the job to here, outermost first: (file, call, its text). For fixes."""
+        out = []
+        link: JobPath | None = self
+        while link is not None and link._call is not None:
+            assert link._f is not None
+            out.append((link._f, link._call, call_text(link._f, link._call)))
+            link = link._before
+        return out[::-1]
 
 
 # (function fq, its file, the function, how the job reached it)
@@ -116,6 +135,8 @@ class Evidence:
         hit = self.hits.get(key)
         if hit is None:
             hit = self.hits[key] = Hit(code, f, loc, context, message, [], trace, fix)
+        elif hit.fix is not None and fix is not None:
+            hit.fix = merge_fixes(hit.fix, fix)  # another job's way to the same site
         if job is not None and job not in hit.jobs:
             hit.jobs.append(job)
 
@@ -132,6 +153,11 @@ class Evidence:
             if any(c is call for c in fn.calls):
                 return fn.qualname
         return ""
+
+    def celery_app_module(self, parent: Parent) -> str | None:
+        """The module of the Celery app a Celery parent loads (where a worker_init handler goes)."""
+        modules = celery_app_modules(self.index, self.catalog, parent.command)
+        return modules[0] if modules else None
 
     # --- jobs and the parents that fork them ---------------------------------------------------
 
@@ -200,16 +226,26 @@ class Evidence:
                 if not into_memo and self.is_memoised(callee):
                     continue
                 seen.add(callee)
-                queue.append((callee, JobPath(path, None, f, call)))
+                queue.append((callee, JobPath(path, None, f, call, fn)))
         self._walks[key] = out
         return out
 
     # --- what a call's arguments are made of ----------------------------------------------------
 
-    def varies(self, f: FileFacts, fn: FunctionFact, call: CallFact, depth: int = 0) -> bool:
+    def varies(
+        self,
+        f: FileFacts,
+        fn: FunctionFact,
+        call: CallFact,
+        depth: int = 0,
+        path: JobPath | None = None,
+    ) -> bool:
         """Whether a call's arguments may differ from one run of its function to the next: made
         of a parameter, an instance attribute, a loop variable or a local made of those (True),
-        or only of literals, module globals, imports and builtins (False). Unknown is True."""
+        or only of literals, module globals, imports and builtins (False). Unknown is True.
+
+        Given the `path` a job took to `fn`, a parameter is what the caller passed: a loader
+        called with a constant on this path does the same work on every run."""
         if "*" in call.names or depth > 3:
             return True
         module_names = self.index.module_bindings(f.module)
@@ -220,8 +256,20 @@ class Evidence:
                 if name in module_names or name in _BUILTINS:
                     continue
                 return True  # a loop/with/except target, a closure variable: unknown
-            if binding.kind == "param" or name in ("self", "cls"):
+            if name in ("self", "cls"):
                 return True
+            if binding.kind == "param":
+                caller = path._before if path is not None else None
+                if (
+                    path is None
+                    or caller is None
+                    or path._call is None
+                    or path._f is None
+                    or path._fn is None
+                    or self.varies(path._f, path._fn, path._call, depth + 1, caller)
+                ):
+                    return True  # the job's own argument, or made of one
+                continue
             if binding.kind == "fq":
                 continue  # a function-level import or a nested def
             for a in fn.assigns:
@@ -521,6 +569,19 @@ def _looks_memoising(decorator: str) -> bool:
     what they keep is unknown, so their work is not per-job waste it can report."""
     last = decorator.removesuffix("()").rpartition(".")[2].lower()
     return "cache" in last or "memo" in last
+
+
+def merge_fixes(first: Fix, other: Fix) -> Fix:
+    """One fix for a site several jobs reach: the first one's words, every job's changes."""
+    from dataclasses import replace
+
+    changes = tuple(dict.fromkeys(first.changes + other.changes))
+    prefork = first.prefork
+    if prefork is not None and other.prefork is not None:
+        prefork = prefork.merge(other.prefork)
+    if changes == first.changes and prefork == first.prefork:
+        return first
+    return replace(first, changes=changes, prefork=prefork)
 
 
 def callee_name(call: CallFact, target: str) -> str:

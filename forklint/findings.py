@@ -5,6 +5,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the semantic steps of a fix; findings.py stays free of analysis imports
+    from forklint.changes import Change
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -59,15 +63,64 @@ class Prefork:
         return out
 
 
+APPLICABILITIES = ("safe", "unsafe", "display-only")
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace the text between two positions of a file (an insertion when they are equal)."""
+
+    path: str  # relative to the report root, with "/"
+    line: int  # 1-based
+    column: int  # 1-based, in characters
+    end_line: int
+    end_column: int  # 1-based, exclusive
+    content: str
+
+
 @dataclass(frozen=True)
 class Fix:
-    """What to change, as concrete code for this project."""
+    """What to change for this project: a sentence, and the edits that make the change.
+
+    `applicability` is ruff's: "safe" keeps behaviour (the pre-fork table, switching a start-up
+    to the pre-fork worker, after-fork resets), "unsafe" rewrites code (memoising a loader),
+    "display-only" is advice with no edits.
+    """
 
     summary: (
         str  # one sentence: "call configure_mappers() in worker.py:main() before Worker.work()"
     )
-    code: str  # the lines to add (Python for a start-up function, or TOML for the prefork table)
+    applicability: str = "display-only"
+    edits: tuple[Edit, ...] = ()  # filled by forklint.fixplan once the analysis is done
     prefork: Prefork | None = None  # the prefork entries that fix it, used by `forklint prefork`
+    changes: tuple[Change, ...] = ()  # what the fix does, before it is text (forklint.changes)
+    advice: str = ""  # for a display-only fix: the code to write by hand
+    steps: tuple[str, ...] = ()  # titles of the fix plan steps that carry it out (with the table's)
+
+
+@dataclass(frozen=True)
+class PlanStep:
+    """One change of the project's fix plan: the table, a start-up to switch, a rewrite."""
+
+    title: str  # "Procfile:1: start the worker with forklint.rq.PreforkWorker"
+    applicability: str  # "safe" | "unsafe"
+    edits: tuple[Edit, ...]
+    prefork: Prefork = field(default_factory=Prefork)  # entries the step needs in the table
+    findings: int = 0  # how many findings it answers
+    diff: str = ""  # the edits as a short unified diff (no file header), for people to read
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """Every fix of a run, once: the pre-fork table, the start-ups to switch, the code rewrites."""
+
+    steps: tuple[PlanStep, ...] = ()
+    notes: tuple[str, ...] = ()  # what no edit can do ("no worker start-up found: ...")
+    # (path, sha256 of the text the edits were computed on; "" when the file does not exist)
+    sources: tuple[tuple[str, str], ...] = ()
+
+    def __bool__(self) -> bool:
+        return bool(self.steps or self.notes)
 
 
 @dataclass(frozen=True)
@@ -174,6 +227,7 @@ class Report:
     startups: tuple[str, ...] = ()
     parents: tuple[WorkerParent, ...] = ()  # the worker parents the analysis resolved; not in JSON
     unresolved: tuple[Unresolved, ...] = ()  # start-ups seen but not followed
+    plan: FixPlan = field(default_factory=FixPlan)  # every fix once (text output, --fix, prefork)
 
     def sorted(self) -> Report:
         from dataclasses import replace

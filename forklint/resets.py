@@ -40,6 +40,7 @@ class Resets:
         self._job_globals: dict[str, frozenset[str]] = {}
         self._disposers: list[str] | None = None
         self._sites: list[PreforkSite] | None = None
+        self.engines = EngineQuestions(self)
 
     def sites(self) -> list[PreforkSite]:
         """Every call a forking parent makes before the fork, with its jobs and its children's resets."""
@@ -193,9 +194,11 @@ class Resets:
         """Whether an after-fork reset disposes the pool this site connected (any pool when unnamed)."""
         receiver = receiver_name(site.call.callee)
         _holder, fn = self.site_global(site)
-        name = self.global_of(site.module, fn, receiver) if receiver else None
-        if name is not None and self.catalog.session_prefix(site.target) is not None:
-            name = None  # a session's engine is not named where it is used: any pool counts
+        name = self.engines.connected_engine(site)
+        if name is None:
+            name = self.global_of(site.module, fn, receiver) if receiver else None
+            if name is not None and self.catalog.session_prefix(site.target) is not None:
+                name = None  # a session's engine is not named where it is used: any pool counts
         if "engine:*" in effects or (name is not None and f"engine:{name}" in effects):
             return True
         return name is None and any(e.startswith("engine:") for e in effects)
@@ -298,3 +301,115 @@ def receiver_name(callee: str) -> str:
     """ "engine" for "engine.connect", "" when the receiver is not a plain name."""
     receiver = callee.rpartition(".")[0]
     return receiver if receiver and "(" not in receiver and "[" not in receiver else ""
+
+
+# --- for fixes: which engine a site connects, which functions dispose it, who imports a global ---
+# (forklint.fixes asks these to name the object a reset resets; engine_reset() above asks
+# connected_engine() too, so that a reset of that engine is what clears the finding.)
+
+_ENGINE_FACTORIES = ("sqlalchemy.create_engine", "sqlalchemy.engine.create_engine")
+_BIND_KEYWORDS = ("bind", "engine")
+
+
+class EngineQuestions:
+    """Which module global holds the engine a pre-fork call connects, and who else holds it."""
+
+    def __init__(self, resets: Resets) -> None:
+        self.resets = resets
+        self.index = resets.index
+        self._engines: list[str] | None = None
+
+    def engines(self) -> list[str]:
+        """Module globals assigned `create_engine(...)` ("app.db.engine"): at module level, or in
+        a function of the module when the module also binds the name (`engine = None` filled
+        by a `configure_engine()`)."""
+        if self._engines is None:
+            found: list[str] = []
+            for module, f in self.index.modules.items():
+                names = {a.target for a in f.assigns if a.target.isidentifier()}
+                scopes = [(None, f.assigns)] + [(fn, fn.assigns) for fn in f.functions]
+                for fn, assigns in scopes:
+                    for a in assigns:
+                        if (
+                            a.target.isidentifier()
+                            and (fn is None or a.target in names)
+                            and a.value.endswith("()")
+                            and self.index.resolve(module, fn, a.value[:-2]) in _ENGINE_FACTORIES
+                        ):
+                            found.append(f"{module}.{a.target}")
+            self._engines = list(dict.fromkeys(found))
+        return self._engines
+
+    def connected_engine(self, site: Site) -> str | None:
+        """The engine global `site` connects: its receiver, the engine a metadata call or a
+        session is bound to, else the project's only engine; None when forklint cannot tell."""
+        engines = self.engines()
+        _holder, fn = self.resets.site_global(site)
+        call = site.call
+        receiver = receiver_name(call.callee)
+        candidates = []
+        if call.callee.rpartition(".")[2] in ("create_all", "reflect", "drop_all"):
+            candidates += [v for k, v in call.kwargs if k in _BIND_KEYWORDS]
+            candidates += list(call.args[:1])
+        if receiver:
+            candidates.append(receiver)
+        for name in candidates:
+            found = self._engine_of(site.module, fn, name, 0)
+            if found is not None:
+                return found
+        return engines[0] if len(engines) == 1 else None
+
+    def _engine_of(self, module: str, fn: FunctionFact | None, name: str, depth: int) -> str | None:
+        if depth > 4 or not name:
+            return None
+        name = name.removesuffix("()")
+        if fn is not None and name.isidentifier():  # a local: `with Session() as session`
+            for a in fn.assigns:
+                if a.target == name and a.value != name:
+                    return self._engine_of(module, fn, a.value, depth + 1)
+        held = self.resets.global_of(module, fn, name)
+        if held is None:
+            return None
+        if held in self.engines():
+            return held
+        owner, _, attribute = held.rpartition(".")
+        f = self.index.modules.get(owner)
+        if f is None:
+            return None
+        for a in f.assigns:  # `Session = sessionmaker(bind=engine)`, `db = scoped_session(Session)`
+            if a.target != attribute:
+                continue
+            for call in f.calls:
+                if call.loc.line != a.loc.line:
+                    continue
+                for value in [v for k, v in call.kwargs if k in _BIND_KEYWORDS] + list(
+                    call.args[:1]
+                ):
+                    found = self._engine_of(owner, None, value, depth + 1)
+                    if found is not None:
+                        return found
+        return None
+
+    def disposer_of(self, engine: str) -> str | None:
+        """A function without parameters in the engine's module that disposes exactly that engine
+        with close=False ("app.db.dispose_pool")."""
+        module = engine.rpartition(".")[0]
+        for entry in self.resets.dispose_functions():
+            owner, _, name = entry.partition(":")
+            fq = f"{owner}.{name}"
+            if owner == module and f"engine:{engine}" in self.resets.function_effects(fq):
+                return fq
+        return None
+
+    def importers_of(self, holder: str) -> list[str]:
+        """Files that bind the module global `holder` under their own name (`from app.db import
+        client`): they keep the old object when the module's global is assigned again."""
+        module, _, name = holder.rpartition(".")
+        out = []
+        for other, f in self.index.modules.items():
+            if other == module:
+                continue
+            imports = [*f.imports, *f.main_imports, *(i for fn in f.functions for i in fn.imports)]
+            if any(i.module == module and i.name == name for i in imports):
+                out.append(f.relpath)
+        return out

@@ -1193,7 +1193,7 @@ class _Builder:
     ) -> Parent | None:
         index, catalog, config = self.index, self.catalog, self.config
         label = f"{command.path}:{command.line}" if command is not None else "celery worker"
-        app_modules = _celery_app_modules(index, catalog, command)
+        app_modules = celery_app_modules(index, catalog, command)
         if command is not None and command.celery_app and not app_modules:
             self.unresolved.append(
                 Unresolved(
@@ -1326,7 +1326,7 @@ def _run_prefork_table(
         )
 
 
-def _celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | None) -> list[str]:
+def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | None) -> list[str]:
     if command is not None and command.celery_app:
         name = command.celery_app.split(":")[0]
         candidates = [name, f"{name}.celery", f"{name}.celery_app"]

@@ -17,6 +17,10 @@ RENDERERS: dict[str, Callable[..., str]] = {
 }
 
 
-def render(report: Report, fmt: str, *, color: bool = False, quiet: bool = False) -> str:
+def render(
+    report: Report, fmt: str, *, color: bool = False, quiet: bool = False, show_trace: bool = False
+) -> str:
     """The whole output of `report` in format `fmt` (one of config.FORMATS), ending with a newline."""
+    if fmt == "text":
+        return text.render(report, color=color, quiet=quiet, show_trace=show_trace)
     return RENDERERS[fmt](report, color=color, quiet=quiet)

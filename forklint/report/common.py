@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from forklint.findings import Finding, Report
+from forklint.findings import Finding, Fix, Report
 
 # Higher first: what GitHub shows when it truncates annotations, and the order of tables.
 # Errors break correctness; then the costs measured largest per job (mappers, module
@@ -104,17 +106,74 @@ def relative_to(report: Report, directory: Path) -> Report:
             return (root / path).as_posix()
         return Path(os.path.relpath(root / path, directory)).as_posix()
 
+    known: dict[str, bool] = {}
+
+    def is_file(token: str) -> bool:
+        if token not in known:
+            known[token] = not Path(token).is_absolute() and (root / token).is_file()
+        return known[token]
+
+    def said(text: str) -> str:
+        """`text` with the project files it names (root-relative) named from `directory` too."""
+        return _PATH_TOKEN.sub(
+            lambda m: moved(m.group(0)) if is_file(m.group(0)) else m.group(0), text
+        )
+
+    def fix(fix: Fix | None) -> Fix | None:
+        if fix is None:
+            return None
+        return replace(
+            fix,
+            summary=said(fix.summary),
+            advice=said(fix.advice),
+            steps=tuple(said(title) for title in fix.steps),
+        )
+
     findings = tuple(
         replace(
             finding,
             path=moved(finding.path),
-            trace=tuple(replace(step, path=moved(step.path)) for step in finding.trace),
+            message=said(finding.message),
+            trace=tuple(
+                replace(step, path=moved(step.path), text=_commented(step.text, said))
+                for step in finding.trace
+            ),
+            fix=fix(finding.fix),
         )
         for finding in report.findings
     )
-    errors = tuple(replace(error, path=moved(error.path)) for error in report.errors)
-    unresolved = tuple(replace(item, path=moved(item.path)) for item in report.unresolved)
-    return replace(report, findings=findings, errors=errors, unresolved=unresolved)
+    errors = tuple(
+        replace(error, path=moved(error.path), message=said(error.message))
+        for error in report.errors
+    )
+    plan = replace(
+        report.plan,
+        steps=tuple(replace(step, title=said(step.title)) for step in report.plan.steps),
+        notes=tuple(said(note) for note in report.plan.notes),
+    )
+    unresolved = tuple(
+        replace(item, path=moved(item.path), what=said(item.what)) for item in report.unresolved
+    )
+    return replace(
+        report,
+        findings=findings,
+        errors=errors,
+        plan=plan,
+        assumptions=tuple(said(a) for a in report.assumptions),
+        unresolved=unresolved,
+    )
+
+
+def _commented(text: str, said: Callable[[str], str]) -> str:
+    """A trace step's source text as written, its forklint comment ("# job (enqueue at
+    app/web.py:12)") with paths moved."""
+    code, sep, comment = text.partition("  # ")
+    return code + sep + said(comment) if sep else text
+
+
+# A relative path as messages and fixes write it: "shop/worker.py" in "shop/worker.py:main()",
+# "Procfile" in "Procfile:1". Only tokens naming a file of the project are rewritten.
+_PATH_TOKEN = re.compile(r"(?<![\w./-])[\w.-]+(?:/[\w.-]+)*(?![\w/-])")
 
 
 SEVERITY_COLOUR = {"error": "red", "warning": "yellow", "info": "blue"}

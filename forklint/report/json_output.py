@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from forklint import __version__
-from forklint.findings import FileError, Finding, Report
+from forklint.findings import Edit, FileError, Finding, Fix, Report
 
 SCHEMA = "forklint/1"
 
@@ -51,8 +51,29 @@ def _finding(f: Finding) -> dict[str, Any]:
         "trace": [
             {"path": s.path, "line": s.line, "column": s.column, "text": s.text} for s in f.trace
         ],
-        "fix": None if f.fix is None else {"summary": f.fix.summary, "code": f.fix.code},
+        "fix": None if f.fix is None else fix_object(f.fix),
         "fingerprint": f.fingerprint,
+    }
+
+
+def fix_object(fix: Fix) -> dict[str, Any]:
+    """The spec's `fix`: summary, applicability and edits (advice only for display-only fixes)."""
+    out: dict[str, Any] = {
+        "summary": fix.summary,
+        "applicability": fix.applicability,
+        "edits": [edit_object(e) for e in fix.edits],
+    }
+    if fix.advice:
+        out["advice"] = fix.advice
+    return out
+
+
+def edit_object(edit: Edit) -> dict[str, Any]:
+    return {
+        "path": edit.path,
+        "start": {"line": edit.line, "column": edit.column},
+        "end": {"line": edit.end_line, "column": edit.end_column},
+        "content": edit.content,
     }
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from forklint import __version__, ruledocs
-from forklint.findings import Finding, Report, TraceStep
+from forklint.findings import Finding, Fix, Report, TraceStep
 from forklint.report.common import repo_path, repo_root
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -125,7 +125,33 @@ def _result(root: str, finding: Finding, rule_index: int) -> dict[str, Any]:
         ]
     if finding.jobs:
         result["properties"] = {"jobs": list(finding.jobs)}
+    if finding.fix is not None and finding.fix.edits:
+        result["fixes"] = [_fix(root, finding.fix)]
     return result
+
+
+def _fix(root: str, fix: Fix) -> dict[str, Any]:
+    """SARIF's fix object: one artifactChange per file, its replacements in the file's order."""
+    changes: dict[str, list[dict[str, Any]]] = {}
+    for edit in sorted(fix.edits, key=lambda e: (e.path, e.line, e.column)):
+        changes.setdefault(edit.path, []).append(
+            {
+                "deletedRegion": {
+                    "startLine": edit.line,
+                    "startColumn": edit.column,
+                    "endLine": edit.end_line,
+                    "endColumn": edit.end_column,
+                },
+                "insertedContent": {"text": edit.content},
+            }
+        )
+    return {
+        "description": {"text": f"{fix.summary} ({fix.applicability})"},
+        "artifactChanges": [
+            {"artifactLocation": _artifact(root, path), "replacements": replacements}
+            for path, replacements in changes.items()
+        ],
+    }
 
 
 def _related(root: str, number: int, step: TraceStep) -> dict[str, Any]:

@@ -21,7 +21,7 @@ def check(ev: Evidence) -> None:
         f, fn = ev.index.functions[job.fq]
         shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])
         fix = prefork_fix(
-            [p for p, _ in found], Prefork(imports=(job.module,)), f"import {job.module}"
+            ev, [p for p, _ in found], Prefork(imports=(job.module,)), f"import {job.module}"
         )
         message = (
             f"{fn.name} makes every work horse import {job.module}, which loads "

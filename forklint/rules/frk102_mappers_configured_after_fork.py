@@ -25,7 +25,10 @@ def check(ev: Evidence) -> None:
             continue
         imports = tuple(dict.fromkeys((job.module, *sorted(modules))))
         fix = prefork_fix(
-            lacking, Prefork(imports=imports, calls=(CONFIGURE_CALL,)), "call configure_mappers()"
+            ev,
+            lacking,
+            Prefork(imports=imports, calls=(CONFIGURE_CALL,)),
+            "call configure_mappers()",
         )
         message = (
             f"{fn.name} configures SQLAlchemy mappers in every work horse; {brief(fix.summary)}"

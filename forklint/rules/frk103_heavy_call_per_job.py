@@ -27,7 +27,7 @@ def check(ev: Evidence) -> None:
                 # Only waste that can be hoisted: the same work on every run. What the job is
                 # given (a parameter, something made of one) may differ per run, and a job that
                 # writes files may be loading what it just wrote.
-                if ev.varies(f, fn, call) or (what == LOADS and writes):
+                if ev.varies(f, fn, call, path=path) or (what == LOADS and writes):
                     continue
                 name = callee_name(call, target)
                 message = (
@@ -36,7 +36,7 @@ def check(ev: Evidence) -> None:
                 )
                 text = call_text(f, call)
                 trace = path.trace() + (ev.step(f, call.loc, text),)
-                fix = memo_fix(f, fn, call, text)
+                fix = memo_fix(ev, job, path, f, fn, call)
                 ev.add(CODE, f, call.loc, fn.qualname, job.fq, trace, message, fix)
 
 

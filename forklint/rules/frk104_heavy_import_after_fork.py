@@ -27,7 +27,7 @@ def check(ev: Evidence) -> None:
                     continue
                 module, shown, via = lacking[0][1]  # type: ignore[misc]
                 fix = prefork_fix(
-                    [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
+                    ev, [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
                 )
                 message = (
                     f"`{imp.text}` loads {shown} in every work horse of {{jobs}}; "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from forklint.evidence import Evidence, spanning, walked_jobs
 from forklint.facts import CallFact, FileFacts, FunctionFact
 from forklint.findings import Prefork
-from forklint.fixes import brief, prefork_fix
+from forklint.fixes import brief, loader_fix, prefork_fix
 from forklint.world import call_text
 
 CODE = "FRK105"
@@ -39,7 +39,7 @@ def check(ev: Evidence) -> None:
                 instance = mfn.cls is not None and not _static(ev, callee)
                 if instance and not _shared(ev, f, fn, site.callee.rpartition(".")[0]):
                     continue
-                if called and ev.varies(f, fn, site):
+                if called and ev.varies(f, fn, site, path=path):
                     continue
                 lacking = [p for p in parents if callee not in p.warmed]
                 if not lacking:
@@ -47,10 +47,10 @@ def check(ev: Evidence) -> None:
                 required = [p for p, _ in mfn.params if p not in ("self", "cls")]
                 if called and not required and not mfn.cls:
                     table = Prefork(imports=(mf.module,), calls=(f"{mf.module}:{mfn.qualname}",))
-                    fix = prefork_fix(lacking, table, f"call {mfn.name}()")
+                    fix = prefork_fix(ev, lacking, table, f"call {mfn.name}()")
                 else:
                     what = f"{site.callee}()" if called else site.callee
-                    fix = prefork_fix(lacking, Prefork(imports=(mf.module,)), f"fill {what}")
+                    fix = loader_fix(what, mfn.name, required)
                 kind = "memoised" if called else "a cached_property"
                 message = (
                     f"{mfn.name} is {kind}, but the cache is filled in every work horse, so every run "

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, callee_name
-from forklint.findings import Fix, Prefork
-from forklint.resets import receiver_name
+from forklint.fixes import engine_reset_fix
 
 CODE = "FRK301"
 
@@ -18,26 +17,14 @@ def check(ev: Evidence) -> None:
         if "django:*" in effects and ev.is_django_query(site.target):
             continue  # django-rq and Celery's fix-up close Django's connections
         f = ev.index.modules[site.module]
-        engine = receiver_name(site.call.callee) or "engine"
+        held = resets.engines.connected_engine(site)
+        engine = held.rpartition(".")[2] if held else "engine"
         message = (
             f"{callee_name(site.call, site.target)}() connects a pool in the worker parent "
             f"({found.parent.label}) before it forks, and every child inherits its open sockets; "
             f"reset it in each child with {engine}.dispose(close=False)"
         )
-        disposers = resets.dispose_functions()
-        if disposers:
-            fix = Fix(
-                f"call {disposers[0].partition(':')[2]}() in every work horse: "
-                f'[tool.forklint.prefork] after-fork = ["{disposers[0]}"]',
-                f'[tool.forklint.prefork]\nafter-fork = ["{disposers[0]}"]',
-                prefork=Prefork(after_fork=(disposers[0],)),
-            )
-        else:
-            fix = Fix(
-                "drop the inherited pool in every child (close=False leaves the parent's "
-                "connections alone)",
-                f"import os\n\nos.register_at_fork(after_in_child=lambda: {engine}.dispose(close=False))",
-            )
+        fix = engine_reset_fix(ev, site)
         context = ev.context_of(f, site.call)
         for job in found.jobs:
             ev.add(CODE, f, site.call.loc, context, job, site.trace, message, fix)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, callee_name
-from forklint.findings import Fix
+from forklint.fixes import thread_fix
 
 CODE = "FRK302"
 
@@ -20,7 +20,7 @@ def check(ev: Evidence) -> None:
             f"({found.parent.label}) before it forks; the children do not have it and may "
             "deadlock on its locks; start it after the fork"
         )
-        fix = Fix("start the thread after the fork (an after-fork hook) or inside the job", "")
+        fix = thread_fix()
         context = ev.context_of(f, site.call)
         for job in found.jobs:
             ev.add(CODE, f, site.call.loc, context, job, site.trace, message, fix)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, callee_name
-from forklint.findings import Fix
+from forklint.fixes import client_reset_fix
 from forklint.resets import client_reset
-from forklint.world import call_text
 
 CODE = "FRK303"
 
@@ -27,10 +26,7 @@ def check(ev: Evidence) -> None:
             f"({found.parent.label}) before it forks, and every child shares its sockets; create "
             "it after the fork (in the job or a memoised getter)"
         )
-        fix = Fix(
-            "create the client lazily in the child, e.g. in a functools.lru_cache getter",
-            f"@functools.lru_cache(maxsize=None)\ndef get_client():\n    return {call_text(f, site.call)}",
-        )
+        fix = client_reset_fix(ev, site, holder, _fn, client)
         context = ev.context_of(f, site.call)
         for job in jobs:
             ev.add(CODE, f, site.call.loc, context, job, site.trace, message, fix)

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
-from forklint.findings import FileError, Finding, Fix, Prefork, Report, TraceStep
+from forklint.findings import (
+    Edit,
+    FileError,
+    Finding,
+    Fix,
+    FixPlan,
+    PlanStep,
+    Prefork,
+    Report,
+    TraceStep,
+)
 
 ROOT = "/project"
+
+TABLE = '[tool.forklint.prefork]\ncalls = ["sqlalchemy.orm:configure_mappers"]\n'
+TABLE_EDIT = Edit("pyproject.toml", 4, 1, 4, 1, TABLE)
+PLAN = FixPlan(
+    steps=(
+        PlanStep(
+            "pyproject.toml: the [tool.forklint.prefork] table",
+            "safe",
+            (TABLE_EDIT,),
+            Prefork(calls=("sqlalchemy.orm:configure_mappers",)),
+            1,
+            "@@ -3,0 +4,2 @@\n+" + TABLE.replace("\n", "\n+", 1),
+        ),
+    ),
+    notes=("worker.py:main() runs app.Custom: pass it to --worker-class",),
+)
 
 MAPPERS = Finding(
     code="FRK102",
@@ -24,8 +50,10 @@ MAPPERS = Finding(
     ),
     fix=Fix(
         summary="configure the mappers in the worker parent",
-        code='[tool.forklint.prefork]\ncalls = ["sqlalchemy.orm:configure_mappers"]',
+        applicability="safe",
+        edits=(TABLE_EDIT,),
         prefork=Prefork(calls=("sqlalchemy.orm:configure_mappers",)),
+        steps=("pyproject.toml: the [tool.forklint.prefork] table",),
     ),
     context="record_event",
     source_line="def record_event(data):",

@@ -6,7 +6,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from cli_samples import CONNECTION, MAPPERS, ROOT, make_report
+from cli_samples import CONNECTION, MAPPERS, ROOT, TABLE, make_report
 
 from forklint import __version__
 from forklint.findings import FileError, Report
@@ -26,17 +26,25 @@ call configure_mappers() in worker.py:main() before Worker.work()
 12 | def record_event(data):
    |     ^^^^^^^^^^^^ mappers-configured-after-fork
    |
-   = jobs: app.tasks.record_event
-   = trace:
-       app/tasks.py:12:5  def record_event(data):
-       app/tasks.py:13:9  Event.record(data)
-   = fix: configure the mappers in the worker parent
-       [tool.forklint.prefork]
-       calls = ["sqlalchemy.orm:configure_mappers"]
+   = fix (safe): configure the mappers in the worker parent; plan step 1
+
+Fix plan (`forklint check --fix` applies the safe steps):
+ 1. pyproject.toml: the [tool.forklint.prefork] table [safe]
+      @@ -3,0 +4,2 @@
+      +[tool.forklint.prefork]
+      +calls = ["sqlalchemy.orm:configure_mappers"]
+not fixed automatically: worker.py:main() runs app.Custom: pass it to --worker-class
 
 note: no worker start-up found: assumed stock `rq worker`
 Found 2 findings; 1 file could not be analysed.
 """
+
+TEXT_TRACE = """\
+   = jobs: app.tasks.record_event
+   = trace:
+       app/tasks.py:12:5  def record_event(data):
+       app/tasks.py:13:9  Event.record(data)
+   = fix (safe)"""
 
 CONCISE = """\
 app/db.py:3:1: FRK301 the engine's pool connects at import time and is shared by every work horse
@@ -114,7 +122,15 @@ JSON = {
             ],
             "fix": {
                 "summary": "configure the mappers in the worker parent",
-                "code": '[tool.forklint.prefork]\ncalls = ["sqlalchemy.orm:configure_mappers"]',
+                "applicability": "safe",
+                "edits": [
+                    {
+                        "path": "pyproject.toml",
+                        "start": {"line": 4, "column": 1},
+                        "end": {"line": 4, "column": 1},
+                        "content": TABLE,
+                    }
+                ],
             },
             "fingerprint": MAPPERS.fingerprint,
         },
@@ -140,7 +156,12 @@ def test_text(report: Report) -> None:
 
 def test_text_quiet_has_findings_only(report: Report) -> None:
     out = render(report, "text", quiet=True)
-    assert out == TEXT.split("\nnote:")[0]
+    assert out == TEXT.split("\nFix plan")[0]
+
+
+def test_text_shows_the_trace_when_asked(report: Report) -> None:
+    assert TEXT_TRACE in render(report, "text", show_trace=True)
+    assert "= trace:" not in render(report, "text")
 
 
 def test_text_colour_only_when_asked(report: Report) -> None:

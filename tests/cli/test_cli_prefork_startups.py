@@ -1,4 +1,5 @@
-"""`forklint prefork` names the Python start-ups that fork a stock worker, after the command lines."""
+"""`forklint prefork` prints the fix plan: the command lines and the Python start-ups that fork a
+stock worker, switched to the pre-fork worker, then the table."""
 
 from __future__ import annotations
 
@@ -49,18 +50,24 @@ def use_worker(root: Path, replacement: str, extra: str) -> None:
 
 def test_shop_lists_the_procfile_and_the_python_start_up(shop: Path) -> None:
     lines = header(run("prefork"))
-    procfile = [i for i, line in enumerate(lines) if "(Procfile:1)" in line]
-    startup = [i for i, line in enumerate(lines) if "shop/worker.py:main()" in line]
+    procfile = [i for i, line in enumerate(lines) if "Procfile:1:" in line]
+    startup = [i for i, line in enumerate(lines) if "shop/worker.py:main():" in line]
     assert len(procfile) == 1 and len(startup) == 1, lines
     assert procfile[0] < startup[0]  # command lines first, then Python start-ups
-    assert "use forklint.rq.PreforkWorker instead of Worker" in lines[startup[0]]
-    assert "rq worker -w forklint.rq.PreforkWorker default" in lines[procfile[0]]
+    assert "build forklint.rq.PreforkWorker instead of Worker" in lines[startup[0]]
+    assert "+worker: rq worker -w forklint.rq.PreforkWorker default" in lines[procfile[0] + 3]
+    # the same plan as `forklint check` prints
+    check = run("check", "--no-cache").stdout
+    plan = check[check.index("Fix plan") :].splitlines()
+    assert [line for line in plan if "Procfile:1:" in line or "shop/worker.py:main()" in line] == [
+        line.removeprefix("#   ") for line in lines if "Procfile:1:" in line or "main():" in line
+    ]
 
 
 def test_a_start_up_already_on_prefork_worker_is_not_listed(shop: Path) -> None:
     use_worker(shop, "PreforkWorker", "from forklint.rq import PreforkWorker")
     lines = header(run("prefork"))
-    assert any("(Procfile:1)" in line for line in lines), lines
+    assert any("Procfile:1:" in line for line in lines), lines
     assert not any("shop/worker.py" in line for line in lines), lines
     assert api.check([shop]).startups == ()
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from forklint import cli
 from forklint.commands import with_prefork_worker
 from forklint.config import ConfigError, load_config
-from forklint.findings import FileError, Prefork, Report, TraceStep
+from forklint.findings import FileError, Report, TraceStep
 
 
 def run(*args: str) -> Result:
@@ -128,7 +128,7 @@ def test_text_and_concise_paths_are_relative_to_the_cwd(monorepo: Path, analyse:
         f"tasks.py:12:5: FRK102 {MAPPERS.message}",
     ]
     assert "error: ../bad.py: cannot decode" in concise.stderr
-    text = run().stdout
+    text = run("--show-trace").stdout
     assert text.startswith("db.py:3:1: FRK301")
     assert "    ../worker.py:3:1  main()\n" in text
     assert "    tasks.py:13:9     Event.record(data)\n" in text
@@ -274,45 +274,6 @@ def test_config_file_with_other_tool_tables_only_is_exit_2(
 )
 def test_worker_command_keeps_every_flag(written: str, suggested: str) -> None:
     assert with_prefork_worker(written) == suggested
-
-
-def test_prefork_header_rewrites_each_worker_command_found(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\n', encoding="utf-8")
-    (tmp_path / "Procfile").write_text(
-        "web: gunicorn app:app\n"
-        "worker: rq worker -c app.settings default\n"
-        "pool: rq worker-pool -n 4 default\n"
-        "django: python manage.py rqworker default low\n"
-        "custom: rq worker -w app.workers.MyWorker default\n"
-        "done: rq worker -w forklint.rq.PreforkWorker default\n",
-        encoding="utf-8",
-    )
-    (tmp_path / "Dockerfile").write_text(
-        'FROM python:3.12\nCMD ["rq", "worker", "--path", "backend", "-c", "api.settings", "q"]\n',
-        encoding="utf-8",
-    )
-    monkeypatch.chdir(tmp_path)
-
-    def fake(paths: object, config: object, jobs: int | None = None, cache: bool = True) -> Report:
-        root = str(config.root)  # type: ignore[attr-defined]
-        return replace(make_report(), root=root, prefork=Prefork(imports=("app.tasks",)))
-
-    monkeypatch.setattr(cli, "_analyse", fake)
-    result = run("prefork")
-    assert result.exit_code == 0
-    hints = [line for line in result.stdout.splitlines() if line.startswith("#   ")]
-    assert hints == [
-        "#   rq worker -w forklint.rq.PreforkWorker --path backend -c api.settings q    "
-        "(Dockerfile:2)",
-        "#   rq worker -w forklint.rq.PreforkWorker -c app.settings default    (Procfile:2)",
-        "#   rq worker-pool -w forklint.rq.PreforkWorker -n 4 default    (Procfile:3)",
-        "#   python manage.py rqworker --worker-class forklint.rq.PreforkWorker default low"
-        "    (Procfile:4)",
-        "#   class YourWorker(forklint.rq.PreforkMixin, app.workers.MyWorker), "
-        "passed to --worker-class    (Procfile:5)",
-    ]
 
 
 def test_config_file_keeps_the_projects_prefork_table(tmp_path: Path) -> None:

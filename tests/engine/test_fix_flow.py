@@ -1,4 +1,4 @@
-"""Following forklint's printed fix once clears the findings: the example shop, edited as told."""
+"""The fixes forklint offers for the example shop and for worker command lines, as edits."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from forklint.api import check
 from forklint.config import load_config
 from forklint.findings import Finding, Report
-from forklint.pyproject_edit import write_prefork
 
 SHOP = Path(__file__).resolve().parents[2] / "examples" / "shop"
 
@@ -20,39 +19,28 @@ def _startup_findings(root: Path) -> tuple[list[Finding], Report]:
     return [f for f in report.findings if f.code.startswith("FRK1")], report
 
 
-def test_applying_the_printed_fix_to_the_shop_clears_the_frk1xx_findings(tmp_path: Path) -> None:
+def test_the_shop_plan_is_the_table_and_both_start_ups_once(tmp_path: Path) -> None:
     root = tmp_path / "shop"
     shutil.copytree(SHOP, root, ignore=shutil.ignore_patterns("var", "__pycache__"))
     findings, report = _startup_findings(root)
     assert {f.code for f in findings} >= {"FRK101", "FRK102", "FRK104", "FRK105"}
     for finding in findings:  # every fix names both ways the shop starts a worker
-        assert finding.fix is not None
+        assert finding.fix is not None and finding.fix.applicability == "safe"
         assert "Procfile:1" in finding.fix.summary
         assert "shop/worker.py:main()" in finding.fix.summary
-
-    # 1. the pre-fork table, into pyproject.toml
-    write_prefork(root / "pyproject.toml", report.prefork)
-    # 2. the Procfile's command line, as the fix prints it
-    code = findings[0].fix.code.splitlines()
-    command = code[code.index("# Procfile:1") + 1]
-    assert command == "rq worker -w forklint.rq.PreforkWorker default"
-    procfile = root / "Procfile"
-    procfile.write_text(
-        procfile.read_text(encoding="utf-8").replace("rq worker default", command),
-        encoding="utf-8",
-    )
-    # 3. shop/worker.py:main(): PreforkWorker instead of Worker, as the fix offers
-    assert "# from forklint.rq import PreforkWorker" in findings[0].fix.code
-    worker = root / "shop" / "worker.py"
-    source = worker.read_text(encoding="utf-8")
-    source = source.replace(
-        "from rq import Queue, Worker\n",
-        "from rq import Queue\n\nfrom forklint.rq import PreforkWorker\n",
-    ).replace("    Worker([", "    PreforkWorker([")
-    worker.write_text(source, encoding="utf-8")
-
-    after, _ = _startup_findings(root)
-    assert after == []
+        assert {e.path for e in finding.fix.edits} == {
+            "pyproject.toml",
+            "Procfile",
+            "shop/worker.py",
+        }
+    titles = [step.title for step in report.plan.steps]
+    assert titles == [
+        "pyproject.toml: the [tool.forklint.prefork] table",
+        "Procfile:1: start the worker with forklint.rq.PreforkWorker",
+        "shop/worker.py:main(): build forklint.rq.PreforkWorker instead of Worker",
+    ]
+    assert report.plan.steps[0].prefork == report.prefork
+    assert "+worker: rq worker -w forklint.rq.PreforkWorker default" in report.plan.steps[1].diff
 
 
 TASKS = """\
@@ -97,4 +85,8 @@ def test_fix_keeps_the_worker_command_flags_and_queues(
     (finding,) = [f for f in report.findings if f.code == "FRK101"]
     assert finding.fix is not None
     assert f"`{expected}` (Procfile:1)" in finding.fix.summary
-    assert f"# Procfile:1\n{expected}" in finding.fix.code
+    (edit,) = [e for e in finding.fix.edits if e.path == "Procfile"]
+    text = f"worker: {line}\n"
+    start = edit.column - 1
+    assert edit.line == edit.end_line == 1
+    assert text[:start] + edit.content + text[edit.end_column - 1 :] == f"worker: {expected}\n"

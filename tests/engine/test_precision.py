@@ -177,7 +177,9 @@ def test_the_projects_cli_without_configure_mappers_gets_frk102_and_no_rq_flag(p
     )
     (finding,) = report.findings
     assert "shop/cli/rq.py:worker()" in finding.fix.summary
-    assert "-w forklint" not in finding.fix.code  # manage.py does not take RQ's -w
+    # manage.py does not take RQ's -w: nothing in the fix adds it
+    assert all("-w forklint" not in edit.content for edit in finding.fix.edits)
+    assert "-w forklint" not in finding.fix.summary + finding.fix.advice
 
 
 def test_a_script_forklint_cannot_follow_is_an_unresolved_start_up(project) -> None:

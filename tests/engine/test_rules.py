@@ -73,7 +73,9 @@ def test_stock_rq_worker_flags_module_import_and_mappers(project):
     assert frk102.jobs == ("app.tasks.record_event",)
     assert frk102.trace[0].text.startswith("def record_event")
     assert any("Event.record" in step.text for step in frk102.trace)
-    assert "rq worker -w forklint.rq.PreforkWorker" in frk102.fix.code
+    assert "start the worker with `rq worker -w forklint.rq.PreforkWorker`" in frk102.fix.summary
+    assert frk102.fix.applicability == "safe"
+    assert [e.path for e in frk102.fix.edits] == ["pyproject.toml"]
     assert report.prefork.imports[0] == "app.tasks"
     assert report.prefork.calls == ("sqlalchemy.orm:configure_mappers",)
 
@@ -107,11 +109,11 @@ def test_startup_fix_names_the_startup_function(project):
         orm_project("FRK102:5", worker_py=startup), codes={"FRK101", "FRK102"}
     )
     fix = next(f for f in report.findings if f.code == "FRK102").fix
-    assert fix.summary == (
-        "call configure_mappers() in worker.py:main() before Worker.work()"
-        " (or use forklint.rq.PreforkWorker instead of Worker there)"
-    )
-    assert "configure_mappers()" in fix.code and "import app.tasks" not in fix.code
+    assert fix.summary == "call configure_mappers() in worker.py:main() before Worker.work()"
+    # the lines go into worker.py itself: no table, no other worker class
+    assert fix.applicability == "safe" and {e.path for e in fix.edits} == {"worker.py"}
+    added = "".join(e.content for e in fix.edits)
+    assert "configure_mappers()" in added and "import app.tasks" not in added
 
 
 def test_configure_mappers_before_the_models_are_imported_is_the_frk202_trap(project):
@@ -370,9 +372,16 @@ def test_heavy_call_inside_a_helper_is_one_finding_with_a_concrete_fix(project):
     (finding,) = [f for f in report.findings if f.code == "FRK103"]
     assert [s.text for s in finding.trace][1:] == ["create_app()", "Flask(__name__)"]
     assert finding.fix is not None
-    assert "return Flask(__name__)" in finding.fix.code
-    assert "app = get_app()" in finding.fix.code
-    assert '"app.web:get_app"' in finding.fix.code and "pkg.module" not in finding.fix.code
+    # the outermost factory the job calls is memoised (create_app registers things on the app:
+    # an inner Flask() getter would hand it out twice), in the job's module, and warmed
+    fix = finding.fix
+    assert fix.applicability == "unsafe"
+    assert {e.path for e in fix.edits} == {"app/tasks.py", "pyproject.toml"}
+    added = "".join(e.content for e in fix.edits)
+    assert "def get_app():\n    return create_app()\n" in added
+    assert "with get_app().app_context():" not in added  # only the call is replaced
+    assert any(e.content == "get_app()" for e in fix.edits)
+    assert fix.prefork is not None and fix.prefork.calls == ("app.tasks:get_app",)
 
 
 def test_heavy_call_conditional_or_memoised_or_module_level_is_not_frk103(project):
@@ -744,7 +753,10 @@ def test_client_finding_lists_only_the_jobs_that_use_the_client(project):
     report = project.assert_expected(files, codes={"FRK303"})
     (finding,) = [f for f in report.findings if f.code == "FRK303"]
     assert finding.jobs == ("app.tasks.record",)
-    assert finding.fix is not None and 'return MongoClient("mongodb://mongo")' in finding.fix.code
+    assert finding.fix is not None and finding.fix.applicability == "safe"
+    added = "".join(e.content for e in finding.fix.edits)
+    assert 'client = MongoClient("mongodb://mongo")' in added
+    assert "os.register_at_fork(after_in_child=reset_client_after_fork)" in added
 
 
 def test_client_created_at_import_with_stock_worker_is_created_in_the_horse(project):

@@ -27,7 +27,4 @@ def test_procfile_escape_sequences_are_not_sent_to_the_terminal(
     result = CliRunner().invoke(cli.main, ["prefork"], catch_exceptions=False)
     assert result.exit_code == 0, result.output
     assert "\x1b" not in result.output and "\x07" not in result.output
-    assert (
-        "#   rq worker -w forklint.rq.PreforkWorker \\x1b[2J\\x1b]0;pwned\\x07 default    (Procfile:1)"
-        in result.output.splitlines()
-    )
+    assert "rq worker -w forklint.rq.PreforkWorker \\x1b[2J\\x1b]0;pwned\\x07 default" in result.output
