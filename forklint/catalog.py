@@ -96,7 +96,9 @@ class Catalog:
         self.worker_factories = frozenset(workers["worker-factories"])
         self.parent_methods = frozenset(workers["parent-methods"])
         self.horse_methods = frozenset(workers["horse-methods"])
-        self.deferred_construction = frozenset(jobs["construction"]["deferred"])
+        self.deferred_construction = Matcher(
+            [(n, "deferred") for n in jobs["construction"]["deferred"]]
+        )
         celery = jobs["celery"]
         self.celery_apps = frozenset(celery["apps"])
         self.celery_parent_signals = frozenset(celery["parent-signals"])

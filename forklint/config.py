@@ -298,7 +298,11 @@ def _convert(value: Any, kind: str, name: str, where: str) -> Any:
             _check_entry(entry, kind, name, where)
         return tuple(value)
     if kind == "seconds":  # bool is an int to Python, never a duration to a user
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < math.inf:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not 0 < value < math.inf
+        ):
             raise ConfigError(f"{where}: `{name}` must be a positive number of seconds")
         return float(value)
     if kind == "megabytes":

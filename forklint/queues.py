@@ -166,9 +166,11 @@ class Queues:
         if value.startswith("["):  # [Queue("a"), Queue("b")]
             return None
         if value.isidentifier() and fn is not None:
-            assigned = [a.value for a in fn.assigns if a.target == value]
-            if len(assigned) == 1:
-                return self._names(f, fn, assigned[0], 1)
+            if any(p == value for p, _ in fn.params):
+                return None  # the caller's (the command line's) queues
+            assigned = [a for a in fn.assigns if a.target == value]
+            if len(assigned) == 1 and not assigned[0].conditional:
+                return self._names(f, fn, assigned[0].value, 1)
         return None
 
     @staticmethod

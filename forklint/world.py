@@ -241,8 +241,8 @@ class _Run:
             else:  # the parent may have imported anything
                 self.parent.dynamic_imports.append(step)
         project = self.index.call_target(target)
-        if target in self.index.classes and self.index.subclass_of(
-            target, self.catalog.deferred_construction
+        if target in self.index.classes and any(
+            self.catalog.deferred_construction(base) for base in self.index.mro(target)[1]
         ):
             project = None  # a WTForms field in a class body: __init__ runs later, per form
         if project is not None and len(trace) < _MAX_CALL_DEPTH:
@@ -541,12 +541,13 @@ class _Builder:
         if program == "flask":
             self._flask_command(command, here)
             return
-        if command.module is None and program in console:
-            self._console_script(console[program], command.argv, label, where, here, command)
+        name = program.rpartition("/")[2]  # `/opt/venv/bin/netbox`: the installed script
+        if command.module is None and name in console:
+            self._console_script(console[name], command.argv, label, where, here, command)
             return
         found = self.starts.project_file(command)
         if isinstance(found, str):
-            if _WORKERISH.search(command.text):
+            if _starts_a_worker(command):
                 self._unresolved(command.path, command.line, f"runs {found}")
             return
         if found is None:
@@ -554,7 +555,9 @@ class _Builder:
                 return  # `python -m` a module of another package
             if self._is_project_shell_script(program):
                 return  # its own lines are read as commands
-            if _WORKERISH.search(command.text):
+            # a program that is not the project's (gunicorn, celery inspect): unless its own name
+            # says it starts a worker, it is someone else's tool
+            if _starts_a_worker(command):
                 self._unresolved(
                     command.path,
                     command.line,
@@ -592,7 +595,7 @@ class _Builder:
         for launch in self._script_launches(f, label, where, here, command):
             self._add(launch)
             return
-        if command is not None and _WORKERISH.search(" ".join((command.program or "", *argv))):
+        if command is not None and _starts_a_worker(command):
             self._unresolved(
                 where[0], where[1], f"runs {f.relpath}, which forklint could not follow to a worker"
             )
@@ -663,7 +666,7 @@ class _Builder:
         chain = self.starts.dispatch(root, argv)
         if isinstance(chain, str):
             # a pass-through (`manage.py $*`) is not a worker start-up unless it says so
-            if command is None or _WORKERISH.search(command.text):
+            if command is None or _starts_a_worker(command):
                 self._unresolved(where[0], where[1], f"{what}, and {chain}")
         elif chain is not None:  # None: not one of the project's commands (runserver, shell...)
             self._cli_launch(chain, prelude, label, where, command, None)
@@ -774,7 +777,7 @@ class _Builder:
         module, _, attribute = entry.partition(":")
         fq = self.index.canonical(f"{module}.{attribute}")
         if module not in self.index.modules:
-            if command is not None and _WORKERISH.search(command.text):
+            if command is not None and _starts_a_worker(command):
                 self._unresolved(
                     where[0],
                     where[1],
@@ -788,7 +791,7 @@ class _Builder:
             return
         target = self.index.call_target(fq)
         if target is None:
-            if command is not None and _WORKERISH.search(command.text):
+            if command is not None and _starts_a_worker(command):
                 self._unresolved(where[0], where[1], f"runs {entry}, which forklint cannot follow")
             return
         inner = self._function_dispatch(target)
@@ -821,7 +824,7 @@ class _Builder:
             return
         chain = self.starts.dispatch(root, argv)
         if isinstance(chain, str):
-            if _WORKERISH.search(command.text):
+            if _starts_a_worker(command):
                 self._unresolved(command.path, command.line, f"runs flask, and {chain}")
         elif chain is not None:
             self._cli_launch(
@@ -1247,6 +1250,17 @@ class _Builder:
 
 _APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 _WORKERISH = re.compile(r"worker|(?<![a-z])rq(?![a-z])", re.IGNORECASE)
+_WORKER_ARGUMENTS = frozenset({"worker", "workers", "rq", "rqworker", "worker-pool", "rqworker-pool"})
+
+
+def _starts_a_worker(command: WorkerCommand) -> bool:
+    """Whether a command line says it starts a worker: its program's name (`start-worker`,
+    `rqworker`) or one of its arguments (`manage.py rq worker`), not an option's value
+    (gunicorn's `-w $WORKERS`, `celery inspect --app=app.worker`)."""
+    name = (command.program or command.module or "").rpartition("/")[2]
+    if _WORKERISH.search(name):
+        return True
+    return any(arg.lower() in _WORKER_ARGUMENTS for arg in command.argv)
 DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
 
 

@@ -812,3 +812,48 @@ def test_a_worker_does_not_run_jobs_of_queues_it_does_not_read(project) -> None:
     for finding in report.findings:
         # the `main` worker (its queues unknown) may run it; the bots worker reads only "low"
         assert "Procfile:2" in finding.fix.summary and "Procfile:1" not in finding.fix.summary
+
+
+def test_a_wtforms_field_in_a_form_class_body_runs_no_query_at_import(project) -> None:
+    # WTForms makes an UnboundField of a field declared in a form's class body: the field's
+    # __init__ (here a query) runs when a form is built, not when the module is imported
+    files = {
+        "Procfile": "worker: celery -A shop.celery worker\n",
+        "shop/__init__.py": "",
+        "shop/celery.py": "from celery import Celery\n\napp = Celery('shop', include=['shop.tasks'])\n",
+        "shop/models.py": MODELS,
+        "shop/fields.py": """
+            from sqlalchemy.orm import Session
+            from wtforms.fields import SelectField
+
+            from shop.db import engine
+            from shop.models import Account
+
+
+            class AccountField(SelectField):
+                def __init__(self, *args, **kwargs):
+                    with Session(engine) as session:
+                        self.accounts = session.query(Account).all()
+                    super().__init__(*args, **kwargs)
+        """,
+        "shop/db.py": "from sqlalchemy import create_engine\n\nengine = create_engine('sqlite://')\n",
+        "shop/forms.py": """
+            from wtforms import Form
+
+            from shop.fields import AccountField
+
+
+            class TransferForm(Form):
+                source = AccountField("From")
+        """,
+        "shop/tasks.py": """
+            from shop.celery import app
+            from shop.forms import TransferForm
+
+
+            @app.task
+            def transfer(data):
+                return TransferForm(data=data).validate()
+        """,
+    }
+    project.assert_expected(files, {"FRK301"})
