@@ -448,7 +448,11 @@ class Evidence:
                     break
                 if self.catalog.base_factory(resolved) or (
                     resolved in self.index.classes
-                    and (self.is_mapped(resolved) or self.is_base(resolved))
+                    and (
+                        self.is_mapped(resolved)
+                        or self.is_base(resolved)
+                        or self._abstract_model(resolved)
+                    )
                 ):
                     result = not abstract
                 if resolved in self.catalog.table_bases and ("table", "True") in c.keywords:
@@ -458,6 +462,24 @@ class Evidence:
                     result = True
         self._mapped[cls_fq] = result
         return result
+
+    def _abstract_model(self, cls_fq: str) -> bool:
+        """`class BaseModel(db.Model): __abstract__ = True`: not mapped, but its subclasses are."""
+        entry = self.index.classes.get(cls_fq)
+        if entry is None:
+            return False
+        f, c = entry
+        if not any(a.target == "__abstract__" and a.value == "True" for a in c.assigns):
+            return False
+        for base in c.bases:
+            resolved = self.index.resolve(f.module, None, base)
+            if self.catalog.base_factory(resolved) or resolved in self.catalog.declarative_bases:
+                return True
+            if resolved in self.index.classes and (
+                self.is_base(resolved) or self._abstract_model(resolved)
+            ):
+                return True
+        return False
 
     def is_base(self, cls_fq: str) -> bool:
         entry = self.index.classes.get(cls_fq)

@@ -857,3 +857,33 @@ def test_a_wtforms_field_in_a_form_class_body_runs_no_query_at_import(project) -
         """,
     }
     project.assert_expected(files, {"FRK301"})
+
+
+def test_subclasses_of_an_abstract_flask_sqlalchemy_model_are_mapped(project) -> None:
+    files = {
+        "app/__init__.py": "",
+        "app/extensions.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+        "app/models.py": """
+            from app.extensions import db
+
+
+            class BaseModel(db.Model):
+                __abstract__ = True
+                id = db.Column(db.Integer, primary_key=True)
+
+
+            class User(BaseModel):
+                name = db.Column(db.String)
+        """,
+        "app/tasks.py": """
+            from rq.decorators import job
+
+            from app.models import User
+
+
+            @job("default")
+            def active():  # FRK101:5 FRK102:5
+                return User.query.filter(User.name.isnot(None)).all()
+        """,
+    }
+    project.assert_expected(files, {"FRK101", "FRK102"})
