@@ -80,6 +80,10 @@ class Catalog:
             self._enqueue_forms[key] = EnqueueForm(form["position"], tuple(form["keywords"]))
             enqueue += [(n, key) for n in form["names"]]
         self.enqueue = Matcher(enqueue)
+        # the last name of every call that may enqueue: tested before a call is resolved
+        self.enqueue_names = frozenset(n.rpartition(".")[2] for n, _ in enqueue) | frozenset(
+            jobs["enqueue-methods"]["names"]
+        )
         self.enqueue_methods = frozenset(jobs["enqueue-methods"]["names"])
         self.enqueue_second = frozenset(jobs["enqueue-methods"]["at-position-1"])
         self.callback_keywords = frozenset(jobs["callbacks"]["keywords"])

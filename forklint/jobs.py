@@ -145,6 +145,8 @@ def _enqueued(
     index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact | None, call: CallFact
 ) -> list[tuple[str, str]]:
     """(job fq, how) for each project function this call hands to RQ."""
+    if call.callee.rpartition(".")[2] not in catalog.enqueue_names:
+        return []  # most calls: not one that hands a function to RQ (tested before resolving)
     fq = index.resolve(f.module, fn, call.callee)
     form = catalog.enqueue_form(fq)
     method = call.callee.rpartition(".")[2]
