@@ -19,8 +19,7 @@ from forklint.config import Config, ConfigError, find_root, load_config
 from forklint.evidence import Evidence, to_findings
 from forklint.factcache import FactCache
 from forklint.facts import FileFacts
-from forklint.findings import FileError, Finding, Prefork, Report, WorkerParent
-from forklint.fixplan import materialise
+from forklint.findings import FileError, Finding, FixPlan, Prefork, Report, WorkerParent
 from forklint.index import Index
 from forklint.jobs import discover as discover_jobs
 from forklint.project import Project, discover
@@ -97,7 +96,11 @@ def _check(
     findings = [f for f in to_findings(hits, _meta) + syntax if f.path in project.targets]
     findings = sorted(apply(findings, config), key=Finding.sort_key)
     prefork = _prefork_table(findings)
-    findings, plan = materialise(findings, project.root, config)
+    plan = FixPlan()
+    if findings:  # fixes are written with libcst: loaded only when there is something to fix
+        from forklint.fixplan import materialise
+
+        findings, plan = materialise(findings, project.root, config)
     return Report(
         root=str(project.root),
         findings=tuple(findings),

@@ -10,7 +10,7 @@ import sys
 import warnings
 from dataclasses import dataclass
 
-import libcst as cst
+from typing import TYPE_CHECKING, Any
 
 from forklint.findings import FileError
 
@@ -391,7 +391,25 @@ def _fields(t: type) -> tuple[str, ...]:
     return names
 
 
-_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+if TYPE_CHECKING:
+    import libcst as cst
+else:
+    # libcst is imported where a file is parsed (a parser worker), not by a run that only loads
+    # cached facts: `cst` and the node tuples below are set by _load_libcst().
+    cst: Any = None
+_LEAVES: tuple[type, ...] = ()
+_EXITS: tuple[type, ...] = ()
+
+
+def _load_libcst() -> None:
+    global cst, _LEAVES, _EXITS
+    if cst is not None:
+        return
+    import libcst
+
+    cst = libcst
+    _LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
+    _EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 
 class _Scope:
@@ -873,9 +891,6 @@ def _absolute(module: str, is_package: bool, level: int, written: str) -> str:
     return ".".join(base)
 
 
-_EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
-
-
 def _leaves_block(body: cst.BaseSuite) -> bool:
     """Whether a block ends by leaving its function or loop (`return`, `raise`, `continue`)."""
     if type(body) is cst.SimpleStatementSuite:
@@ -996,6 +1011,7 @@ def extract(
         return FileFacts(
             module, relpath, is_package, error=FileError(relpath, f"not analysed: {verdict}")
         )
+    _load_libcst()
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
