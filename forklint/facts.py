@@ -398,18 +398,16 @@ else:
     # cached facts: `cst` and the node tuples below are set by _load_libcst().
     cst: Any = None
 _LEAVES: tuple[type, ...] = ()
-_EXITS: tuple[type, ...] = ()
 
 
 def _load_libcst() -> None:
-    global cst, _LEAVES, _EXITS
+    global cst, _LEAVES
     if cst is not None:
         return
     import libcst
 
     cst = libcst
     _LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
-    _EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 
 class _Scope:
@@ -449,7 +447,7 @@ class _Walker:
         for stmt in body.body:  # type: ignore[attr-defined]
             self.stmt(stmt, scope, cond, ctx)
             # `if cache: return cache` guards what follows: it runs only on some runs
-            if not cond and type(stmt) is cst.If and _leaves_block(stmt.body):  # type: ignore[attr-defined]
+            if not cond and type(stmt) is cst.If and _cache_guard(stmt):
                 cond = True
 
     def stmt(self, node: cst.CSTNode, scope: _Scope, cond: bool, ctx: tuple) -> None:
@@ -891,12 +889,42 @@ def _absolute(module: str, is_package: bool, level: int, written: str) -> str:
     return ".".join(base)
 
 
-def _leaves_block(body: cst.BaseSuite) -> bool:
-    """Whether a block ends by leaving its function or loop (`return`, `raise`, `continue`)."""
-    if type(body) is cst.SimpleStatementSuite:
-        return bool(body.body) and isinstance(body.body[-1], _EXITS)
-    last = body.body[-1] if body.body else None  # type: ignore[attr-defined]
-    return type(last) is cst.SimpleStatementLine and isinstance(last.body[-1], _EXITS)
+def _cache_guard(node: cst.If) -> bool:
+    """`if _model is not None: return _model`, `if key in CACHE: return CACHE[key]`: an early
+    return of what the test looked at. A validation (`if not path: return None`) is not one."""
+    body = node.body
+    statements = body.body if type(body) is cst.SimpleStatementSuite else (  # type: ignore[attr-defined]
+        body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ()  # type: ignore[attr-defined]
+    )
+    if not statements or type(statements[-1]) is not cst.Return:
+        return False
+    value = statements[-1].value
+    while type(value) in (cst.Subscript, cst.Attribute) and not _is_plain(dotted(value)):
+        value = value.value  # type: ignore[union-attr]
+    if type(value) is cst.Subscript:
+        value = value.value  # type: ignore[union-attr]
+    returned = dotted(value) if value is not None else ""
+    if not returned or not _is_plain(returned):
+        return False
+    return returned in _test_names(node.test)
+
+
+def _test_names(test: cst.CSTNode) -> set[str]:
+    """The plain dotted names a condition reads (`_model`, `self.cache`, `CACHE`)."""
+    names: set[str] = set()
+    stack = [test]
+    while stack and len(names) < 64:
+        node = stack.pop()
+        if type(node) in (cst.Name, cst.Attribute) and _is_plain(dotted(node)):
+            names.add(dotted(node))
+            continue
+        for f in _fields(type(node)):
+            child = getattr(node, f)
+            if isinstance(child, cst.CSTNode):
+                stack.append(child)
+            elif type(child) is tuple or type(child) is list:
+                stack.extend(x for x in child if isinstance(x, cst.CSTNode))
+    return names
 
 
 def _has_main_conjunct(test: cst.CSTNode) -> bool:

@@ -646,6 +646,14 @@ def test_frk103_only_for_work_that_is_the_same_every_run(project) -> None:
                 with open(RULES) as handle:
                     _CACHE.update(yaml.safe_load(handle))
                 return _CACHE
+
+
+            @job("default")
+            def checked_rules():
+                if not RULES:  # a validation, not a cache: the load still runs on every run
+                    return None
+                with open(RULES) as handle:
+                    return yaml.safe_load(handle)  # FRK103:16
         """,
     }
     project.assert_expected(files, {"FRK103"})
