@@ -110,6 +110,10 @@ class PlanStep:
     diff: str = ""  # the edits as a short unified diff (no file header), for people to read
 
 
+PYPROJECT = "pyproject.toml"
+TABLE_TITLE = f"{PYPROJECT}: the [tool.forklint.prefork] table"  # the plan step that writes it
+
+
 @dataclass(frozen=True)
 class FixPlan:
     """Every fix of a run, once: the pre-fork table, the start-ups to switch, the code rewrites."""

@@ -32,7 +32,7 @@ from forklint.changes import (
 )
 from forklint.commands import PREFORK_WORKER, commands_in, with_prefork_worker
 from forklint.config import Config
-from forklint.findings import Edit, Finding, Fix, FixPlan, PlanStep, Prefork
+from forklint.findings import PYPROJECT, TABLE_TITLE, Edit, Finding, Fix, FixPlan, PlanStep, Prefork
 from forklint.pyedit import (
     CannotEdit,
     PySource,
@@ -46,8 +46,6 @@ from forklint.pyedit import (
 )
 from forklint.pyproject_edit import EditError, set_prefork
 
-PYPROJECT = "pyproject.toml"
-TABLE_TITLE = f"{PYPROJECT}: the [tool.forklint.prefork] table"
 _MAX_BYTES = 10 * 1024 * 1024
 _SWAPPABLE = frozenset(
     {"rq.Worker", "rq.worker.Worker", "rq.worker.base.Worker", "rq.worker.worker_classes.Worker"}

@@ -121,6 +121,8 @@ class ParserPool:
     _idle: list[_Worker] = field(default_factory=list)
     _busy: dict[Connection, _Worker] = field(default_factory=dict)
     _done: list[tuple[int, Parsed]] = field(default_factory=list)
+    # facts received but not yet unpickled: the worker gets its next file first
+    _received: list[tuple[int, bytes]] = field(default_factory=list)
     _retried: set[int] = field(default_factory=set)
     _pending: int = 0
     _start_error: str | None = None
@@ -139,7 +141,7 @@ class ParserPool:
     def poll(self, timeout: float | None = 0.0) -> list[tuple[int, Parsed]]:
         """Results that arrived within `timeout` seconds (None: until at least one arrives)."""
         self._dispatch()
-        if self._busy and not self._done:
+        if self._busy and not (self._done or self._received):
             now = time.monotonic()
             wall = self._wall_limit()
             until = min(w.started + wall for w in self._busy.values()) - now
@@ -151,6 +153,9 @@ class ParserPool:
                 self._stop(worker)
                 self._failed(worker, f"parsing did not finish within {wall:g} s", cacheable=False)
             self._dispatch()
+        for key, body in self._received:
+            self._done.append((key, Parsed(pickle.loads(body), body)))
+        self._received.clear()
         done, self._done = self._done, []
         self._pending -= len(done)
         return done
@@ -250,7 +255,7 @@ class ParserPool:
             return
         assert worker.job is not None
         key, _ = worker.job
-        self._done.append((key, Parsed(pickle.loads(body), body)))
+        self._received.append((key, body))
         del self._busy[worker.conn]
         worker.job, worker.parsed = None, worker.parsed + 1
         self._idle.append(worker)

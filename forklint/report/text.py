@@ -3,9 +3,8 @@ the fix in a line), then one fix plan for the whole run, then notes and the summ
 
 from __future__ import annotations
 
-from forklint.findings import Finding, Fix, FixPlan, PlanStep, Report, TraceStep
+from forklint.findings import TABLE_TITLE, Finding, Fix, FixPlan, PlanStep, Report, TraceStep
 from forklint.fixes import brief
-from forklint.fixplan import TABLE_TITLE
 from forklint.report.common import SEVERITY_COLOUR, Painter, printable
 from forklint.report.concise import headline, summary_line
 
