@@ -343,6 +343,8 @@ def _redis(url: str | None) -> Iterator[tuple[str, str]]:
                 Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5)
             ) as client:
                 client.ping()
+        except TypeError as exc:  # redis-py passes unknown query options on as keywords
+            raise VerifyError(f"cannot use --redis-url {shown}: {_one_line(exc)}") from None
         except (RedisError, ValueError, OSError) as exc:
             raise VerifyError(f"cannot reach Redis at {shown}: {_one_line(exc)}") from None
         yield url, shown
