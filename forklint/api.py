@@ -38,21 +38,23 @@ def check(
     *,
     jobs: int | None = None,
     cache: bool = False,
+    missed: ReportCache | None = None,
 ) -> Report:
     """Analyse the project holding `paths`; findings only in `paths`, analysis over the whole project.
 
     The analysed code is parsed, never imported or run: each file in a worker process within
     the parse budget of `config` (`jobs` workers; None: as many as the cores when the parse is
     big enough to gain). `cache` reuses the report when no file of the tree changed, and the
-    per-file facts of unchanged files otherwise (kept in the user's cache folder).
+    per-file facts of unchanged files otherwise (kept in the user's cache folder); `missed` is
+    the caller's cache view when it already looked and found no report (the tree is not scanned again).
     """
     started = time.perf_counter()
     paths = [Path(p) for p in paths]
     if config is None:
         root = find_root(paths[0] if paths else Path.cwd())
         config = load_config(root)
-    reports = ReportCache.prepare(paths, config) if cache else None
-    if reports is not None:
+    reports = missed if missed is not None or not cache else ReportCache.prepare(paths, config)
+    if reports is not None and missed is None:
         cached = reports.load()
         if cached is not None:
             return replace(cached, seconds=round(time.perf_counter() - started, 3))

@@ -410,6 +410,7 @@ def _analyse(
     # (libcst alone takes a third of a second to import), and neither `forklint rule` nor
     # `--help` loads it.
     started = time.perf_counter()
+    reports = None
     if cache:
         from forklint.reportcache import ReportCache
 
@@ -420,7 +421,7 @@ def _analyse(
     from forklint import api
 
     try:
-        return api.check(list(paths), config, jobs=jobs, cache=cache)
+        return api.check(list(paths), config, jobs=jobs, cache=cache, missed=reports)
     except ConfigError as exc:  # e.g. a catalog extension in [tool.forklint] that does not parse
         raise Failure(str(exc)) from None
 

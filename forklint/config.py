@@ -313,6 +313,8 @@ def _convert(value: Any, kind: str, name: str, where: str) -> Any:
         if not isinstance(value, dict):
             raise ConfigError(f"{where}: `{name}` must be a table of glob = [codes]")
         _check_count(value, name, where)
+        for glob in value:
+            _check_entry(glob, "globs", name, where)
         return tuple(
             (k, _convert(v, "strings", f"{name}.{_clip(json.dumps(k))}", where))
             for k, v in value.items()

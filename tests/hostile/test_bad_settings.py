@@ -20,6 +20,7 @@ CONFIGS: list[tuple[str, str | bytes, str]] = [
     ("forklint-array", "[[tool.forklint]]\nsrc = []\n", "`tool.forklint` must be a table"),
     ("bad-glob", '[tool.forklint]\nextend-exclude = ["[z-a]"]\n', "`tool.forklint.extend-exclude` entry '[z-a]' is not a valid glob (bad character range z-a)"),
     ("bad-glob-exclude", '[tool.forklint]\nexclude = ["ok", "x[b-a]y"]\n', "`tool.forklint.exclude` entry 'x[b-a]y' is not a valid glob"),
+    ("bad-glob-per-file", '[tool.forklint.per-file-ignores]\n"[z-a]" = ["FRK101"]\n', "`tool.forklint.per-file-ignores` entry '[z-a]' is not a valid glob"),
     ("exclude-int", "[tool.forklint]\nexclude = [1]\n", "`tool.forklint.exclude` must be a list of strings"),
     ("empty-import", '[tool.forklint.prefork]\nimports = [""]\n', "`tool.forklint.prefork.imports` entry '' must look like \"pkg.module\""),
     ("import-with-colon", '[tool.forklint.prefork]\nimports = ["a:b"]\n', "`tool.forklint.prefork.imports` entry 'a:b'"),
