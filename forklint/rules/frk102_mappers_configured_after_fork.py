@@ -44,7 +44,17 @@ def configured(ev: Evidence, parent: Parent) -> list[frozenset[str]]:
     for site in parent.sites:
         if site.conditional:
             continue
-        uses = ev.mapped_prefix(site.target) or ev.is_query(site.target)
+        # the same uses as a job's (orm_use): a mapped class built or called, a query, or a
+        # mapped class handed to a call (`select(Model)`, `session.get(Model, pk)`)
+        uses = (
+            ev.mapped_prefix(site.target)
+            or ev.is_query(site.target)
+            or any(
+                ev.mapped_prefix(ev.index.resolve(site.module, None, a))
+                for a in site.call.args
+                if a and not a.startswith('"')
+            )
+        )
         if uses:
             snapshots.append(frozenset(parent.import_order[: site.loaded]) | {"*orm-use*"})
             break

@@ -895,3 +895,107 @@ def test_subclasses_of_an_abstract_flask_sqlalchemy_model_are_mapped(project) ->
         """,
     }
     project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+# --- held-out projects --------------------------------------------------------------------------
+
+
+def _spawning_daemon(before_spawn: str, start_method: str = "") -> dict[str, str]:
+    # the worker runs in a multiprocessing.Process the daemon's main() starts: under the fork
+    # start method the Process inherits what main() did first (here: an ORM query)
+    return {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/store.py": """
+            from sqlalchemy import create_engine, select
+            from sqlalchemy.orm import Session
+
+            from shop.models import Account
+
+
+            class Store:
+                def __init__(self):
+                    self.engine = create_engine("postgresql://db/shop")
+
+                def accounts(self):
+                    with Session(self.engine) as session:
+                        return session.scalars(select(Account)).all()
+        """,
+        "shop/tasks.py": """
+            from sqlalchemy.orm import Session
+
+            from shop.models import Event
+            from shop.store import Store
+
+
+            def record(account_id):  # FRK102:5
+                with Session(Store().engine) as session:
+                    session.add(Event(account_id=account_id))
+                    session.commit()
+        """,
+        "shop/daemon.py": f"""
+            import multiprocessing
+            from multiprocessing import Process
+
+            from redis import Redis
+            from rq import Queue, Worker
+
+            from shop import tasks
+            from shop.store import Store
+
+
+            def run_worker(queue_name):
+                Worker([queue_name], connection=Redis()).work()
+
+
+            def main():
+                {start_method}
+                {before_spawn}
+                Queue("default", connection=Redis()).enqueue(tasks.record, 1)
+                children = [Process(target=run_worker, args=("default",)) for _ in range(2)]
+                for child in children:
+                    child.start()
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+    }
+
+
+def test_a_process_target_inherits_what_its_spawner_did_before_the_fork(project) -> None:
+    files = _spawning_daemon("Store().accounts()")
+    files["shop/tasks.py"] = files["shop/tasks.py"].replace("  # FRK102:5", "")
+    project.assert_expected(files, {"FRK102"})
+
+
+def test_a_spawner_that_does_not_use_the_orm_leaves_the_mappers_to_each_horse(project) -> None:
+    project.assert_expected(_spawning_daemon("print('starting')"), {"FRK102"})
+
+
+def test_a_spawn_start_method_inherits_nothing_from_the_spawner(project) -> None:
+    files = _spawning_daemon("Store().accounts()", 'multiprocessing.set_start_method("spawn")')
+    project.assert_expected(files, {"FRK102"})
+
+
+def test_a_wrapper_option_folder_is_not_the_wrapped_program(project) -> None:
+    # `watchmedo ... --directory ./` once made `./` the program (and crashed the run on it)
+    files = {
+        "Procfile": (
+            "worker: watchmedo auto-restart --directory ./ --pattern '*.py' -- rq worker\n"
+            "odd: python ./\n"
+        ),
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": """
+            from rq.decorators import job
+
+            from shop.models import Event
+
+
+            @job("default")
+            def record(account_id):  # FRK101:5 FRK102:5
+                return Event(account_id=account_id)
+        """,
+    }
+    project.assert_expected(files, {"FRK101", "FRK102"})
