@@ -114,6 +114,14 @@ class Catalog:
         self.dynamic_import = Matcher(
             [(n, c["what"]) for c in heavy["calls"] if c.get("dynamic") for n in c["names"]]
         )
+        self.once_per_process = Matcher(
+            [
+                (n, c["what"])
+                for c in heavy["calls"]
+                if c.get("once-per-process")
+                for n in c["names"]
+            ]
+        )
         self.heavy_call = Matcher(
             [(n, c["what"]) for c in heavy["calls"] for n in c["names"]]
             + [(_dotted(n), "does heavy work") for n in extra.heavy_calls]
@@ -133,6 +141,8 @@ class Catalog:
         self.session = Matcher([(n, "session") for n in orm["sessions"]])
         self.session_queries = frozenset(orm["session-queries"])
         self.class_queries = frozenset(orm["class-queries"])
+        self.entity_statement = Matcher([(n, "statement") for n in orm["entity-statements"]])
+        self.entity_session_methods = frozenset(orm["entity-session-methods"])
         self.django_models = frozenset(orm["django-models"])
         self.django_managers = frozenset(orm["django-managers"])
         self.django_evaluating = frozenset(orm["django-evaluating"])

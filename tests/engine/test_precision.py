@@ -999,3 +999,83 @@ def test_a_wrapper_option_folder_is_not_the_wrapped_program(project) -> None:
         """,
     }
     project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+def test_a_dynamic_import_is_paid_once_per_process_outside_a_fork_per_job(project) -> None:
+    # importlib keeps what it imported in sys.modules: a Celery prefork child (long-lived) pays
+    # the import on its first task only; an RQ horse, new for every job, pays it every time
+    files = {
+        "Procfile": "worker: celery -A shop.celery worker\nrq: rq worker\n",
+        "shop/__init__.py": "",
+        "shop/settings.py": 'BACKEND = "shop.backends.db"\n',
+        "shop/celery.py": "from celery import Celery\n\napp = Celery('shop', include=['shop.tasks'])\n",
+        "shop/tasks.py": """
+            from importlib import import_module
+
+            from celery import shared_task
+            from rq.decorators import job
+
+            from shop import settings
+
+
+            @shared_task
+            def purge():
+                return import_module(settings.BACKEND).purge()
+
+
+            @job("default")
+            def purge_now():
+                return import_module(settings.BACKEND).purge()  # FRK103:12
+        """,
+    }
+    project.assert_expected(files, {"FRK103"})
+
+
+def test_a_mapped_class_handed_to_relationship_in_a_parent_configures_nothing(project) -> None:
+    # `relationship(Account)` in a class body names a mapped class but builds no statement: a
+    # parent that imports it has not configured the mappers (unlike `select(Account)` run there)
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class Account(Base):
+                __tablename__ = "account"
+                id: Mapped[int] = mapped_column(primary_key=True)
+
+
+            class Event(Base):
+                __tablename__ = "event"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+                account = relationship(Account)
+        """,
+        "shop/tasks.py": """
+            from shop.models import Event
+
+
+            def record(account_id):  # FRK102:5
+                return Event(account_id=account_id)
+        """,
+        "shop/worker.py": """
+            from redis import Redis
+            from rq import Queue, Worker
+
+            from shop import tasks
+
+
+            def enqueue(account_id):
+                Queue("default", connection=Redis()).enqueue(tasks.record, account_id)
+
+
+            if __name__ == "__main__":
+                Worker(["default"], connection=Redis()).work()
+        """,
+    }
+    project.assert_expected(files, {"FRK102"})
