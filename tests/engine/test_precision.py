@@ -1079,3 +1079,46 @@ def test_a_mapped_class_handed_to_relationship_in_a_parent_configures_nothing(pr
         """,
     }
     project.assert_expected(files, {"FRK102"})
+
+
+def test_a_failure_callback_in_the_job_module_adds_no_import_to_the_horse(project) -> None:
+    # the horse imports the job's module to run the job; a callback defined next to it (run in
+    # that horse when the job raises) finds it imported. A callback of another module does not.
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/media.py": """
+            from PIL import Image
+
+            from shop.models import Event
+
+
+            def on_media_failure(job, connection, exc_type, exc_value, traceback):
+                return exc_type
+
+
+            def thumbnail(path):  # FRK101:5 FRK102:5
+                Image.open(path).thumbnail((64, 64))
+                return Event(account_id=1)
+        """,
+        "shop/alerts.py": """
+            from PIL import Image
+
+
+            def notify(job, connection, exc_type, exc_value, traceback):  # FRK101:5
+                return Image.new("RGB", (1, 1))
+        """,
+        "shop/views.py": """
+            from redis import Redis
+            from rq import Queue
+
+            from shop import alerts, media
+
+
+            def upload(path):
+                queue = Queue(connection=Redis())
+                queue.enqueue(media.thumbnail, path, on_failure=media.on_media_failure)
+                queue.enqueue(media.thumbnail, path, on_failure=alerts.notify)
+        """,
+    }
+    project.assert_expected(files, {"FRK101", "FRK102"})
