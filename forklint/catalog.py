@@ -99,6 +99,7 @@ class Catalog:
         self.start_methods = frozenset(workers["start-methods"])
         self.worker_factories = frozenset(workers["worker-factories"])
         self.parent_methods = frozenset(workers["parent-methods"])
+        self.rq_settings_names = frozenset(workers["settings-names"])
         self.horse_methods = frozenset(workers["horse-methods"])
         self.deferred_construction = Matcher(
             [(n, "deferred") for n in jobs["construction"]["deferred"]]

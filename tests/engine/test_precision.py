@@ -1122,3 +1122,49 @@ def test_a_failure_callback_in_the_job_module_adds_no_import_to_the_horse(projec
         """,
     }
     project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+def _settings_project(settings: str, imported: bool = False) -> dict[str, str]:
+    files = {
+        "shop/__init__.py": "",
+        "shop/web.py": """
+            from PIL import Image
+            from redis import Redis
+            from rq import Queue
+
+
+            def upload(path):
+                Queue(connection=Redis()).enqueue(thumbnail, path)
+
+
+            def thumbnail(path):  # FRK101:5
+                return Image.open(path).size
+        """,
+        "shop/rq_settings.py": settings,
+    }
+    if imported:
+        files["shop/cli.py"] = "from shop import rq_settings\n"
+    return files
+
+
+RQ_SETTINGS = """
+    import shop.web
+
+    REDIS_HOST = "redis"
+    REDIS_PORT = 6379
+"""
+
+
+def test_a_settings_module_for_rq_worker_c_is_the_assumed_parents(project) -> None:
+    # no start-up in the repository, but a module made for `rq worker -c` (RQ's settings, nothing
+    # imports it): the stock worker is assumed to start with it, and it imports the job module
+    files = _settings_project(RQ_SETTINGS)
+    files["shop/web.py"] = files["shop/web.py"].replace("  # FRK101:5", "")
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_a_settings_module_the_project_imports_is_not_one_for_rq_worker_c(project) -> None:
+    project.assert_expected(_settings_project(RQ_SETTINGS, imported=True), {"FRK101"})
+    project.assert_expected(
+        _settings_project('import shop.web\n\nREDIS_URL = "redis://r"\n'), {"FRK101"}
+    )
