@@ -99,6 +99,7 @@ class Catalog:
         self.start_methods = frozenset(workers["start-methods"])
         self.worker_factories = frozenset(workers["worker-factories"])
         self.parent_methods = frozenset(workers["parent-methods"])
+        self.rq_settings_names = frozenset(workers["settings-names"])
         self.horse_methods = frozenset(workers["horse-methods"])
         self.deferred_construction = Matcher(
             [(n, "deferred") for n in jobs["construction"]["deferred"]]
@@ -113,6 +114,14 @@ class Catalog:
         self.writes = Matcher([(n, "writes") for n in heavy.get("writes", [])])
         self.dynamic_import = Matcher(
             [(n, c["what"]) for c in heavy["calls"] if c.get("dynamic") for n in c["names"]]
+        )
+        self.once_per_process = Matcher(
+            [
+                (n, c["what"])
+                for c in heavy["calls"]
+                if c.get("once-per-process")
+                for n in c["names"]
+            ]
         )
         self.heavy_call = Matcher(
             [(n, c["what"]) for c in heavy["calls"] for n in c["names"]]
@@ -133,6 +142,8 @@ class Catalog:
         self.session = Matcher([(n, "session") for n in orm["sessions"]])
         self.session_queries = frozenset(orm["session-queries"])
         self.class_queries = frozenset(orm["class-queries"])
+        self.entity_statement = Matcher([(n, "statement") for n in orm["entity-statements"]])
+        self.entity_session_methods = frozenset(orm["entity-session-methods"])
         self.django_models = frozenset(orm["django-models"])
         self.django_managers = frozenset(orm["django-managers"])
         self.django_evaluating = frozenset(orm["django-evaluating"])

@@ -694,6 +694,8 @@ def _from_argv(
                 if start + 1 < len(args):
                     yield from _from_argv(args[start + 1 :], relpath, line, shown, env, workdir)
                 return
+            if _is_option_value(args, start):
+                continue  # `watchmedo ... --directory ./src -- cmd`: ./src is the option's value
             if _starts_command(args[start:]):
                 yield from _from_argv(args[start:], relpath, line, shown, env, workdir)
                 return
@@ -725,11 +727,23 @@ def _starts_command(args: Sequence[str]) -> bool:
 
 
 def _path_like(word: str) -> bool:
-    """A word that names a program file: `./manage.py`, `/app/bin/run`, `worker.py`."""
+    """A word that names a program file: `./manage.py`, `/app/bin/run`, `worker.py` (not a
+    folder: `./`, `/app/src/`)."""
     return (
         not word.startswith(("-", "$"))
         and "=" not in word
+        and not word.endswith("/")
+        and word not in (".", "..")
         and ("/" in word or word.endswith(".py"))
+    )
+
+
+def _is_option_value(args: Sequence[str], at: int) -> bool:
+    """A path-like word right after a wrapper's long option with no `=` (`--directory ./src`)
+    is that option's value when a `--` later on the line marks where the wrapped command starts."""
+    before = args[at - 1]
+    return (
+        before.startswith("--") and before != "--" and "=" not in before and "--" in args[at + 1 :]
     )
 
 

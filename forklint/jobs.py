@@ -35,6 +35,9 @@ class Job:
     loc: Loc  # of the function's name
     # the RQ queues it is put on; None when forklint cannot tell (then any worker may run it)
     queues: frozenset[str] | None = None
+    # a callback (on_failure=...) only ever handed to RQ with a job function of its own module:
+    # a horse that runs it has imported that module to run the job
+    rides_in_job_module: bool = False
 
 
 def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
@@ -77,6 +80,8 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                     )
                     add(fq, framework, f"@{deco.name}", on)
                     break
+    standalone = set(found)  # jobs in their own right (not only someone's callback)
+    riding: set[str] = set()  # callbacks seen only with a job function of their own module
     for f in index.modules.values():
         if not deployed(f.relpath):
             continue
@@ -89,8 +94,15 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
             for call in calls:
                 enqueued = _enqueued(index, catalog, f, fn, call)
                 on = queue_names.of_enqueue(f, fn, call) if enqueued else None
-                for target, kind in enqueued:
+                mains = [t for t, _kind, callback in enqueued if not callback]
+                for target, kind, callback in enqueued:
                     add(target, "rq", f"{kind} at {f.relpath}:{call.loc.line}", on)
+                    if not callback:
+                        standalone.add(target)
+                    elif mains and all(_same_module(index, m, target) for m in mains):
+                        riding.add(target)
+                    else:
+                        standalone.add(target)
     for cls_fq, (_f, c) in index.classes.items():
         if index.subclass_of(cls_fq, catalog.task_classes) and "run" in c.methods:
             add(f"{cls_fq}.run", "celery", "celery Task.run")
@@ -101,9 +113,18 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
     for entry in config.jobs:
         add(entry.replace(":", "."), "rq", "[tool.forklint] jobs")
     return tuple(
-        replace(job, queues=frozenset(q) if isinstance(q := queues[fq], set) else None)
+        replace(
+            job,
+            queues=frozenset(q) if isinstance(q := queues[fq], set) else None,
+            rides_in_job_module=fq in riding and fq not in standalone,
+        )
         for fq, job in found.items()
     )
+
+
+def _same_module(index: Index, first: str, second: str) -> bool:
+    a, b = index.functions.get(first), index.functions.get(second)
+    return a is not None and b is not None and a[0].module == b[0].module
 
 
 def _worker_names(catalog: Catalog) -> frozenset[str]:
@@ -143,8 +164,8 @@ def _enclosing(index: Index, f: FileFacts, fn: FunctionFact) -> FunctionFact | N
 
 def _enqueued(
     index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact | None, call: CallFact
-) -> list[tuple[str, str]]:
-    """(job fq, how) for each project function this call hands to RQ."""
+) -> list[tuple[str, str, bool]]:
+    """(job fq, how, whether it is a callback) for each project function this call hands to RQ."""
     if call.callee.rpartition(".")[2] not in catalog.enqueue_names:
         return []  # most calls: not one that hands a function to RQ (tested before resolving)
     fq = index.resolve(f.module, fn, call.callee)
@@ -157,21 +178,21 @@ def _enqueued(
         keywords = ("f", "func")
     else:
         return []
-    values: list[str] = []
+    values: list[tuple[str, bool]] = []
     kwargs = dict(call.kwargs)
     if len(call.args) > position:
-        values.append(call.args[position])
-    values += [kwargs[k] for k in keywords if k in kwargs]
-    values += [kwargs[k] for k in catalog.callback_keywords if k in kwargs]
-    out: list[tuple[str, str]] = []
-    for value in values:
+        values.append((call.args[position], False))
+    values += [(kwargs[k], False) for k in keywords if k in kwargs]
+    values += [(kwargs[k], True) for k in catalog.callback_keywords if k in kwargs]
+    out: list[tuple[str, str, bool]] = []
+    for value, callback in values:
         target = _function_value(index, f, fn, value)
         if target is not None:
-            out.append((target, method or call.callee))
+            out.append((target, method or call.callee, callback))
             continue
         # `for func, every in PERIODIC: scheduler.schedule(func=func, ...)`: each listed function
         for element in _loop_elements(index, f, fn, value):
-            out.append((element, method or call.callee))
+            out.append((element, method or call.callee, callback))
     return out
 
 

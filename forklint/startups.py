@@ -104,6 +104,7 @@ class Startups:
         self.config = config
         self.nodes: dict[str, CliNode] = {}
         self._reaches: dict[str, tuple[tuple[str, CallFact], ...] | None] = {}
+        self._other_start_method: bool | None = None
         self._files: dict[str, list[str]] = {}
         self.queues = Queues(index, catalog)
         for f in index.modules.values():
@@ -149,12 +150,51 @@ class Startups:
                             if fq not in self.reaching:
                                 self.reaching.add(fq)
                                 wanted.add(fn.name)
+                    for call in fn.calls:
+                        target = self.spawned(module, fn, call, todo)
+                        if target in self.reaching and target != fq:
+                            self.callers.setdefault(target, set()).add(fq)
+                            if fq not in self.reaching:
+                                self.reaching.add(fq)
+                                wanted.add(fn.name)
                 for call in (*f.calls, *f.main_calls):
                     if call.callee.rpartition(".")[2] in todo:
                         target = index.call_target(index.resolve(module, None, call.callee))
                         if target in self.reaching:
                             self.callers.setdefault(target, set()).add(f"<module>{module}")
                             self.runs_work.add(module)
+
+    def spawned(
+        self, module: str, fn: FunctionFact, call: CallFact, names: set[str] | None = None
+    ) -> str | None:
+        """The project function a `multiprocessing.Process(target=f)` call runs in a forked
+        child: what the spawner did before is the child's too (the fork start method, Linux's
+        default before Python 3.14). None under another start method set by the project."""
+        if call.callee.rpartition(".")[2] != "Process":
+            return None
+        written = dict(call.kwargs).get("target", "")
+        if not written or (names is not None and written.rpartition(".")[2] not in names):
+            return None
+        if self.index.resolve(module, fn, call.callee) not in _FORKING_PROCESS:
+            return None
+        if self._start_method_not_fork():
+            return None
+        return self.index.call_target(self.index.resolve(module, fn, written))
+
+    def _start_method_not_fork(self) -> bool:
+        if self._other_start_method is None:
+            self._other_start_method = False
+            for module, f in self.index.modules.items():
+                calls = [(None, c) for c in (*f.calls, *f.main_calls)]
+                calls += [(fn, c) for fn in f.functions for c in fn.calls]
+                for fn, c in calls:
+                    if c.callee.rpartition(".")[2] not in ("set_start_method", "get_context"):
+                        continue
+                    if self.index.resolve(module, fn, c.callee) in _START_METHOD_SETTERS and (
+                        not c.args or c.args[0] != '"fork"'
+                    ):
+                        self._other_start_method = True
+        return self._other_start_method
 
     def tops(self, fq: str) -> list[str]:
         """The functions nothing calls from which `fq` is reached (where a start-up begins)."""
@@ -489,8 +529,11 @@ class Startups:
                 break
             if len(path) >= _MAX_PATH:
                 continue
+            f, fn = self.index.functions[current]
             for call, target in self.index.callees(current):
                 callee = self.index.call_target(target)
+                if callee not in self.reaching:
+                    callee = self.spawned(f.module, fn, call)
                 if callee in self.reaching and callee not in seen:
                     seen.add(callee)
                     queue.append((callee, path + ((current, call),)))
@@ -516,6 +559,8 @@ class Startups:
         if "/" not in program and not program.endswith(".py"):
             return None  # a console script: resolved by the caller
         parts = [p for p in program.split("/") if p not in ("", ".")]
+        if not parts or program.endswith("/"):
+            return None  # a folder (`./`), not a program file
         candidates: list[str] = []
         # the longest tail of the path that names a project file: `/app/manage.py` -> manage.py
         for start in range(len(parts)):
@@ -616,6 +661,20 @@ class Startups:
             signature + (entry,),
             queues=site.queues,
         )
+
+
+# Process classes whose start() forks under the default start method (not `ctx.Process` of a
+# context the project picked: that start method is not known here).
+_FORKING_PROCESS = frozenset(
+    {
+        "multiprocessing.Process",
+        "multiprocessing.context.Process",
+        "multiprocessing.process.BaseProcess",
+    }
+)
+_START_METHOD_SETTERS = frozenset(
+    {"multiprocessing.set_start_method", "multiprocessing.get_context"}
+)
 
 
 def _string(described: str) -> str | None:

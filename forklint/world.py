@@ -1176,12 +1176,63 @@ class _Builder:
                 self.parents.append(parent)
                 self.assumptions.append(DJANGO_ASSUMPTION)
                 return
+        settings = self._rq_settings_modules()
+        if len(settings) == 1:
+            # the project ships what `rq worker -c` reads: a stock worker started with it
+            f = settings[0]
+            label = f"stock `rq worker -c {f.module}`"
+            here = Step(f.relpath, 1, 1, f"rq worker -c {f.module}")
+            launch = Launch(
+                label,
+                f.relpath,
+                1,
+                "rq",
+                [RunStep("import", f.module, here)],
+                None,
+                "rq.Worker",
+                None,
+                ("assumed-settings", f.module),
+            )
+            parent = self._parent(launch)
+            if parent is not None:
+                self.parents.append(parent)
+                self.assumptions.append(
+                    f"no worker start-up found: assumed stock `rq worker -c {f.module}` "
+                    f"({f.relpath} holds RQ's settings and nothing imports it)"
+                )
+                return
         parent = Parent(
             "stock `rq worker`", "rq", "rq", worker_class="rq.Worker", worker_kind="forking"
         )
         parent.modules.update({"rq", "redis"})
         self.parents.append(parent)
         self.assumptions.append(STOCK_ASSUMPTION)
+
+    def _rq_settings_modules(self) -> list[FileFacts]:
+        """Project modules made for `rq worker -c`: they set RQ's settings (REDIS_* among them)
+        and no project code imports them (a Django settings module is not one)."""
+        names = self.catalog.rq_settings_names
+        found = []
+        for module, f in self.index.modules.items():
+            if self._skip(f.relpath) or module.endswith("__init__"):
+                continue
+            assigned = {a.target for a in f.assigns} & names
+            if len(assigned) < 2 or not any(n.startswith("REDIS_") for n in assigned):
+                continue
+            if any(a.target == "INSTALLED_APPS" for a in f.assigns):
+                continue
+            found.append(f)
+        if not found:
+            return []
+        wanted = {f.module for f in found}
+        for f in self.index.modules.values():
+            imports = list(f.imports) + list(f.main_imports)
+            imports += [i for fn in f.functions for i in fn.imports]
+            for i in imports:
+                full = f"{i.module}.{i.name}" if i.name else i.module
+                wanted.discard(i.module)
+                wanted.discard(full)
+        return [f for f in found if f.module in wanted]
 
     def _uses_django(self, job: Job) -> bool:
         f = self.index.modules.get(job.module)
@@ -1250,7 +1301,9 @@ class _Builder:
 
 _APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 _WORKERISH = re.compile(r"worker|(?<![a-z])rq(?![a-z])", re.IGNORECASE)
-_WORKER_ARGUMENTS = frozenset({"worker", "workers", "rq", "rqworker", "worker-pool", "rqworker-pool"})
+_WORKER_ARGUMENTS = frozenset(
+    {"worker", "workers", "rq", "rqworker", "worker-pool", "rqworker-pool"}
+)
 
 
 def _starts_a_worker(command: WorkerCommand) -> bool:
@@ -1261,6 +1314,8 @@ def _starts_a_worker(command: WorkerCommand) -> bool:
     if _WORKERISH.search(name):
         return True
     return any(arg.lower() in _WORKER_ARGUMENTS for arg in command.argv)
+
+
 DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
 
 

@@ -11,6 +11,8 @@ CODE = "FRK101"
 
 def check(ev: Evidence) -> None:
     for job, parents in walked_jobs(ev):
+        if job.rides_in_job_module:
+            continue  # the horse imported the module to run the job this callback rides with
         # a parent that imports modules forklint cannot name may have imported it: unknown
         lacking = [p for p in parents if job.module not in p.modules and not p.dynamic_imports]
         found = [(p, ev.heavy_closure(job.module, p.modules)) for p in lacking]

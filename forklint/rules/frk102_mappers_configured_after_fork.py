@@ -7,7 +7,7 @@ from forklint.findings import Prefork
 from forklint.fixes import brief, prefork_fix
 from forklint.index import Step
 from forklint.jobs import Job
-from forklint.world import Parent, call_text
+from forklint.world import Parent, Site, call_text
 
 CODE = "FRK102"
 CONFIGURE_CALL = "sqlalchemy.orm:configure_mappers"
@@ -44,11 +44,31 @@ def configured(ev: Evidence, parent: Parent) -> list[frozenset[str]]:
     for site in parent.sites:
         if site.conditional:
             continue
-        uses = ev.mapped_prefix(site.target) or ev.is_query(site.target)
+        uses = (
+            ev.mapped_prefix(site.target)
+            or ev.is_query(site.target)
+            or _statement_on_mapped_class(ev, site)
+        )
         if uses:
             snapshots.append(frozenset(parent.import_order[: site.loaded]) | {"*orm-use*"})
             break
     return snapshots
+
+
+def _statement_on_mapped_class(ev: Evidence, site: Site) -> bool:
+    """`select(Model)`, `session.get(Model, pk)`: a statement built on a mapped class."""
+    catalog = ev.catalog
+    target = site.target
+    session = catalog.session_prefix(target)
+    if catalog.entity_statement(target) is None and not (
+        session is not None and target[len(session) + 1 :] in catalog.entity_session_methods
+    ):
+        return False
+    return any(
+        ev.mapped_prefix(ev.index.resolve(site.module, None, a))
+        for a in site.call.args
+        if a and not a.startswith('"')
+    )
 
 
 def orm_use(ev: Evidence, job: Job) -> tuple[tuple[Step, ...], set[str]] | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from forklint.evidence import Evidence, callee_name
 from forklint.fixes import memo_fix
 from forklint.jobs import Job
-from forklint.world import call_text
+from forklint.world import PER_JOB, call_text
 
 CODE = "FRK103"
 LOADS = "loads a model or data file"
@@ -14,6 +14,7 @@ LOADS = "loads a model or data file"
 def check(ev: Evidence) -> None:
     for job in ev.jobs:
         writes = _writes_files(ev, job)
+        per_job = ev.world.job_models.get(job.fq, "rq") in PER_JOB
         for fq, f, fn, path in ev.walk(job, unconditional=True, into_memo=False):
             for call, target in ev.index.callees(fq):
                 if call.conditional:
@@ -21,6 +22,8 @@ def check(ev: Evidence) -> None:
                 what = ev.catalog.heavy_call(target)
                 if what is None:
                     continue
+                if ev.catalog.once_per_process(target) and not per_job:
+                    continue  # an import a long-lived child pays once, then finds in sys.modules
                 callee = ev.index.call_target(target)
                 if callee is not None and ev.reaches_heavy_call(callee):
                     continue  # `create_app()`: reported once, at the heavy call inside it

@@ -895,3 +895,276 @@ def test_subclasses_of_an_abstract_flask_sqlalchemy_model_are_mapped(project) ->
         """,
     }
     project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+# --- held-out projects --------------------------------------------------------------------------
+
+
+def _spawning_daemon(before_spawn: str, start_method: str = "") -> dict[str, str]:
+    # the worker runs in a multiprocessing.Process the daemon's main() starts: under the fork
+    # start method the Process inherits what main() did first (here: an ORM query)
+    return {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/store.py": """
+            from sqlalchemy import create_engine, select
+            from sqlalchemy.orm import Session
+
+            from shop.models import Account
+
+
+            class Store:
+                def __init__(self):
+                    self.engine = create_engine("postgresql://db/shop")
+
+                def accounts(self):
+                    with Session(self.engine) as session:
+                        return session.scalars(select(Account)).all()
+        """,
+        "shop/tasks.py": """
+            from sqlalchemy.orm import Session
+
+            from shop.models import Event
+            from shop.store import Store
+
+
+            def record(account_id):  # FRK102:5
+                with Session(Store().engine) as session:
+                    session.add(Event(account_id=account_id))
+                    session.commit()
+        """,
+        "shop/daemon.py": f"""
+            import multiprocessing
+            from multiprocessing import Process
+
+            from redis import Redis
+            from rq import Queue, Worker
+
+            from shop import tasks
+            from shop.store import Store
+
+
+            def run_worker(queue_name):
+                Worker([queue_name], connection=Redis()).work()
+
+
+            def main():
+                {start_method}
+                {before_spawn}
+                Queue("default", connection=Redis()).enqueue(tasks.record, 1)
+                children = [Process(target=run_worker, args=("default",)) for _ in range(2)]
+                for child in children:
+                    child.start()
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+    }
+
+
+def test_a_process_target_inherits_what_its_spawner_did_before_the_fork(project) -> None:
+    files = _spawning_daemon("Store().accounts()")
+    files["shop/tasks.py"] = files["shop/tasks.py"].replace("  # FRK102:5", "")
+    project.assert_expected(files, {"FRK102"})
+
+
+def test_a_spawner_that_does_not_use_the_orm_leaves_the_mappers_to_each_horse(project) -> None:
+    project.assert_expected(_spawning_daemon("print('starting')"), {"FRK102"})
+
+
+def test_a_spawn_start_method_inherits_nothing_from_the_spawner(project) -> None:
+    files = _spawning_daemon("Store().accounts()", 'multiprocessing.set_start_method("spawn")')
+    project.assert_expected(files, {"FRK102"})
+
+
+def test_a_wrapper_option_folder_is_not_the_wrapped_program(project) -> None:
+    # `watchmedo ... --directory ./` once made `./` the program (and crashed the run on it)
+    files = {
+        "Procfile": (
+            "worker: watchmedo auto-restart --directory ./ --pattern '*.py' -- rq worker\n"
+            "odd: python ./\n"
+        ),
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/tasks.py": """
+            from rq.decorators import job
+
+            from shop.models import Event
+
+
+            @job("default")
+            def record(account_id):  # FRK101:5 FRK102:5
+                return Event(account_id=account_id)
+        """,
+    }
+    project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+def test_a_dynamic_import_is_paid_once_per_process_outside_a_fork_per_job(project) -> None:
+    # importlib keeps what it imported in sys.modules: a Celery prefork child (long-lived) pays
+    # the import on its first task only; an RQ horse, new for every job, pays it every time
+    files = {
+        "Procfile": "worker: celery -A shop.celery worker\nrq: rq worker\n",
+        "shop/__init__.py": "",
+        "shop/settings.py": 'BACKEND = "shop.backends.db"\n',
+        "shop/celery.py": "from celery import Celery\n\napp = Celery('shop', include=['shop.tasks'])\n",
+        "shop/tasks.py": """
+            from importlib import import_module
+
+            from celery import shared_task
+            from rq.decorators import job
+
+            from shop import settings
+
+
+            @shared_task
+            def purge():
+                return import_module(settings.BACKEND).purge()
+
+
+            @job("default")
+            def purge_now():
+                return import_module(settings.BACKEND).purge()  # FRK103:12
+        """,
+    }
+    project.assert_expected(files, {"FRK103"})
+
+
+def test_a_mapped_class_handed_to_relationship_in_a_parent_configures_nothing(project) -> None:
+    # `relationship(Account)` in a class body names a mapped class but builds no statement: a
+    # parent that imports it has not configured the mappers (unlike `select(Account)` run there)
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": """
+            from sqlalchemy import ForeignKey
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class Account(Base):
+                __tablename__ = "account"
+                id: Mapped[int] = mapped_column(primary_key=True)
+
+
+            class Event(Base):
+                __tablename__ = "event"
+                id: Mapped[int] = mapped_column(primary_key=True)
+                account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
+                account = relationship(Account)
+        """,
+        "shop/tasks.py": """
+            from shop.models import Event
+
+
+            def record(account_id):  # FRK102:5
+                return Event(account_id=account_id)
+        """,
+        "shop/worker.py": """
+            from redis import Redis
+            from rq import Queue, Worker
+
+            from shop import tasks
+
+
+            def enqueue(account_id):
+                Queue("default", connection=Redis()).enqueue(tasks.record, account_id)
+
+
+            if __name__ == "__main__":
+                Worker(["default"], connection=Redis()).work()
+        """,
+    }
+    project.assert_expected(files, {"FRK102"})
+
+
+def test_a_failure_callback_in_the_job_module_adds_no_import_to_the_horse(project) -> None:
+    # the horse imports the job's module to run the job; a callback defined next to it (run in
+    # that horse when the job raises) finds it imported. A callback of another module does not.
+    files = {
+        "shop/__init__.py": "",
+        "shop/models.py": MODELS,
+        "shop/media.py": """
+            from PIL import Image
+
+            from shop.models import Event
+
+
+            def on_media_failure(job, connection, exc_type, exc_value, traceback):
+                return exc_type
+
+
+            def thumbnail(path):  # FRK101:5 FRK102:5
+                Image.open(path).thumbnail((64, 64))
+                return Event(account_id=1)
+        """,
+        "shop/alerts.py": """
+            from PIL import Image
+
+
+            def notify(job, connection, exc_type, exc_value, traceback):  # FRK101:5
+                return Image.new("RGB", (1, 1))
+        """,
+        "shop/views.py": """
+            from redis import Redis
+            from rq import Queue
+
+            from shop import alerts, media
+
+
+            def upload(path):
+                queue = Queue(connection=Redis())
+                queue.enqueue(media.thumbnail, path, on_failure=media.on_media_failure)
+                queue.enqueue(media.thumbnail, path, on_failure=alerts.notify)
+        """,
+    }
+    project.assert_expected(files, {"FRK101", "FRK102"})
+
+
+def _settings_project(settings: str, imported: bool = False) -> dict[str, str]:
+    files = {
+        "shop/__init__.py": "",
+        "shop/web.py": """
+            from PIL import Image
+            from redis import Redis
+            from rq import Queue
+
+
+            def upload(path):
+                Queue(connection=Redis()).enqueue(thumbnail, path)
+
+
+            def thumbnail(path):  # FRK101:5
+                return Image.open(path).size
+        """,
+        "shop/rq_settings.py": settings,
+    }
+    if imported:
+        files["shop/cli.py"] = "from shop import rq_settings\n"
+    return files
+
+
+RQ_SETTINGS = """
+    import shop.web
+
+    REDIS_HOST = "redis"
+    REDIS_PORT = 6379
+"""
+
+
+def test_a_settings_module_for_rq_worker_c_is_the_assumed_parents(project) -> None:
+    # no start-up in the repository, but a module made for `rq worker -c` (RQ's settings, nothing
+    # imports it): the stock worker is assumed to start with it, and it imports the job module
+    files = _settings_project(RQ_SETTINGS)
+    files["shop/web.py"] = files["shop/web.py"].replace("  # FRK101:5", "")
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_a_settings_module_the_project_imports_is_not_one_for_rq_worker_c(project) -> None:
+    project.assert_expected(_settings_project(RQ_SETTINGS, imported=True), {"FRK101"})
+    project.assert_expected(
+        _settings_project('import shop.web\n\nREDIS_URL = "redis://r"\n'), {"FRK101"}
+    )

@@ -92,6 +92,12 @@ def only(root: Path) -> WorkerCommand:
         ("newrelic-admin run-program rq worker", {}),
         ("timeout 600 rq worker --burst", {}),
         ("watchmedo auto-restart --directory=. --pattern=*.py --recursive -- rq worker", {}),
+        # a wrapper option's folder value is not the wrapped program (the command follows --)
+        ("watchmedo auto-restart --directory './' --pattern '*.py' --recursive -- rq worker", {}),
+        (
+            "watchmedo auto-restart --directory ./src/ -- rq worker -w app.W",
+            {"worker_class": "app.W"},
+        ),
         ("python manage.py migrate && rq worker -w app.W", {"worker_class": "app.W"}),
         ("sleep 3; rq worker -w app.W 2>&1 | tee /var/log/rq.log", {"worker_class": "app.W"}),
         ("sh -c 'cd /app && exec rq worker -w app.W'", {"worker_class": "app.W"}),
