@@ -70,6 +70,11 @@ class Index:
             for imp in (*f.imports, *f.main_imports):
                 if imp.name == "*":
                     for name, b in self._star(imp.module).items():
+                        # A circular star import hands the module its own names back
+                        # (`from models import *` where models did `from app import db`): the
+                        # same object, so the module's own binding stays.
+                        if b.kind == "fq" and b.target == f"{module}.{name}":
+                            continue
                         out[name] = b
                     continue
                 out[imp.bound] = Binding("fq", _import_target(imp))
