@@ -136,43 +136,48 @@ class FileFacts:
 # libcst's PositionProvider re-generates the whole module; instead, a regex pass over the text
 # finds where each logical line starts, and statements consume logical lines in source order.
 
+_BLANK = " \t\f"
+# A run of plain characters, then one token: a string, a comment, a bracket, a line continuation,
+# a newline, or a stray backslash or quote (z). The plain run is one character class (a C loop),
+# so the engine does not try every alternative at every character: three times faster.
 _TOKENS = re.compile(
-    r"""(?P<s>[rRbBuUfF]{0,2}(?:'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"""
+    r"""[^'"#()\[\]{}\\\r\n]*(?:"""
+    r"""(?P<s>'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*'''"""
     r'''|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*"""'''
-    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*"))"""
-    r"|(?P<c>#[^\r\n]*)|(?P<o>[(\[{])|(?P<x>[)\]}])|(?P<b>\\\r?\n)|(?P<n>\r\n|\n|\r)",
+    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'|"[^"\\\n]*(?:\\.[^"\\\n]*)*")"""
+    r"|(?P<c>#[^\r\n]*)|(?P<o>[(\[{])|(?P<x>[)\]}])|(?P<b>\\\r?\n)|(?P<n>\r\n|\n|\r)|(?P<z>[\\'\"]))",
     re.DOTALL,
 )
-_BLANK = " \t\f"
+_S, _C, _O, _X, _B, _N, _Z = range(1, 8)
 
 
 def _logical_line_starts(text: str) -> list[int]:
     starts: list[int] = []
+    append = starts.append
     pending = True
     depth = 0
     prev = 0
     for m in _TOKENS.finditer(text):
-        kind = m.lastgroup
-        begin = m.start()
+        kind = m.lastindex
+        begin = m.start(kind)
         if pending and begin > prev:
-            gap = text[prev:begin]
-            rest = gap.lstrip(_BLANK)
+            rest = text[prev:begin].lstrip(_BLANK)
             if rest:
-                starts.append(begin - len(rest))
+                append(begin - len(rest))
                 pending = False
         prev = m.end()
-        if kind == "n":
+        if kind == _N:
             if depth == 0:
                 pending = True
             continue
-        if kind == "c" or kind == "b":
+        if kind == _C or kind == _B:
             continue
         if pending:
-            starts.append(begin)
+            append(begin)
             pending = False
-        if kind == "o":
+        if kind == _O:
             depth += 1
-        elif kind == "x" and depth:
+        elif kind == _X and depth:
             depth -= 1
     if pending and text[prev:].strip(_BLANK + "\r\n"):
         starts.append(prev + len(text[prev:]) - len(text[prev:].lstrip(_BLANK)))
