@@ -495,6 +495,7 @@ class _Builder:
             prelude += app
         if command.config_module:
             prelude.append(RunStep("import", command.config_module, here))
+        prelude += self._class_setting_imports(command, here)
         cls = command.worker_class or self.config.worker_class or self._django_worker_class(command)
         cls = (cls or "rq.Worker").replace(":", ".")
         if command.kind == "rq-pool" and not command.worker_class:
@@ -1017,6 +1018,31 @@ class _Builder:
         ]
         return candidates[0] if len(candidates) == 1 else None
 
+    def _class_setting_imports(self, command: WorkerCommand | None, here: Step) -> list[RunStep]:
+        """The job and queue classes the worker parent loads by name before forking: RQ's
+        `-j/--job-class` (RQ_JOB_CLASS), and for django-rq's rqworker settings.RQ["JOB_CLASS"] /
+        ["QUEUE_CLASS"] (its get_worker() imports them): their project modules are imported."""
+        names: list[str] = []
+        if command is not None and command.job_class:
+            names.append(command.job_class)
+        if command is None or command.via == "django":
+            settings = self._django_settings()
+            if settings is not None:
+                pattern = re.compile(
+                    r"""["'](?:JOB_CLASS|QUEUE_CLASS)["']\s*[:,]\s*["']([\w.:]+)["']"""
+                )
+                for line in _SOURCE.get(settings, []):
+                    names += pattern.findall(line)
+        steps = []
+        for name in names:
+            fq = self.index.canonical(name.replace(":", "."))
+            module = fq.rpartition(".")[0]
+            if fq in self.index.classes:
+                module = self.index.classes[fq][0].module
+            if module in self.index.modules:
+                steps.append(RunStep("import", module, here))
+        return steps
+
     def _django_worker_class(self, command: WorkerCommand) -> str | None:
         """django-rq reads the worker class from settings.RQ["WORKER_CLASS"]."""
         if command.via != "django":
@@ -1159,6 +1185,7 @@ class _Builder:
         ):
             here = Step("manage.py", 1, 1, "manage.py rqworker")
             steps = self._django_setup(here) or []
+            steps += self._class_setting_imports(None, here)
             launch = Launch(
                 "django-rq `manage.py rqworker`",
                 "manage.py",
@@ -1176,6 +1203,13 @@ class _Builder:
                 self.parents.append(parent)
                 self.assumptions.append(DJANGO_ASSUMPTION)
                 return
+        if any(
+            "django" in j.how or self._imports_django_rq(j) for j in self.jobs if j.framework == "rq"
+        ):
+            # django-rq's jobs run only under a worker that set Django up (a stock `rq worker`
+            # cannot run them), and forklint finds no settings module to say what that loads
+            self.assumptions.append(DJANGO_UNKNOWN)
+            return
         settings = self._rq_settings_modules()
         if len(settings) == 1:
             # the project ships what `rq worker -c` reads: a stock worker started with it
@@ -1233,6 +1267,12 @@ class _Builder:
                 wanted.discard(i.module)
                 wanted.discard(full)
         return [f for f in found if f.module in wanted]
+
+    def _imports_django_rq(self, job: Job) -> bool:
+        f = self.index.modules.get(job.module)
+        return f is not None and any(
+            i.module == "django_rq" or i.module.startswith("django_rq.") for i in f.imports
+        )
 
     def _uses_django(self, job: Job) -> bool:
         f = self.index.modules.get(job.module)
@@ -1316,6 +1356,10 @@ def _starts_a_worker(command: WorkerCommand) -> bool:
     return any(arg.lower() in _WORKER_ARGUMENTS for arg in command.argv)
 
 
+DJANGO_UNKNOWN = (
+    "no worker start-up found, and the django-rq jobs need Django set up but forklint finds no "
+    "Django settings module: the worker parent is unknown (set [tool.forklint] worker = ...)"
+)
 DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
 
 

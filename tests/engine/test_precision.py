@@ -1168,3 +1168,106 @@ def test_a_settings_module_the_project_imports_is_not_one_for_rq_worker_c(projec
     project.assert_expected(
         _settings_project('import shop.web\n\nREDIS_URL = "redis://r"\n'), {"FRK101"}
     )
+
+
+# --- held-out projects, round 2 --------------------------------------------------------------
+
+REPORT_JOBS = """
+    import pandas
+    from django_rq import job
+    from rq.job import Job
+
+
+    class ReportJob(Job):
+        pass
+
+
+    @job("default")
+    def export(rows):  # {expect}
+        return pandas.DataFrame(rows).to_csv()
+"""
+
+
+def _django_rq_project(settings: str, expect: str = "") -> dict[str, str]:
+    return {
+        "Procfile": "worker: python manage.py rqworker default\n",
+        "manage.py": """
+            import os
+            import sys
+
+            if __name__ == "__main__":
+                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_settings")
+                from django.core.management import execute_from_command_line
+
+                execute_from_command_line(sys.argv)
+        """,
+        "site_settings.py": settings,
+        "inventory/__init__.py": "",
+        "inventory/models.py": DJANGO_MODELS,
+        "inventory/reports.py": REPORT_JOBS.replace("{expect}", expect),
+    }
+
+
+def test_django_rq_imports_the_job_class_its_settings_name_before_forking(project) -> None:
+    # settings.RQ["JOB_CLASS"] is imported by django-rq's get_worker() in the parent, and with it
+    # the job module that defines it
+    named = "INSTALLED_APPS = ['inventory']\nRQ = {'JOB_CLASS': 'inventory.reports.ReportJob'}\n"
+    project.assert_expected(_django_rq_project(named), {"FRK101"})
+    plain = "INSTALLED_APPS = ['inventory']\nRQ = {'DEFAULT_RESULT_TTL': 60}\n"
+    project.assert_expected(_django_rq_project(plain, "FRK101:5"), {"FRK101"})
+
+
+def test_rq_cli_job_class_option_imports_its_module_before_forking(project) -> None:
+    files = {
+        "Procfile": "worker: rq worker -j shop.media.MediaJob default\n",
+        "shop/__init__.py": "",
+        "shop/media.py": """
+            from PIL import Image
+            from redis import Redis
+            from rq import Queue
+            from rq.job import Job
+
+
+            class MediaJob(Job):
+                pass
+
+
+            def upload(path):
+                Queue(connection=Redis()).enqueue(thumbnail, path)
+
+
+            def thumbnail(path):
+                return Image.open(path).size
+        """,
+    }
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_django_rq_jobs_without_a_settings_module_have_no_assumed_stock_parent(project) -> None:
+    # no start-up and no settings module forklint can name (the console script sets
+    # DJANGO_SETTINGS_MODULE from an option): a stock `rq worker` cannot run django-rq's jobs,
+    # so the parent is unknown and FRK101/FRK104 stay silent
+    files = {
+        "tool/__init__.py": "",
+        "tool/worker.py": """
+            import os
+
+            from django.core import management
+
+
+            def main(config):
+                os.environ["DJANGO_SETTINGS_MODULE"] = config
+                management.call_command("rqworker")
+        """,
+        "tool/reports.py": REPORT_JOBS.replace("  # {expect}", "")
+        + """
+
+    @job("default")
+    def notify(pk):
+        from django.conf import settings
+
+        return settings.ADMINS
+""",
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK104"})
+    assert any("parent is unknown" in a for a in report.assumptions)
