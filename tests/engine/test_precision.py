@@ -1271,3 +1271,66 @@ def test_django_rq_jobs_without_a_settings_module_have_no_assumed_stock_parent(p
     }
     report = project.assert_expected(files, {"FRK101", "FRK104"})
     assert any("parent is unknown" in a for a in report.assumptions)
+
+
+def test_models_of_alembic_revision_files_are_not_the_apps(project) -> None:
+    # a revision file declares throw-away copies of tables for its data migration; only a
+    # migration run loads it, so configure_mappers() after the app's models is not premature
+    files = {
+        "blog/__init__.py": "",
+        "blog/models.py": """
+            from sqlalchemy import Column, ForeignKey, Integer
+            from sqlalchemy.orm import declarative_base, relationship
+
+            Base = declarative_base()
+
+
+            class Author(Base):
+                __tablename__ = "author"
+                id = Column(Integer, primary_key=True)
+
+
+            class Post(Base):
+                __tablename__ = "post"
+                id = Column(Integer, primary_key=True)
+                author_id = Column(ForeignKey("author.id"))
+                author = relationship(Author)
+        """,
+        "blog/setup.py": """
+            from sqlalchemy.orm import configure_mappers
+
+            from blog.models import Post
+
+            configure_mappers()
+        """,
+        "blog/early.py": """
+            from sqlalchemy.orm import configure_mappers
+
+            configure_mappers()  # FRK202:1
+
+            from blog.models import Post
+        """,
+        "migrations/versions/0042_split_title.py": """
+            from alembic import op
+            from sqlalchemy import Column, Integer, Text
+            from sqlalchemy.orm import Session, declarative_base
+
+            revision = "0042"
+            down_revision = "0041"
+
+            Base = declarative_base()
+
+
+            class OldPost(Base):
+                __tablename__ = "post"
+                id = Column(Integer, primary_key=True)
+                title = Column(Text)
+
+
+            def upgrade():
+                session = Session(bind=op.get_bind())
+                for post in session.query(OldPost):
+                    post.title = post.title.strip()
+        """,
+    }
+    project.assert_expected(files, {"FRK202"})
