@@ -1334,3 +1334,17 @@ def test_models_of_alembic_revision_files_are_not_the_apps(project) -> None:
         """,
     }
     project.assert_expected(files, {"FRK202"})
+
+
+def test_an_in_memory_sqlite_database_at_import_talks_to_no_database(project) -> None:
+    files = {
+        "tools/__init__.py": "",
+        "tools/probe.py": """
+            import sqlite3
+
+            PRIVATE = sqlite3.connect(":memory:")
+            SHARED_URI = sqlite3.connect(database="file::memory:")
+            ON_DISK = sqlite3.connect("app.db")  # FRK201:11
+        """,
+    }
+    project.assert_expected(files, {"FRK201"})
