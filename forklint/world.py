@@ -1204,7 +1204,9 @@ class _Builder:
                 self.assumptions.append(DJANGO_ASSUMPTION)
                 return
         if any(
-            "django" in j.how or self._imports_django_rq(j) for j in self.jobs if j.framework == "rq"
+            "django" in j.how or self._imports_django_rq(j)
+            for j in self.jobs
+            if j.framework == "rq"
         ):
             # django-rq's jobs run only under a worker that set Django up (a stock `rq worker`
             # cannot run them), and forklint finds no settings module to say what that loads
