@@ -503,11 +503,21 @@ class _Builder:
         self._rq_cli(
             label,
             (command.path, command.line),
-            self.index.canonical(cls),
+            self._project_class(cls),
             command,
             prelude,
             django=command.via == "django",
         )
+
+    def _project_class(self, dotted: str) -> str:
+        """A class named on a command line, as the index knows it: also when the command runs in
+        a folder below the root that forklint names as a package (`directory=/srv/backend` with
+        backend/__init__.py: `-w app.workers.W` is the project's `backend.app.workers.W`)."""
+        fq = self.index.canonical(dotted)
+        if fq in self.index.classes or "." not in fq:
+            return fq
+        tails = [c for c in self.index.classes if c.endswith("." + fq)]
+        return tails[0] if len(tails) == 1 else fq
 
     def _rq_cli(
         self,
@@ -554,7 +564,7 @@ class _Builder:
         if found is None:
             if command.module is not None:
                 return  # `python -m` a module of another package
-            if self._is_project_shell_script(program):
+            if self._is_project_shell_script(program, command.path):
                 return  # its own lines are read as commands
             # a program that is not the project's (gunicorn, celery inspect): unless its own name
             # says it starts a worker, it is someone else's tool
@@ -567,13 +577,20 @@ class _Builder:
             return
         self._script(found, command.argv, label, where, here, command)
 
-    def _is_project_shell_script(self, program: str) -> bool:
-        """A program that is a file of the project but not Python (an entrypoint shell script)."""
+    def _is_project_shell_script(self, program: str, beside: str = "") -> bool:
+        """A program that is a file of the project but not Python (an entrypoint shell script),
+        from the root or, written `./run.sh`, beside the file whose line runs it (an entrypoint
+        that runs its sibling scripts, often after `cd "$(dirname "$0")"`)."""
         parts = [p for p in program.split("/") if p not in ("", ".")]
-        for start in range(len(parts)):
-            candidate = os.path.join(self.config.root, *parts[start:])
-            if os.path.isfile(candidate) and not candidate.endswith(".py"):
-                return True
+        bases = [self.config.root]
+        folder = beside.rpartition("/")[0]
+        if folder and program.startswith("./"):
+            bases.append(os.path.join(self.config.root, folder))
+        for base in bases:
+            for start in range(len(parts)):
+                candidate = os.path.join(base, *parts[start:])
+                if os.path.isfile(candidate) and not candidate.endswith(".py"):
+                    return True
         return False
 
     def _script(

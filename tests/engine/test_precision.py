@@ -1348,3 +1348,51 @@ def test_an_in_memory_sqlite_database_at_import_talks_to_no_database(project) ->
         """,
     }
     project.assert_expected(files, {"FRK201"})
+
+
+def test_an_entrypoint_running_its_sibling_script_is_not_unresolved(project) -> None:
+    # `exec ./run_worker.sh` in docker/entrypoint.sh runs docker/run_worker.sh, whose own lines
+    # are read as commands: not a program outside the project
+    files = {
+        "docker/entrypoint.sh": '#!/bin/sh\ncd "$(dirname "$0")"\nexec ./run_worker.sh\n',
+        "docker/run_worker.sh": "#!/bin/sh\ncelery -A shop.celery:app worker\n",
+        "shop/__init__.py": "",
+        "shop/celery.py": "from celery import Celery\n\napp = Celery('shop')\n",
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def test_a_worker_class_named_from_a_subfolder_is_the_projects(project) -> None:
+    # supervisord runs `rq worker -w svc.workers.InProcessWorker` with directory=/srv/backend;
+    # backend/ holds an __init__.py, so forklint names the module backend.svc.workers
+    files = {
+        "deploy/supervisord.conf": (
+            "[program:worker]\ndirectory=/srv/backend/\n"
+            "command=rq worker -w svc.workers.InProcessWorker events\n"
+        ),
+        "backend/__init__.py": "",
+        "backend/svc/__init__.py": "",
+        "backend/svc/workers.py": """
+            from rq import SimpleWorker
+
+
+            class InProcessWorker(SimpleWorker):
+                pass
+        """,
+        "backend/svc/tasks.py": """
+            from PIL import Image
+            from redis import Redis
+            from rq import Queue
+
+
+            def upload(path):
+                Queue("events", connection=Redis()).enqueue(thumbnail, path)
+
+
+            def thumbnail(path):
+                return Image.open(path).size
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.unresolved == ()
