@@ -507,10 +507,13 @@ class Evidence:
         return None
 
     def mapped_classes(self) -> list[tuple[str, FileFacts, ClassFact]]:
-        """The application's mapped classes (test modules' throw-away models are not the app's)."""
+        """The application's mapped classes (the throw-away models of test modules and of Alembic
+        revision files, which only a migration run loads, are not the app's)."""
         out = []
         for cls_fq, (f, c) in self.index.classes.items():
-            if not is_test_module(f.relpath) and self.is_mapped(cls_fq):
+            if is_test_module(f.relpath) or _is_alembic_revision(f):
+                continue
+            if self.is_mapped(cls_fq):
                 out.append((cls_fq, f, c))
         return out
 
@@ -604,6 +607,12 @@ def merge_fixes(first: Fix, other: Fix) -> Fix:
     if changes == first.changes and prefork == first.prefork:
         return first
     return replace(first, changes=changes, prefork=prefork)
+
+
+def _is_alembic_revision(f: FileFacts) -> bool:
+    """An Alembic revision file: `revision = ...` and `down_revision = ...` at module level."""
+    names = {a.target for a in f.assigns}
+    return "revision" in names and "down_revision" in names
 
 
 def callee_name(call: CallFact, target: str) -> str:

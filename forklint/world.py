@@ -495,6 +495,7 @@ class _Builder:
             prelude += app
         if command.config_module:
             prelude.append(RunStep("import", command.config_module, here))
+        prelude += self._class_setting_imports(command, here)
         cls = command.worker_class or self.config.worker_class or self._django_worker_class(command)
         cls = (cls or "rq.Worker").replace(":", ".")
         if command.kind == "rq-pool" and not command.worker_class:
@@ -502,11 +503,21 @@ class _Builder:
         self._rq_cli(
             label,
             (command.path, command.line),
-            self.index.canonical(cls),
+            self._project_class(cls),
             command,
             prelude,
             django=command.via == "django",
         )
+
+    def _project_class(self, dotted: str) -> str:
+        """A class named on a command line, as the index knows it: also when the command runs in
+        a folder below the root that forklint names as a package (`directory=/srv/backend` with
+        backend/__init__.py: `-w app.workers.W` is the project's `backend.app.workers.W`)."""
+        fq = self.index.canonical(dotted)
+        if fq in self.index.classes or "." not in fq:
+            return fq
+        tails = [c for c in self.index.classes if c.endswith("." + fq)]
+        return tails[0] if len(tails) == 1 else fq
 
     def _rq_cli(
         self,
@@ -553,7 +564,7 @@ class _Builder:
         if found is None:
             if command.module is not None:
                 return  # `python -m` a module of another package
-            if self._is_project_shell_script(program):
+            if self._is_project_shell_script(program, command.path):
                 return  # its own lines are read as commands
             # a program that is not the project's (gunicorn, celery inspect): unless its own name
             # says it starts a worker, it is someone else's tool
@@ -566,13 +577,20 @@ class _Builder:
             return
         self._script(found, command.argv, label, where, here, command)
 
-    def _is_project_shell_script(self, program: str) -> bool:
-        """A program that is a file of the project but not Python (an entrypoint shell script)."""
+    def _is_project_shell_script(self, program: str, beside: str = "") -> bool:
+        """A program that is a file of the project but not Python (an entrypoint shell script),
+        from the root or, written `./run.sh`, beside the file whose line runs it (an entrypoint
+        that runs its sibling scripts, often after `cd "$(dirname "$0")"`)."""
         parts = [p for p in program.split("/") if p not in ("", ".")]
-        for start in range(len(parts)):
-            candidate = os.path.join(self.config.root, *parts[start:])
-            if os.path.isfile(candidate) and not candidate.endswith(".py"):
-                return True
+        bases = [self.config.root]
+        folder = beside.rpartition("/")[0]
+        if folder and program.startswith("./"):
+            bases.append(os.path.join(self.config.root, folder))
+        for base in bases:
+            for start in range(len(parts)):
+                candidate = os.path.join(base, *parts[start:])
+                if os.path.isfile(candidate) and not candidate.endswith(".py"):
+                    return True
         return False
 
     def _script(
@@ -1017,6 +1035,31 @@ class _Builder:
         ]
         return candidates[0] if len(candidates) == 1 else None
 
+    def _class_setting_imports(self, command: WorkerCommand | None, here: Step) -> list[RunStep]:
+        """The job and queue classes the worker parent loads by name before forking: RQ's
+        `-j/--job-class` (RQ_JOB_CLASS), and for django-rq's rqworker settings.RQ["JOB_CLASS"] /
+        ["QUEUE_CLASS"] (its get_worker() imports them): their project modules are imported."""
+        names: list[str] = []
+        if command is not None and command.job_class:
+            names.append(command.job_class)
+        if command is None or command.via == "django":
+            settings = self._django_settings()
+            if settings is not None:
+                pattern = re.compile(
+                    r"""["'](?:JOB_CLASS|QUEUE_CLASS)["']\s*[:,]\s*["']([\w.:]+)["']"""
+                )
+                for line in _SOURCE.get(settings, []):
+                    names += pattern.findall(line)
+        steps = []
+        for name in names:
+            fq = self.index.canonical(name.replace(":", "."))
+            module = fq.rpartition(".")[0]
+            if fq in self.index.classes:
+                module = self.index.classes[fq][0].module
+            if module in self.index.modules:
+                steps.append(RunStep("import", module, here))
+        return steps
+
     def _django_worker_class(self, command: WorkerCommand) -> str | None:
         """django-rq reads the worker class from settings.RQ["WORKER_CLASS"]."""
         if command.via != "django":
@@ -1159,6 +1202,7 @@ class _Builder:
         ):
             here = Step("manage.py", 1, 1, "manage.py rqworker")
             steps = self._django_setup(here) or []
+            steps += self._class_setting_imports(None, here)
             launch = Launch(
                 "django-rq `manage.py rqworker`",
                 "manage.py",
@@ -1176,6 +1220,15 @@ class _Builder:
                 self.parents.append(parent)
                 self.assumptions.append(DJANGO_ASSUMPTION)
                 return
+        if any(
+            "django" in j.how or self._imports_django_rq(j)
+            for j in self.jobs
+            if j.framework == "rq"
+        ):
+            # django-rq's jobs run only under a worker that set Django up (a stock `rq worker`
+            # cannot run them), and forklint finds no settings module to say what that loads
+            self.assumptions.append(DJANGO_UNKNOWN)
+            return
         settings = self._rq_settings_modules()
         if len(settings) == 1:
             # the project ships what `rq worker -c` reads: a stock worker started with it
@@ -1233,6 +1286,12 @@ class _Builder:
                 wanted.discard(i.module)
                 wanted.discard(full)
         return [f for f in found if f.module in wanted]
+
+    def _imports_django_rq(self, job: Job) -> bool:
+        f = self.index.modules.get(job.module)
+        return f is not None and any(
+            i.module == "django_rq" or i.module.startswith("django_rq.") for i in f.imports
+        )
 
     def _uses_django(self, job: Job) -> bool:
         f = self.index.modules.get(job.module)
@@ -1316,6 +1375,10 @@ def _starts_a_worker(command: WorkerCommand) -> bool:
     return any(arg.lower() in _WORKER_ARGUMENTS for arg in command.argv)
 
 
+DJANGO_UNKNOWN = (
+    "no worker start-up found, and the django-rq jobs need Django set up but forklint finds no "
+    "Django settings module: the worker parent is unknown (set [tool.forklint] worker = ...)"
+)
 DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, callee_name
+from forklint.facts import CallFact
 
 CODE = "FRK201"
 
@@ -10,6 +11,8 @@ CODE = "FRK201"
 def check(ev: Evidence) -> None:
     for module, f in ev.index.modules.items():
         for call, target in ev.index.module_calls(module):
+            if ev.is_dbapi_connect(target) and _private_memory_database(call):
+                continue
             if ev.is_query(target) or ev.is_dbapi_connect(target):
                 what = f"{callee_name(call, target)}()"
             elif call.evaluated and ev.evaluates_query(target):
@@ -29,3 +32,10 @@ def check(ev: Evidence) -> None:
                 "function that runs when the value is needed"
             )
             ev.add(CODE, f, call.loc, "", None, (), message, None)
+
+
+def _private_memory_database(call: CallFact) -> bool:
+    """`sqlite3.connect(":memory:")`: a database private to the process that opens it, with no
+    server to talk to and nothing another process could share."""
+    values = [*call.args[:1], *(v for k, v in call.kwargs if k == "database")]
+    return any(v.strip("\"'") in (":memory:", "file::memory:") for v in values)

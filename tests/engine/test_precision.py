@@ -1168,3 +1168,231 @@ def test_a_settings_module_the_project_imports_is_not_one_for_rq_worker_c(projec
     project.assert_expected(
         _settings_project('import shop.web\n\nREDIS_URL = "redis://r"\n'), {"FRK101"}
     )
+
+
+# --- held-out projects, round 2 --------------------------------------------------------------
+
+REPORT_JOBS = """
+    import pandas
+    from django_rq import job
+    from rq.job import Job
+
+
+    class ReportJob(Job):
+        pass
+
+
+    @job("default")
+    def export(rows):  # {expect}
+        return pandas.DataFrame(rows).to_csv()
+"""
+
+
+def _django_rq_project(settings: str, expect: str = "") -> dict[str, str]:
+    return {
+        "Procfile": "worker: python manage.py rqworker default\n",
+        "manage.py": """
+            import os
+            import sys
+
+            if __name__ == "__main__":
+                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "site_settings")
+                from django.core.management import execute_from_command_line
+
+                execute_from_command_line(sys.argv)
+        """,
+        "site_settings.py": settings,
+        "inventory/__init__.py": "",
+        "inventory/models.py": DJANGO_MODELS,
+        "inventory/reports.py": REPORT_JOBS.replace("{expect}", expect),
+    }
+
+
+def test_django_rq_imports_the_job_class_its_settings_name_before_forking(project) -> None:
+    # settings.RQ["JOB_CLASS"] is imported by django-rq's get_worker() in the parent, and with it
+    # the job module that defines it
+    named = "INSTALLED_APPS = ['inventory']\nRQ = {'JOB_CLASS': 'inventory.reports.ReportJob'}\n"
+    project.assert_expected(_django_rq_project(named), {"FRK101"})
+    plain = "INSTALLED_APPS = ['inventory']\nRQ = {'DEFAULT_RESULT_TTL': 60}\n"
+    project.assert_expected(_django_rq_project(plain, "FRK101:5"), {"FRK101"})
+
+
+def test_rq_cli_job_class_option_imports_its_module_before_forking(project) -> None:
+    files = {
+        "Procfile": "worker: rq worker -j shop.media.MediaJob default\n",
+        "shop/__init__.py": "",
+        "shop/media.py": """
+            from PIL import Image
+            from redis import Redis
+            from rq import Queue
+            from rq.job import Job
+
+
+            class MediaJob(Job):
+                pass
+
+
+            def upload(path):
+                Queue(connection=Redis()).enqueue(thumbnail, path)
+
+
+            def thumbnail(path):
+                return Image.open(path).size
+        """,
+    }
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_django_rq_jobs_without_a_settings_module_have_no_assumed_stock_parent(project) -> None:
+    # no start-up and no settings module forklint can name (the console script sets
+    # DJANGO_SETTINGS_MODULE from an option): a stock `rq worker` cannot run django-rq's jobs,
+    # so the parent is unknown and FRK101/FRK104 stay silent
+    files = {
+        "tool/__init__.py": "",
+        "tool/worker.py": """
+            import os
+
+            from django.core import management
+
+
+            def main(config):
+                os.environ["DJANGO_SETTINGS_MODULE"] = config
+                management.call_command("rqworker")
+        """,
+        "tool/reports.py": REPORT_JOBS.replace("  # {expect}", "")
+        + """
+
+    @job("default")
+    def notify(pk):
+        from django.conf import settings
+
+        return settings.ADMINS
+""",
+    }
+    report = project.assert_expected(files, {"FRK101", "FRK104"})
+    assert any("parent is unknown" in a for a in report.assumptions)
+
+
+def test_models_of_alembic_revision_files_are_not_the_apps(project) -> None:
+    # a revision file declares throw-away copies of tables for its data migration; only a
+    # migration run loads it, so configure_mappers() after the app's models is not premature
+    files = {
+        "blog/__init__.py": "",
+        "blog/models.py": """
+            from sqlalchemy import Column, ForeignKey, Integer
+            from sqlalchemy.orm import declarative_base, relationship
+
+            Base = declarative_base()
+
+
+            class Author(Base):
+                __tablename__ = "author"
+                id = Column(Integer, primary_key=True)
+
+
+            class Post(Base):
+                __tablename__ = "post"
+                id = Column(Integer, primary_key=True)
+                author_id = Column(ForeignKey("author.id"))
+                author = relationship(Author)
+        """,
+        "blog/setup.py": """
+            from sqlalchemy.orm import configure_mappers
+
+            from blog.models import Post
+
+            configure_mappers()
+        """,
+        "blog/early.py": """
+            from sqlalchemy.orm import configure_mappers
+
+            configure_mappers()  # FRK202:1
+
+            from blog.models import Post
+        """,
+        "migrations/versions/0042_split_title.py": """
+            from alembic import op
+            from sqlalchemy import Column, Integer, Text
+            from sqlalchemy.orm import Session, declarative_base
+
+            revision = "0042"
+            down_revision = "0041"
+
+            Base = declarative_base()
+
+
+            class OldPost(Base):
+                __tablename__ = "post"
+                id = Column(Integer, primary_key=True)
+                title = Column(Text)
+
+
+            def upgrade():
+                session = Session(bind=op.get_bind())
+                for post in session.query(OldPost):
+                    post.title = post.title.strip()
+        """,
+    }
+    project.assert_expected(files, {"FRK202"})
+
+
+def test_an_in_memory_sqlite_database_at_import_talks_to_no_database(project) -> None:
+    files = {
+        "tools/__init__.py": "",
+        "tools/probe.py": """
+            import sqlite3
+
+            PRIVATE = sqlite3.connect(":memory:")
+            SHARED_URI = sqlite3.connect(database="file::memory:")
+            ON_DISK = sqlite3.connect("app.db")  # FRK201:11
+        """,
+    }
+    project.assert_expected(files, {"FRK201"})
+
+
+def test_an_entrypoint_running_its_sibling_script_is_not_unresolved(project) -> None:
+    # `exec ./run_worker.sh` in docker/entrypoint.sh runs docker/run_worker.sh, whose own lines
+    # are read as commands: not a program outside the project
+    files = {
+        "docker/entrypoint.sh": '#!/bin/sh\ncd "$(dirname "$0")"\nexec ./run_worker.sh\n',
+        "docker/run_worker.sh": "#!/bin/sh\ncelery -A shop.celery:app worker\n",
+        "shop/__init__.py": "",
+        "shop/celery.py": "from celery import Celery\n\napp = Celery('shop')\n",
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def test_a_worker_class_named_from_a_subfolder_is_the_projects(project) -> None:
+    # supervisord runs `rq worker -w svc.workers.InProcessWorker` with directory=/srv/backend;
+    # backend/ holds an __init__.py, so forklint names the module backend.svc.workers
+    files = {
+        "deploy/supervisord.conf": (
+            "[program:worker]\ndirectory=/srv/backend/\n"
+            "command=rq worker -w svc.workers.InProcessWorker events\n"
+        ),
+        "backend/__init__.py": "",
+        "backend/svc/__init__.py": "",
+        "backend/svc/workers.py": """
+            from rq import SimpleWorker
+
+
+            class InProcessWorker(SimpleWorker):
+                pass
+        """,
+        "backend/svc/tasks.py": """
+            from PIL import Image
+            from redis import Redis
+            from rq import Queue
+
+
+            def upload(path):
+                Queue("events", connection=Redis()).enqueue(thumbnail, path)
+
+
+            def thumbnail(path):
+                return Image.open(path).size
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.unresolved == ()
