@@ -105,7 +105,11 @@ def forklint_run(corpus: Path, cache: Path | None, *options: str) -> dict[str, f
     env = dict(os.environ)
     if cache is not None:
         env["FORKLINT_CACHE_DIR"] = str(cache)
-    command = [sys.executable, "-m", "forklint", "check", "--exit-zero", "-q", *options, "."]
+    # The console script, as a user runs it: `python -m forklint` from inside the corpus would put
+    # the corpus first on sys.path, and a copy of the stdlib there shadows the real one.
+    script = Path(sys.executable).with_name("forklint")
+    program = [str(script)] if script.is_file() else [sys.executable, "-P", "-m", "forklint"]
+    command = [*program, "check", "--exit-zero", "-q", *options, "."]
     started = time.perf_counter()
     process = subprocess.Popen(
         command, cwd=corpus, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
