@@ -465,9 +465,25 @@ class _Walker:
             return
         for stmt in body.body:  # type: ignore[attr-defined]
             self.stmt(stmt, scope, cond, ctx)
-            # `if cache: return cache` guards what follows: it runs only on some runs
-            if not cond and type(stmt) is cst.If and _cache_guard(stmt):
+            # `if cache: return cache` guards what follows: it runs only on some runs; so does
+            # `if not app.config.get("METRICS_ENABLED"): return` (whether it runs is the
+            # deployment's settings)
+            if not cond and type(stmt) is cst.If and (_cache_guard(stmt) or self.settings_guard(stmt)):
                 cond = True
+
+    def settings_guard(self, node: cst.If) -> bool:
+        """`if not app.config.get("METRICS_ENABLED"): return`, `if settings.DISABLE_EMAILS:
+        return`, `if not FLAG: return` with FLAG imported from a settings or config module: an
+        early return on a setting; what follows runs only where the deployment switches it on."""
+        if _early_return(node) is None:
+            return False
+        sources = {imp[2]: imp[0] for imp in self.module_scope.imports}  # bound name -> module
+        for name in _test_names(node.test):
+            origin = sources.get(name.split(".")[0], "")
+            for part in (*name.split("."), *origin.split(".")):
+                if part in _SETTINGS_PARTS:
+                    return True
+        return False
 
     def stmt(self, node: cst.CSTNode, scope: _Scope, cond: bool, ctx: tuple) -> None:
         t = type(node)
@@ -908,16 +924,27 @@ def _absolute(module: str, is_package: bool, level: int, written: str) -> str:
     return ".".join(base)
 
 
-def _cache_guard(node: cst.If) -> bool:
-    """`if _model is not None: return _model`, `if key in CACHE: return CACHE[key]`: an early
-    return of what the test looked at. A validation (`if not path: return None`) is not one."""
+def _early_return(node: cst.If) -> cst.Return | None:
+    """The `return` that ends the body of `if ...:`, if it ends with one."""
     body = node.body
     statements = body.body if type(body) is cst.SimpleStatementSuite else (  # type: ignore[attr-defined]
         body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ()  # type: ignore[attr-defined]
     )
     if not statements or type(statements[-1]) is not cst.Return:
+        return None
+    return statements[-1]  # type: ignore[return-value]
+
+
+_SETTINGS_PARTS = frozenset({"config", "settings", "conf", "environ", "getenv"})
+
+
+def _cache_guard(node: cst.If) -> bool:
+    """`if _model is not None: return _model`, `if key in CACHE: return CACHE[key]`: an early
+    return of what the test looked at. A validation (`if not path: return None`) is not one."""
+    returned_node = _early_return(node)
+    if returned_node is None:
         return False
-    value = statements[-1].value
+    value = returned_node.value
     while type(value) in (cst.Subscript, cst.Attribute) and not _is_plain(dotted(value)):
         value = value.value  # type: ignore[union-attr]
     if type(value) is cst.Subscript:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, callee_name
-from forklint.facts import CallFact
+from forklint.facts import CallFact, FileFacts
 
 CODE = "FRK201"
 
 
 def check(ev: Evidence) -> None:
+    imported = _imported(ev)
     for module, f in ev.index.modules.items():
+        if _script(module, f, imported):
+            continue
         for call, target in ev.index.module_calls(module):
             if ev.is_dbapi_connect(target) and _private_memory_database(call):
                 continue
@@ -32,6 +35,25 @@ def check(ev: Evidence) -> None:
                 "function that runs when the value is needed"
             )
             ev.add(CODE, f, call.loc, "", None, (), message, None)
+
+
+def _imported(ev: Evidence) -> set[str]:
+    """Every project module some code imports (at module level, under `__main__`, in a function),
+    and every job's module (a horse imports it)."""
+    out = {job.module for job in ev.jobs}
+    for f in ev.index.modules.values():
+        imports = [*f.imports, *f.main_imports]
+        for fn in f.functions:
+            imports += fn.imports
+        for imp in imports:
+            out.update(ev.index.imported_modules(imp))
+    return out
+
+
+def _script(module: str, f: FileFacts, imported: set[str]) -> bool:
+    """A top-level program nothing imports (`runtestserver.py`: `db.create_all()` as its body):
+    its module-level code runs when someone runs it, not when a worker or the app imports it."""
+    return "." not in module and not f.is_package and module not in imported
 
 
 def _private_memory_database(call: CallFact) -> bool:
