@@ -1220,6 +1220,31 @@ class _Builder:
                 self.parents.append(parent)
                 self.assumptions.append(DJANGO_ASSUMPTION)
                 return
+        if any(self._flask_rq2_job(j) for j in self.jobs if j.framework == "rq"):
+            # Flask-RQ2's jobs run under `flask rq worker`, which loads the Flask app (its
+            # views, models and what they import) before it forks; a stock `rq worker` gives
+            # them no app context
+            here = Step("", 1, 1, "flask rq worker")
+            app = self._flask_app(here, {})
+            if isinstance(app, str):
+                self.assumptions.append(f"{FLASK_UNKNOWN} ({app})")
+                return
+            launch = Launch(
+                "Flask-RQ2 `flask rq worker`",
+                "",
+                1,
+                "rq",
+                app,
+                None,
+                "rq.Worker",
+                None,
+                ("assumed-flask",),
+            )
+            parent = self._parent(launch)
+            if parent is not None:
+                self.parents.append(parent)
+                self.assumptions.append(FLASK_ASSUMPTION)
+                return
         if any(
             "django" in j.how or self._imports_django_rq(j)
             for j in self.jobs
@@ -1286,6 +1311,17 @@ class _Builder:
                 wanted.discard(i.module)
                 wanted.discard(full)
         return [f for f in found if f.module in wanted]
+
+    def _flask_rq2_job(self, job: Job) -> bool:
+        """A job of Flask-RQ2 (`@rq.job` on an `RQ()` of flask_rq2)."""
+        found = self.index.functions.get(job.fq)
+        if found is None:
+            return False
+        f, fn = found
+        return any(
+            self.index.resolve(f.module, None, d.name).startswith("flask_rq2.")
+            for d in fn.decorators
+        )
 
     def _imports_django_rq(self, job: Job) -> bool:
         f = self.index.modules.get(job.module)
@@ -1380,6 +1416,11 @@ DJANGO_UNKNOWN = (
     "Django settings module: the worker parent is unknown (set [tool.forklint] worker = ...)"
 )
 DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
+FLASK_ASSUMPTION = "no worker start-up found: assumed Flask-RQ2's `flask rq worker` (the Flask app loaded, nothing else preloaded)"
+FLASK_UNKNOWN = (
+    "no worker start-up found, and the Flask-RQ2 jobs run under `flask rq worker`, whose app "
+    "forklint cannot find: the worker parent is unknown (set [tool.forklint] worker = ...)"
+)
 
 
 def _django_configured(index: Index, app_modules: list[str]) -> bool:

@@ -35,3 +35,54 @@ def test_a_top_level_script_nothing_imports_has_no_query_at_import(project) -> N
         },
         {"FRK201"},
     )
+
+
+def test_flask_rq2_jobs_with_no_start_up_run_under_flask_rq_worker(project) -> None:
+    # No worker start-up in the repository: Flask-RQ2's jobs run under `flask rq worker`, which
+    # loads the app (and the views that import the job module) before it forks, so no FRK101; the
+    # app never configures the mappers, so every horse does (FRK102).
+    project.assert_expected(
+        {
+            "app.py": """
+                from flask import Flask
+                from flask_rq2 import RQ
+                from flask_sqlalchemy import SQLAlchemy
+
+                app = Flask(__name__)
+                db = SQLAlchemy(app)
+                rq = RQ(app)
+
+                import views  # noqa: E402,F401
+            """,
+            "models.py": """
+                from app import db
+
+
+                class Order(db.Model):
+                    id = db.Column(db.Integer, primary_key=True)
+            """,
+            "views.py": """
+                from app import app
+                from mail import send_receipt
+
+
+                @app.route("/pay/<int:order_id>")
+                def pay(order_id):
+                    send_receipt.queue(order_id)
+                    return "ok"
+            """,
+            "mail.py": """
+                import jinja2
+
+                from app import rq
+                from models import Order
+
+
+                @rq.job("default")
+                def send_receipt(order_id):  # FRK102:5
+                    order = Order.query.get(order_id)
+                    return str(order)
+            """,
+        },
+        {"FRK101", "FRK102"},
+    )
