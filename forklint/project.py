@@ -6,8 +6,9 @@ import codecs
 import errno
 import io
 import os
+import re
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -268,8 +269,9 @@ def discover(paths: Sequence[Path], config: Config) -> Project:
             found.setdefault(walked.relpath, walked)
             targets.add(walked.relpath)
 
-    source_roots = _source_roots(root, config, found)
-    files = tuple(_load(walked, root, source_roots) for _, walked in sorted(found.items()))
+    read = {rel: _read(walked) for rel, walked in sorted(found.items())}
+    source_roots = _source_roots(root, config, found, read)
+    files = tuple(_load(found[rel], root, source_roots, *read[rel]) for rel in read)
     return Project(
         root=root,
         config=config,
@@ -368,8 +370,18 @@ def _relative_to(path: Path, root: Path) -> str | None:
 # ---- module names ---------------------------------------------------------------------------
 
 
-def _source_roots(root: Path, config: Config, found: dict[str, WalkedFile]) -> tuple[str, ...]:
-    """Configured roots (`src`), else the root, `src/` and every folder that holds a top-level package."""
+def _source_roots(
+    root: Path,
+    config: Config,
+    found: dict[str, WalkedFile],
+    read: dict[str, tuple[str | None, FileError | None]],
+) -> tuple[str, ...]:
+    """Configured roots (`src`), else the root, `src/` and every folder that holds a top-level package.
+
+    A folder without `__init__.py` that holds packages is a source root of its own unless the
+    project's code names its modules as a namespace package under an outer folder
+    (`_namespace_root`).
+    """
     package_dirs = frozenset(
         rel.rpartition("/")[0]
         for rel, walked in found.items()
@@ -378,14 +390,108 @@ def _source_roots(root: Path, config: Config, found: dict[str, WalkedFile]) -> t
     roots: set[str] = {""}
     if config.src:
         roots.update(_normalise(src) for src in config.src)
-    else:
-        if os.path.isdir(root / "src") and "src" not in package_dirs:
-            roots.add("src")
-        for directory in package_dirs:
-            parent = directory.rpartition("/")[0] if "/" in directory else ""
-            if parent not in package_dirs:
-                roots.add(parent)
+        return _ordered(roots)
+    if os.path.isdir(root / "src") and "src" not in package_dirs:
+        roots.add("src")
+    holders = set()
+    for directory in package_dirs:
+        parent = directory.rpartition("/")[0] if "/" in directory else ""
+        if parent not in package_dirs:
+            holders.add(parent)
+    children = _children(found)
+    code = _Code([text for text, _ in read.values() if text is not None])
+    for holder in holders - roots:
+        roots.add(_namespace_root(holder, children, (roots | holders) - {holder}, code))
+    roots.update(holders & {"", "src"})
+    return _ordered(roots)
+
+
+def _ordered(roots: set[str]) -> tuple[str, ...]:
     return tuple(sorted(roots, key=lambda r: (r.count("/") if r else -1, r)))
+
+
+def _namespace_root(
+    holder: str, children: dict[str, set[str]], others: set[str], code: _Code
+) -> str:
+    """The source root for `holder`, a folder without `__init__.py` that holds packages.
+
+    `sortinghat/core/` holding `management/` is a root of its own (modules `management.x`,
+    `jobs`) unless the project writes `sortinghat.core.jobs`: then `sortinghat/core/` is a
+    namespace package (PEP 420) under the outermost folder whose dotted path the code writes.
+    When the code also imports the holder's modules by their short names, the project runs from
+    inside the holder and the holder stays the root. No evidence either way: the holder.
+    """
+    names = children.get(holder, set())
+    parts = holder.split("/")
+    for cut in range(len(parts)):  # the outermost folder first
+        if not names or not all(part.isidentifier() for part in parts[cut:]):
+            continue
+        if not code.writes(".".join(parts[cut:]), names):
+            continue
+        # Short names another root also holds (`config`, `utils`) prove nothing.
+        short = names.difference(*(children.get(other, ()) for other in others))
+        if short & code.imported_heads():
+            return holder
+        return "/".join(parts[:cut])
+    return holder
+
+
+class _Code:
+    """The project's source texts, searched for how it names its own modules."""
+
+    _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\w+)|import[ \t]+(\w+))", re.MULTILINE)
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self._heads: set[str] | None = None
+
+    def writes(self, prefix: str, names: Iterable[str]) -> bool:
+        """Whether some text names `prefix.<one of names>` (`sortinghat.core.jobs`, in code or a string)."""
+        needle = prefix + "."
+        dotted = re.compile(
+            re.escape(needle) + "(?:" + "|".join(map(re.escape, sorted(names))) + r")\b"
+        )
+        for text in self.texts:
+            if needle not in text:
+                continue
+            for match in dotted.finditer(text):  # the literal first keeps the search fast
+                start = match.start()
+                before = text[start - 1] if start else " "
+                if before.isalnum() or before in "_.":
+                    continue
+                if "#" not in text[text.rfind("\n", 0, start) + 1 : start]:  # not a comment
+                    return True
+        return False
+
+    def imported_heads(self) -> set[str]:
+        """First names of the absolute imports in the project (`import x.y`, `from x import`)."""
+        if self._heads is None:
+            self._heads = {
+                head
+                for text in self.texts
+                for match in self._IMPORT.finditer(text)
+                for head in match.groups()
+                if head
+            }
+        return self._heads
+
+
+def _children(found: dict[str, WalkedFile]) -> dict[str, set[str]]:
+    """Folder -> the names importable right below it: its modules and its (namespace) packages."""
+    out: dict[str, set[str]] = {}
+    for rel in found:
+        if not _is_python(rel):
+            continue
+        parts = rel.split("/")
+        stem = parts[-1].split(".")[0]
+        if stem != "__init__" and stem.isidentifier():
+            out.setdefault("/".join(parts[:-1]), set()).add(stem)
+        for depth in range(1, len(parts) - 1):
+            if parts[depth].isidentifier():
+                out.setdefault("/".join(parts[:depth]), set()).add(parts[depth])
+        if len(parts) > 1 and parts[0].isidentifier():
+            out.setdefault("", set()).add(parts[0])
+    return out
 
 
 def _normalise(relpath: str) -> str:
@@ -428,7 +534,19 @@ def _outside_module_name(path: Path) -> tuple[str, bool]:
     return ".".join(parts), is_package
 
 
-def _load(walked: WalkedFile, root: Path, source_roots: Sequence[str]) -> SourceFile:
+def _read(walked: WalkedFile) -> tuple[str | None, FileError | None]:
+    if walked.error is not None:
+        return None, walked.error
+    return read_source(walked.path, walked.relpath)
+
+
+def _load(
+    walked: WalkedFile,
+    root: Path,
+    source_roots: Sequence[str],
+    text: str | None,
+    error: FileError | None,
+) -> SourceFile:
     if walked.outside:
         module, is_package = _outside_module_name(walked.path)
     else:
@@ -439,7 +557,6 @@ def _load(walked: WalkedFile, root: Path, source_roots: Sequence[str]) -> Source
         if not _is_python(walked.relpath):  # a directory that could not be walked names no module
             module, is_package = "", False
         return SourceFile(walked.path, walked.relpath, module, is_package, None, walked.error)
-    text, error = read_source(walked.path, walked.relpath)
     return SourceFile(walked.path, walked.relpath, module, is_package, text, error)
 
 

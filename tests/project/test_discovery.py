@@ -85,6 +85,85 @@ def test_auto_detected_source_root_picks_innermost_name(write):
     }
 
 
+def test_a_namespace_package_holding_packages_is_named_as_its_code_imports_it(write):
+    # PEP 420: neither `hub/` nor `hub/core/` has an __init__.py, but `hub/core/` holds packages.
+    # The project's own code writes `hub.core.jobs`, so that is the module's name (not `jobs`,
+    # with `hub/core/` read as a source root).
+    root = write(
+        {
+            "hub/core/jobs.py": "def run(): ...\n",
+            "hub/core/api.py": "from hub.core.jobs import run\n",
+            "hub/core/management/__init__.py": "",
+            "hub/server/__init__.py": "",
+            "config/__init__.py": "",
+            "config/settings.py": 'INSTALLED_APPS = ["hub.core"]\n',
+        }
+    )
+    project = run(root)
+    assert project.source_roots == ("",)
+    assert modules(project)["hub/core/jobs.py"] == "hub.core.jobs"
+    assert modules(project)["hub/core/management/__init__.py"] == "hub.core.management"
+    assert modules(project)["hub/server/__init__.py"] == "hub.server"
+
+
+def test_namespace_portions_in_several_folders_share_the_name_their_code_imports(write):
+    # One namespace package spread over distributions: dist_web/acme/web, dist_base/acme/base.
+    root = write(
+        {
+            "dist_web/acme/web/__init__.py": "",
+            "dist_web/acme/web/worker.py": "from acme.base.util import helper\n",
+            "dist_web/acme/web/app.py": "from acme.web import worker\n",
+            "dist_base/acme/base/__init__.py": "",
+            "dist_base/acme/base/util.py": "def helper(): ...\n",
+        }
+    )
+    project = run(root)
+    assert modules(project)["dist_web/acme/web/worker.py"] == "acme.web.worker"
+    assert modules(project)["dist_base/acme/base/util.py"] == "acme.base.util"
+    assert project.source_roots == ("", "dist_base", "dist_web")
+
+
+def test_a_holder_whose_modules_are_also_imported_by_short_name_stays_a_source_root(write):
+    # The code runs from inside backend/ (`from api.tasks import`); a test that names
+    # `backend.api` from the root does not make backend/ a namespace package.
+    root = write(
+        {
+            "backend/api/__init__.py": "",
+            "backend/api/tasks.py": "",
+            "backend/worker.py": "from api.tasks import send\n",
+            "tests/test_api.py": "import backend.api.tasks\n",
+        }
+    )
+    assert modules(run(root))["backend/api/tasks.py"] == "api.tasks"
+
+
+def test_a_short_name_another_root_holds_is_no_evidence_for_the_holder(write):
+    # `from config import x` is the top-level config package, not hub/config.
+    root = write(
+        {
+            "hub/config/__init__.py": "",
+            "hub/jobs.py": "",
+            "config/__init__.py": "",
+            "manage.py": "from config import settings\nimport hub.jobs\n",
+        }
+    )
+    project = run(root)
+    assert modules(project)["hub/config/__init__.py"] == "hub.config"
+    assert modules(project)["config/__init__.py"] == "config"
+
+
+def test_a_dotted_name_that_only_ends_like_the_holder_is_no_evidence(write):
+    # `x.backend.api` is somebody else's module; only `backend.api` itself counts.
+    root = write(
+        {
+            "backend/api/__init__.py": "",
+            "backend/api/tasks.py": "",
+            "app.py": 'NAME = "vendor.backend.api.tasks"\n',
+        }
+    )
+    assert modules(run(root))["backend/api/tasks.py"] == "api.tasks"
+
+
 def test_configured_src_replaces_detection(write):
     root = write(
         {
