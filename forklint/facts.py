@@ -367,7 +367,35 @@ def describe(node: cst.CSTNode) -> str:
         return "[" + ",".join(describe(e.value) for e in node.elements) + "]"  # type: ignore[attr-defined]
     if t is cst.Subscript:
         return dotted(node)
+    if t is cst.FormattedString or t is cst.BinaryOperation:
+        return _computed_dotted(node)
     return ""
+
+
+_PREFIX = re.compile(r"[A-Za-z_][\w.]*\.\Z")
+
+
+def _computed_dotted(node: cst.CSTNode) -> str:
+    """`f"app.tasks.{name}"` or `"app.tasks." + name`: a dotted name ending in a variable,
+    described `+app.tasks.+name` (never read as a literal: it does not start with a quote)."""
+    if type(node) is cst.FormattedString:
+        parts = node.parts  # type: ignore[attr-defined]
+        if (
+            len(parts) != 2
+            or type(parts[0]) is not cst.FormattedStringText
+            or type(parts[1]) is not cst.FormattedStringExpression
+            or parts[1].conversion is not None
+            or parts[1].format_spec is not None
+        ):
+            return ""
+        prefix, tail = parts[0].value, parts[1].expression
+    else:
+        if type(node.operator) is not cst.Add:  # type: ignore[attr-defined]
+            return ""
+        prefix, tail = _string(node.left), node.right  # type: ignore[attr-defined]
+    if prefix is None or not _PREFIX.match(prefix) or type(tail) is not cst.Name:
+        return ""
+    return f"+{prefix}+{tail.value}"
 
 
 def _is_plain(name: str) -> bool:
@@ -468,7 +496,11 @@ class _Walker:
             # `if cache: return cache` guards what follows: it runs only on some runs; so does
             # `if not app.config.get("METRICS_ENABLED"): return` (whether it runs is the
             # deployment's settings)
-            if not cond and type(stmt) is cst.If and (_cache_guard(stmt) or self.settings_guard(stmt)):
+            if (
+                not cond
+                and type(stmt) is cst.If
+                and (_cache_guard(stmt) or self.settings_guard(stmt))
+            ):
                 cond = True
 
     def settings_guard(self, node: cst.If) -> bool:
@@ -927,8 +959,15 @@ def _absolute(module: str, is_package: bool, level: int, written: str) -> str:
 def _early_return(node: cst.If) -> cst.Return | None:
     """The `return` that ends the body of `if ...:`, if it ends with one."""
     body = node.body
-    statements = body.body if type(body) is cst.SimpleStatementSuite else (  # type: ignore[attr-defined]
-        body.body[-1].body if body.body and type(body.body[-1]) is cst.SimpleStatementLine else ()  # type: ignore[attr-defined]
+    statements = (
+        body.body
+        if type(body) is cst.SimpleStatementSuite
+        # type: ignore[attr-defined]
+        else (
+            body.body[-1].body
+            if body.body and type(body.body[-1]) is cst.SimpleStatementLine
+            else ()  # type: ignore[attr-defined]
+        )
     )
     if not statements or type(statements[-1]) is not cst.Return:
         return None

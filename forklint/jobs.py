@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from forklint.catalog import Catalog
@@ -92,7 +93,7 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
         scopes += [(fn, fn.calls) for fn in f.functions]
         for fn, calls in scopes:
             for call in calls:
-                enqueued = _enqueued(index, catalog, f, fn, call)
+                enqueued = _enqueued(index, catalog, f, fn, call, deployed)
                 on = queue_names.of_enqueue(f, fn, call) if enqueued else None
                 mains = [t for t, _kind, callback in enqueued if not callback]
                 for target, kind, callback in enqueued:
@@ -163,7 +164,12 @@ def _enclosing(index: Index, f: FileFacts, fn: FunctionFact) -> FunctionFact | N
 
 
 def _enqueued(
-    index: Index, catalog: Catalog, f: FileFacts, fn: FunctionFact | None, call: CallFact
+    index: Index,
+    catalog: Catalog,
+    f: FileFacts,
+    fn: FunctionFact | None,
+    call: CallFact,
+    deployed: Callable[[str], bool] = lambda _relpath: True,
 ) -> list[tuple[str, str, bool]]:
     """(job fq, how, whether it is a callback) for each project function this call hands to RQ."""
     if call.callee.rpartition(".")[2] not in catalog.enqueue_names:
@@ -193,7 +199,70 @@ def _enqueued(
         # `for func, every in PERIODIC: scheduler.schedule(func=func, ...)`: each listed function
         for element in _loop_elements(index, f, fn, value):
             out.append((element, method or call.callee, callback))
+        # `enqueue(f"app.tasks.{name}")` in `launch_task(self, name)`: what its callers pass
+        for target in _computed_targets(index, f, fn, value, deployed):
+            out.append((target, method or call.callee, callback))
     return out
+
+
+_COMPUTED = re.compile(r"\+(?P<prefix>[\w.]+\.)\+(?P<name>\w+)")
+
+
+def _computed_targets(
+    index: Index,
+    f: FileFacts,
+    fn: FunctionFact | None,
+    value: str,
+    deployed: Callable[[str], bool],
+) -> list[str]:
+    """The project functions a dotted name ending in a parameter names, from its callers.
+
+    `launch_task(self, name)` enqueues `f"app.tasks.{name}"`; a call
+    `current_user.launch_task("export_posts")` anywhere in the project makes
+    `app.tasks.export_posts` a job when that function exists. A call is the function's when it
+    resolves to it, or when it does not resolve and no other project function has that name.
+    """
+    match = _COMPUTED.fullmatch(value)
+    if match is None or fn is None:
+        return []
+    params = [name for name, _annotation in fn.params]
+    if match["name"] not in params:
+        return []
+    position = params.index(match["name"])
+    if fn.cls is not None and params[:1] in (["self"], ["cls"]):
+        position -= 1  # the receiver is not written in the call
+    own = f"{f.module}.{fn.qualname}"
+    namesakes = sum(1 for fq in index.functions if fq.rpartition(".")[2] == fn.name)
+    found: list[str] = []
+    for module, caller in index.modules.items():
+        if not deployed(caller.relpath):
+            continue
+        scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [
+            (None, caller.calls),
+            (None, caller.main_calls),
+        ]
+        scopes += [(g, g.calls) for g in caller.functions]
+        for scope, calls in scopes:
+            for call in calls:
+                if call.callee.rpartition(".")[2] != fn.name:
+                    continue
+                resolved = index.resolve(module, scope, call.callee)
+                if resolved != own and (resolved in index.functions or namesakes != 1):
+                    continue
+                kwargs = dict(call.kwargs)
+                passed = (
+                    call.args[position]
+                    if 0 <= position < len(call.args)
+                    else kwargs.get(match["name"], "")
+                )
+                if not passed.startswith('"'):
+                    continue
+                target = _function_value(
+                    index, caller, None, f'"{match["prefix"]}{passed.strip(chr(34))}"'
+                )
+                if target is not None and target not in found:
+                    found.append(target)
+    return found
 
 
 _ELEMENT = re.compile(r"(?P<container>[\w.]+)\[\*\](?:\[(?P<item>\d+)\])?")

@@ -353,3 +353,66 @@ def test_a_plain_function_is_not_a_job(model):
         }
     )
     assert m.job_names == set()
+
+
+COMPUTED_NAME = {
+    "app/__init__.py": "",
+    "app/tasks.py": "def export_posts(user_id): pass\n\ndef unused(user_id): pass\n",
+    "app/models.py": """
+    from flask import current_app
+
+    class User:
+        def launch_task(self, name, description, *args):
+            return current_app.task_queue.enqueue(f"app.tasks.{name}", self.id, *args)
+""",
+    "app/routes.py": """
+    from flask_login import current_user
+
+    def export():
+        current_user.launch_task("export_posts", "Exporting posts...")
+
+    def other(kind):
+        current_user.launch_task(kind, "not a literal")
+""",
+}
+
+
+def test_an_enqueued_name_built_from_a_parameter_names_what_the_callers_pass(model):
+    # `enqueue(f"app.tasks.{name}")` in `User.launch_task(self, name, ...)`, called through an
+    # object forklint cannot type (`current_user`) with a literal: that literal's job
+    m = model(COMPUTED_NAME)
+    assert m.job_names == {("app.tasks.export_posts", "rq")}
+
+
+def test_an_enqueued_name_concatenated_from_a_parameter_and_a_keyword_caller(model):
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": "def rebuild(): pass\n",
+            "app/jobs.py": """
+            from rq import Queue
+
+            def launch(name):
+                Queue().enqueue("app.tasks." + name)
+
+            def nightly():
+                launch(name="rebuild")
+        """,
+        }
+    )
+    assert m.job_names == {("app.tasks.rebuild", "rq")}
+
+
+def test_a_computed_name_is_no_job_when_the_caller_is_ambiguous_or_only_a_test(model):
+    # Two project methods named launch_task: a call on an untyped object may be either
+    files = dict(COMPUTED_NAME)
+    files["app/other.py"] = "class Team:\n    def launch_task(self, name): pass\n"
+    assert model(files).job_names == set()
+    # The only literal caller is a test: not a deployment
+    files = dict(COMPUTED_NAME)
+    files["app/routes.py"] = "def export(): pass\n"
+    files["tests/test_routes.py"] = (
+        "from flask_login import current_user\n\n"
+        "def test_export():\n    current_user.launch_task('export_posts', 'x')\n"
+    )
+    assert model(files).job_names == set()
