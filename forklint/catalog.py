@@ -144,6 +144,7 @@ class Catalog:
         self.class_queries = frozenset(orm["class-queries"])
         self.entity_statement = Matcher([(n, "statement") for n in orm["entity-statements"]])
         self.entity_session_methods = frozenset(orm["entity-session-methods"])
+        self.mapper_inspector = Matcher([(n, "inspects") for n in orm["mapper-inspectors"]])
         self.django_models = frozenset(orm["django-models"])
         self.django_managers = frozenset(orm["django-managers"])
         self.django_evaluating = frozenset(orm["django-evaluating"])

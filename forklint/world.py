@@ -10,7 +10,7 @@ import re
 from forklint.catalog import Catalog
 from forklint.commands import WorkerCommand, console_scripts
 from forklint.config import Config
-from forklint.facts import CallFact, FileFacts, FunctionFact, ImportFact
+from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
@@ -146,6 +146,8 @@ class _Run:
         resolved = {id(c): t for c, t in self.index.module_calls(module)} if not main else {}
         events: list[tuple[int, int, object]] = [(i.loc.line, i.loc.column, i) for i in imports]
         events += [(c.loc.line, c.loc.column, c) for c in calls]
+        if not main:
+            events += [(c.loc.line, c.loc.column, c) for c in f.classes if "." not in c.qualname]
         events.sort(key=lambda e: (e[0], e[1]))
         for line, _, event in events:
             if until is not None and line >= until:
@@ -154,6 +156,8 @@ class _Run:
                 step = _step(f, event.loc.line, event.loc.column, event.text)
                 for name in self.index.imported_modules(event):
                     self.import_module(name, trace + (step,), conditional or event.conditional)
+            elif isinstance(event, ClassFact):
+                self.define(f, event, trace, conditional)
             else:
                 assert isinstance(event, CallFact)
                 target = resolved.get(id(event)) or self.index.resolve(module, fn, event.callee)
@@ -247,6 +251,28 @@ class _Run:
             project = None  # a WTForms field in a class body: __init__ runs later, per form
         if project is not None and len(trace) < _MAX_CALL_DEPTH:
             self.run_function(project, trace + (step,), conditional=conditional)
+
+    def define(
+        self, f: FileFacts, c: ClassFact, trace: tuple[Step, ...], conditional: bool
+    ) -> None:
+        """A class defined at import whose definition inspects a model's mapper (a schema or form
+        class with `class Meta: model = Model`): a site, as if its base were called with Model."""
+        fq = f"{f.module}.{c.qualname}"
+        inspector = next(
+            (b for b in self.index.mro(fq)[1] if self.catalog.mapper_inspector(b)), None
+        )
+        if inspector is None:
+            return
+        meta = self.index.classes.get(f"{fq}.Meta")
+        model = next((a.value for a in meta[1].assigns if a.target == "model"), "") if meta else ""
+        if not model:
+            return
+        call = CallFact(c.bases[0] if c.bases else inspector, c.loc, (model,), (), False)
+        step = _step(f, c.loc.line, c.loc.column, f"class {c.name}(...): Meta.model = {model}")
+        loaded = len(self.parent.import_order)
+        self.parent.sites.append(
+            Site(f.module, call, inspector, trace + (step,), conditional, loaded)
+        )
 
     def external_call(self, target: str) -> None:
         if self.catalog.configure(target):

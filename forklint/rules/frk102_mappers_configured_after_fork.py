@@ -48,6 +48,7 @@ def configured(ev: Evidence, parent: Parent) -> list[frozenset[str]]:
             ev.mapped_prefix(site.target)
             or ev.is_query(site.target)
             or _statement_on_mapped_class(ev, site)
+            or _inspects_mapped_class(ev, site)
         )
         if uses:
             snapshots.append(frozenset(parent.import_order[: site.loaded]) | {"*orm-use*"})
@@ -68,6 +69,22 @@ def _statement_on_mapped_class(ev: Evidence, site: Site) -> bool:
         ev.mapped_prefix(ev.index.resolve(site.module, None, a))
         for a in site.call.args
         if a and not a.startswith('"')
+    )
+
+
+def _inspects_mapped_class(ev: Evidence, site: Site) -> bool:
+    """`ModelView(Model, session)`, `class_mapper(Model)`, a schema class whose Meta.model is a
+    mapped class: inspecting every attribute of a mapper configures them all."""
+    target = site.target
+    inspects = ev.catalog.mapper_inspector(target) is not None or (
+        target in ev.index.classes
+        and any(ev.catalog.mapper_inspector(b) for b in ev.index.mro(target)[1])
+    )
+    return (
+        inspects
+        and bool(site.call.args)
+        and not site.call.args[0].startswith('"')
+        and bool(ev.mapped_prefix(ev.index.resolve(site.module, None, site.call.args[0])))
     )
 
 
