@@ -1396,3 +1396,103 @@ def test_a_worker_class_named_from_a_subfolder_is_the_projects(project) -> None:
     }
     report = project.assert_expected(files, {"FRK101"})
     assert report.unresolved == ()
+
+
+# --- held-out round 4 (Celery) -------------------------------------------------------------------
+
+
+def test_an_elasticsearch_client_built_before_the_fork_has_no_socket_to_share(project) -> None:
+    # Held-out kitsune: `connections.add_connection(..., Elasticsearch(...))` at import of a task
+    # module the Celery parent loads. Building the client opens nothing (elastic-transport's
+    # urllib3 node only makes an HTTPConnectionPool); each child connects on its first request.
+    # A MongoDB client beside it starts its monitor threads when built and is still reported.
+    files = {
+        "app/__init__.py": "",
+        "app/celery_app.py": "from celery import Celery\n\napp = Celery('app')\n",
+        "app/tasks.py": """
+            from elasticsearch import Elasticsearch
+            from pymongo import MongoClient
+
+            from app.celery_app import app
+
+            es = Elasticsearch(hosts=["http://search:9200"], request_timeout=30)
+            mongo = MongoClient("mongodb://db")  # FRK303:9
+
+
+            @app.task
+            def index_doc(doc_id, body):
+                es.index(index="docs", id=doc_id, document=body)
+
+
+            @app.task
+            def record(kind):
+                mongo.db.events.insert_one({"kind": kind})
+        """,
+        "Procfile": "worker: celery -A app.celery_app worker\n",
+    }
+    project.assert_expected(files, {"FRK303"})
+
+
+def test_a_query_in_a_test_modules_class_body_is_not_a_deployment(project) -> None:
+    # Held-out intelowl: `config = AnalyzerConfig.objects.get(...)` in a TestCase's class body,
+    # in tests/. Only the test runner imports that module; no worker, app or fork of the deployed
+    # project does. The same query in the app's own module is reported.
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": """
+            from django.db import models
+
+
+            class Config(models.Model):
+                name = models.CharField(max_length=20)
+        """,
+        "app/defaults.py": """
+            from app.models import Config
+
+            DEFAULT = Config.objects.get(name="default")  # FRK201:11
+        """,
+        "tests/__init__.py": "",
+        "tests/test_config.py": """
+            from django.test import TestCase
+
+            from app.models import Config
+
+
+            class ConfigTestCase(TestCase):
+                config = Config.objects.get(name="default")
+
+                def test_name(self):
+                    self.assertEqual(self.config.name, "default")
+        """,
+        "app/test_defaults.py": """
+            from app.models import Config
+
+            FIRST = Config.objects.first()
+        """,
+    }
+    project.assert_expected(files, {"FRK201"})
+
+
+def test_include_tests_brings_back_a_query_at_import_of_a_test_module(project) -> None:
+    files = {
+        "pyproject.toml": "[tool.forklint]\ninclude-tests = true\n",
+        "app/__init__.py": "",
+        "app/models.py": """
+            from django.db import models
+
+
+            class Config(models.Model):
+                name = models.CharField(max_length=20)
+        """,
+        "tests/__init__.py": "",
+        "tests/test_config.py": """
+            from django.test import TestCase
+
+            from app.models import Config
+
+
+            class ConfigTestCase(TestCase):
+                config = Config.objects.get(name="default")  # FRK201:14
+        """,
+    }
+    project.assert_expected(files, {"FRK201"})
