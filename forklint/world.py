@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import os
 import re
+from pathlib import Path
 
 from forklint.catalog import Catalog
 from forklint.commands import WorkerCommand, console_scripts
@@ -14,6 +15,7 @@ from forklint.facts import CallFact, FileFacts, FunctionFact, ImportFact
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
+from forklint.project import make_excluder, walk
 from forklint.queues import Queues
 from forklint.startups import SETTLE_WORKER, CliNode, Launch, RunStep, Startups, WorkSite
 
@@ -350,6 +352,7 @@ class _Builder:
         self.unresolved: list[Unresolved] = []
         self.assumptions: list[str] = []
         self.unknown_frameworks: set[str] = set()
+        self._other_files: list[str] | None = None  # the project's files, for program paths
 
     # --- the whole world -----------------------------------------------------------------------
 
@@ -591,7 +594,23 @@ class _Builder:
                 candidate = os.path.join(base, *parts[start:])
                 if os.path.isfile(candidate) and not candidate.endswith(".py"):
                     return True
+        # `./bin/entrypoint-worker.sh` run in a folder of the project (a compose service's build
+        # context, a supervisord `directory=`): the one project file whose path ends with it
+        if len(parts) >= 2 and not program.endswith(".py"):
+            tail = "/".join(parts)
+            matches = [r for r in self._project_files() if r.endswith("/" + tail)]
+            return len(matches) == 1
         return False
+
+    def _project_files(self) -> list[str]:
+        if self._other_files is None:
+            root = Path(os.path.abspath(self.config.root))
+            self._other_files = [
+                w.relpath
+                for w in walk(root, "", make_excluder(self.config))
+                if w.error is None and not w.is_dir and not w.leaves_project
+            ]
+        return self._other_files
 
     def _script(
         self,

