@@ -1529,6 +1529,9 @@ def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | 
         for n in range(len(parts), 0, -1):
             if ".".join(parts[:n]) in index.modules:
                 return [".".join(parts[:n])]
+        found = _named_from_a_folder(index, name)
+        if found is not None:
+            return [found]
     out = []
     for module, f in index.modules.items():
         for a in f.assigns:
@@ -1539,6 +1542,24 @@ def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | 
                 out.append(module)
                 break
     return out
+
+
+def _named_from_a_folder(index: Index, name: str) -> str | None:
+    """`-A src.shop.celery_app` run from the folder that holds `src/`: Python imports the module
+    through the folder's name, and forklint names it `shop.celery_app` (the src layout). The
+    module whose file is at that path, with the leading folders dropped from its name."""
+    parts = name.split(".")
+    for n in range(1, len(parts)):
+        rest = ".".join(parts[n:])
+        f = index.modules.get(rest) or index.modules.get(f"{rest}.__init__")
+        if f is None:
+            continue
+        path = f.relpath[: -len(".py")]
+        if path.endswith("/__init__"):
+            path = path[: -len("/__init__")]
+        if path == "/".join(parts) or path.endswith("/" + "/".join(parts)):
+            return f.module
+    return None
 
 
 def _celery_includes(index: Index, catalog: Catalog, module: str) -> list[str]:

