@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 import os
 import re
+from pathlib import Path
 
 from forklint.catalog import Catalog
 from forklint.commands import WorkerCommand, console_scripts
@@ -14,6 +15,7 @@ from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportF
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
+from forklint.project import make_excluder, walk
 from forklint.queues import Queues
 from forklint.startups import SETTLE_WORKER, CliNode, Launch, RunStep, Startups, WorkSite
 
@@ -376,6 +378,7 @@ class _Builder:
         self.unresolved: list[Unresolved] = []
         self.assumptions: list[str] = []
         self.unknown_frameworks: set[str] = set()
+        self._other_files: list[str] | None = None  # the project's files, for program paths
 
     # --- the whole world -----------------------------------------------------------------------
 
@@ -617,7 +620,23 @@ class _Builder:
                 candidate = os.path.join(base, *parts[start:])
                 if os.path.isfile(candidate) and not candidate.endswith(".py"):
                     return True
+        # `./bin/entrypoint-worker.sh` run in a folder of the project (a compose service's build
+        # context, a supervisord `directory=`): the one project file whose path ends with it
+        if len(parts) >= 2 and not program.endswith(".py"):
+            tail = "/".join(parts)
+            matches = [r for r in self._project_files() if r.endswith("/" + tail)]
+            return len(matches) == 1
         return False
+
+    def _project_files(self) -> list[str]:
+        if self._other_files is None:
+            root = Path(os.path.abspath(self.config.root))
+            self._other_files = [
+                w.relpath
+                for w in walk(root, "", make_excluder(self.config))
+                if w.error is None and not w.is_dir and not w.leaves_project
+            ]
+        return self._other_files
 
     def _script(
         self,
@@ -1536,6 +1555,9 @@ def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | 
         for n in range(len(parts), 0, -1):
             if ".".join(parts[:n]) in index.modules:
                 return [".".join(parts[:n])]
+        found = _named_from_a_folder(index, name)
+        if found is not None:
+            return [found]
     out = []
     for module, f in index.modules.items():
         for a in f.assigns:
@@ -1546,6 +1568,24 @@ def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | 
                 out.append(module)
                 break
     return out
+
+
+def _named_from_a_folder(index: Index, name: str) -> str | None:
+    """`-A src.shop.celery_app` run from the folder that holds `src/`: Python imports the module
+    through the folder's name, and forklint names it `shop.celery_app` (the src layout). The
+    module whose file is at that path, with the leading folders dropped from its name."""
+    parts = name.split(".")
+    for n in range(1, len(parts)):
+        rest = ".".join(parts[n:])
+        f = index.modules.get(rest) or index.modules.get(f"{rest}.__init__")
+        if f is None:
+            continue
+        path = f.relpath[: -len(".py")]
+        if path.endswith("/__init__"):
+            path = path[: -len("/__init__")]
+        if path == "/".join(parts) or path.endswith("/" + "/".join(parts)):
+            return f.module
+    return None
 
 
 def _celery_includes(index: Index, catalog: Catalog, module: str) -> list[str]:

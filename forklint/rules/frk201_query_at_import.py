@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from forklint.evidence import Evidence, callee_name
 from forklint.facts import CallFact, FileFacts
+from forklint.jobs import is_test_module
 
 CODE = "FRK201"
 
@@ -13,6 +14,8 @@ def check(ev: Evidence) -> None:
     for module, f in ev.index.modules.items():
         if _script(module, f, imported):
             continue
+        if is_test_module(f.relpath) and not ev.config.include_tests:
+            continue  # only the test runner imports it: code only tests run is not a deployment
         for call, target in ev.index.module_calls(module):
             if ev.is_dbapi_connect(target) and _private_memory_database(call):
                 continue

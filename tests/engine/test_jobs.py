@@ -264,6 +264,18 @@ OTHER_FORMS = {
         def work(): pass
     """,
     ),
+    "huey-django-instance": (
+        # held-out linkding: django-huey's own instance, imported under the name `huey`
+        "huey",
+        """
+        from huey import crontab
+        from huey.contrib.djhuey import HUEY as huey
+
+        @huey.periodic_task(crontab(minute="*"))
+        @huey.lock_task("work-lock")
+        def work(): pass
+    """,
+    ),
 }
 
 

@@ -1396,3 +1396,170 @@ def test_a_worker_class_named_from_a_subfolder_is_the_projects(project) -> None:
     }
     report = project.assert_expected(files, {"FRK101"})
     assert report.unresolved == ()
+
+
+# --- held-out round 4 (Celery) -------------------------------------------------------------------
+
+
+def test_an_elasticsearch_client_built_before_the_fork_has_no_socket_to_share(project) -> None:
+    # Held-out kitsune: `connections.add_connection(..., Elasticsearch(...))` at import of a task
+    # module the Celery parent loads. Building the client opens nothing (elastic-transport's
+    # urllib3 node only makes an HTTPConnectionPool); each child connects on its first request.
+    # A MongoDB client beside it starts its monitor threads when built and is still reported.
+    files = {
+        "app/__init__.py": "",
+        "app/celery_app.py": "from celery import Celery\n\napp = Celery('app')\n",
+        "app/tasks.py": """
+            from elasticsearch import Elasticsearch
+            from pymongo import MongoClient
+
+            from app.celery_app import app
+
+            es = Elasticsearch(hosts=["http://search:9200"], request_timeout=30)
+            mongo = MongoClient("mongodb://db")  # FRK303:9
+
+
+            @app.task
+            def index_doc(doc_id, body):
+                es.index(index="docs", id=doc_id, document=body)
+
+
+            @app.task
+            def record(kind):
+                mongo.db.events.insert_one({"kind": kind})
+        """,
+        "Procfile": "worker: celery -A app.celery_app worker\n",
+    }
+    project.assert_expected(files, {"FRK303"})
+
+
+def test_a_query_in_a_test_modules_class_body_is_not_a_deployment(project) -> None:
+    # Held-out intelowl: `config = AnalyzerConfig.objects.get(...)` in a TestCase's class body,
+    # in tests/. Only the test runner imports that module; no worker, app or fork of the deployed
+    # project does. The same query in the app's own module is reported.
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": """
+            from django.db import models
+
+
+            class Config(models.Model):
+                name = models.CharField(max_length=20)
+        """,
+        "app/defaults.py": """
+            from app.models import Config
+
+            DEFAULT = Config.objects.get(name="default")  # FRK201:11
+        """,
+        "tests/__init__.py": "",
+        "tests/test_config.py": """
+            from django.test import TestCase
+
+            from app.models import Config
+
+
+            class ConfigTestCase(TestCase):
+                config = Config.objects.get(name="default")
+
+                def test_name(self):
+                    self.assertEqual(self.config.name, "default")
+        """,
+        "app/test_defaults.py": """
+            from app.models import Config
+
+            FIRST = Config.objects.first()
+        """,
+    }
+    project.assert_expected(files, {"FRK201"})
+
+
+def test_include_tests_brings_back_a_query_at_import_of_a_test_module(project) -> None:
+    files = {
+        "pyproject.toml": "[tool.forklint]\ninclude-tests = true\n",
+        "app/__init__.py": "",
+        "app/models.py": """
+            from django.db import models
+
+
+            class Config(models.Model):
+                name = models.CharField(max_length=20)
+        """,
+        "tests/__init__.py": "",
+        "tests/test_config.py": """
+            from django.test import TestCase
+
+            from app.models import Config
+
+
+            class ConfigTestCase(TestCase):
+                config = Config.objects.get(name="default")  # FRK201:14
+        """,
+    }
+    project.assert_expected(files, {"FRK201"})
+
+
+def test_a_compose_command_running_a_script_of_its_build_context_is_not_unresolved(project) -> None:
+    # Held-out plane: docker-compose.yml's worker service (build context ./apps/api) runs
+    # `./bin/docker-entrypoint-worker.sh`, the project's apps/api/bin/docker-entrypoint-worker.sh,
+    # whose own `celery -A plane worker` line forklint reads anyway: not a program outside the
+    # project.
+    files = {
+        "docker-compose.yml": (
+            "services:\n"
+            "  worker:\n"
+            "    build:\n"
+            "      context: ./apps/api\n"
+            "    command: ./bin/docker-entrypoint-worker.sh\n"
+        ),
+        "apps/api/bin/docker-entrypoint-worker.sh": "#!/bin/sh\ncelery -A shop worker -l info\n",
+        "apps/api/shop/__init__.py": "from .celery import app\n",
+        "apps/api/shop/celery.py": "from celery import Celery\n\napp = Celery('shop')\n",
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def test_a_celery_app_named_through_its_src_folder_is_found(project) -> None:
+    # Held-out spiff-arena: bin/start_celery_worker runs `celery -A
+    # src.spiffworkflow_backend.background_processing.celery_worker worker` from the folder that
+    # holds src/; forklint names the module without the `src.` (the src layout), and the app is
+    # built in a function (create_app), so no module-level `Celery()` gives it away. The parent
+    # is that module's: create_app() connects before the pool forks (FRK301).
+    files = {
+        "backend/bin/start_celery_worker": (
+            "#!/usr/bin/env bash\nexec celery -A src.shop.background.celery_worker worker\n"
+        ),
+        "backend/src/shop/__init__.py": """
+            from celery import Celery
+            from sqlalchemy import create_engine, text
+
+            engine = create_engine("postgresql://db/shop")
+
+
+            def create_app():
+                app = Celery("shop")
+                with engine.connect() as conn:  # FRK301:10
+                    conn.execute(text("select 1"))
+                return app
+        """,
+        "backend/src/shop/background/__init__.py": "",
+        "backend/src/shop/background/celery_worker.py": """
+            from shop import create_app
+
+            app = create_app()
+        """,
+        "backend/src/shop/tasks.py": """
+            from celery import shared_task
+            from sqlalchemy import text
+
+            from shop import engine
+
+
+            @shared_task
+            def ping():
+                with engine.connect() as conn:
+                    return conn.execute(text("select 1")).scalar()
+        """,
+    }
+    report = project.assert_expected(files, {"FRK201", "FRK301"})
+    assert report.unresolved == ()
