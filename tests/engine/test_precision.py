@@ -1433,6 +1433,33 @@ def test_an_elasticsearch_client_built_before_the_fork_has_no_socket_to_share(pr
     project.assert_expected(files, {"FRK303"})
 
 
+def test_a_kombu_connection_is_fork_unsafe_only_once_it_connects(project) -> None:
+    # kombu's Connection(url) opens no socket until connect()/ensure_connection()/a channel
+    # (checked by building one against a closed port): built at import it leaves each child its
+    # own connection to open. Connected in the parent, the socket crosses the fork.
+    files = {
+        "app/__init__.py": "",
+        "app/celery_app.py": "from celery import Celery\n\napp = Celery('app')\n",
+        "app/tasks.py": """
+            from kombu import Connection
+
+            from app.celery_app import app
+
+            events = Connection("amqp://broker//")
+            audit = Connection("amqp://broker//")
+            audit.connect()  # FRK303:1
+
+
+            @app.task
+            def publish(body):
+                events.default_channel.basic_publish(body)
+                audit.default_channel.basic_publish(body)
+        """,
+        "Procfile": "worker: celery -A app.celery_app worker\n",
+    }
+    project.assert_expected(files, {"FRK303"})
+
+
 def test_a_query_in_a_test_modules_class_body_is_not_a_deployment(project) -> None:
     # Held-out intelowl: `config = AnalyzerConfig.objects.get(...)` in a TestCase's class body,
     # in tests/. Only the test runner imports that module; no worker, app or fork of the deployed
