@@ -109,6 +109,17 @@ class Resets:
             stored = receiver_name(site.call.callee) or None
         if stored is None:
             return False
+        # `with ThreadPoolExecutor() as pool: pool.map(...)`: the block shuts the pool down
+        calls = fn.calls if fn is not None else f.calls
+        if any(
+            a.target == stored
+            and any(
+                c.managed and c.loc.line == a.loc.line and a.value.startswith(c.callee)
+                for c in calls
+            )
+            for a in assigns
+        ):
+            return True
         return any(p > position for p in closes.get((site.module, stored), ()))
 
     def _disposals_after(self, parent: Parent) -> list[frozenset[str]]:

@@ -860,7 +860,9 @@ def test_thread_subclass_started_by_startup(project):
 
             from app.beat import Heartbeat
 
-            POOL = ThreadPoolExecutor(2)  # FRK302:8
+            POOL = ThreadPoolExecutor(2)  # builds no thread until work is submitted
+            IDLE = ThreadPoolExecutor(2)
+            POOL.submit(print, "warm")  # FRK302:1
 
 
             def main():

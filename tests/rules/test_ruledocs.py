@@ -150,10 +150,12 @@ def _check_anchor(code: str, line: str, column: int) -> str | None:
     # Calls: the column where the call expression begins (`joblib.load(p)` -> `joblib`).
     if not re.match(r"[A-Za-z_][\w.]*(\(\))?[\w.]*\(", at) or (before and before[-1] in "._"):
         return "not the start of a call expression"
+    # The spec anchors FRK302 at `.start()` or the executor's construction; a
+    # ThreadPoolExecutor starts its threads at its first submit()/map(), so it is anchored there.
     if code == "FRK302" and not re.match(
-        r"[\w.]*(ThreadPoolExecutor|ThreadPool)\(|.*\.start\(\)", at
+        r"[\w.]*ThreadPool\(|.*\.start\(\)|[\w.]*\.(submit|map)\(", at
     ):
-        return "neither .start() nor an executor construction"
+        return "neither .start(), a pool's first submit()/map() nor a ThreadPool construction"
     return None
 
 
