@@ -5,6 +5,7 @@ from __future__ import annotations
 from forklint.evidence import Evidence, callee_name
 from forklint.facts import CallFact, FileFacts
 from forklint.jobs import is_test_module
+from forklint.world import source_line
 
 CODE = "FRK201"
 
@@ -12,7 +13,7 @@ CODE = "FRK201"
 def check(ev: Evidence) -> None:
     imported = _imported(ev)
     for module, f in ev.index.modules.items():
-        if _script(module, f, imported):
+        if _script(ev, module, f, imported):
             continue
         if is_test_module(f.relpath) and not ev.config.include_tests:
             continue  # only the test runner imports it: code only tests run is not a deployment
@@ -53,10 +54,19 @@ def _imported(ev: Evidence) -> set[str]:
     return out
 
 
-def _script(module: str, f: FileFacts, imported: set[str]) -> bool:
-    """A top-level program nothing imports (`runtestserver.py`: `db.create_all()` as its body):
-    its module-level code runs when someone runs it, not when a worker or the app imports it."""
-    return "." not in module and not f.is_package and module not in imported
+def _script(ev: Evidence, module: str, f: FileFacts, imported: set[str]) -> bool:
+    """A program nothing imports (`runtestserver.py`: `db.create_all()` as its body): its
+    module-level code runs when someone runs it, not when a worker or the app imports it. A
+    top-level module, or one in a folder that is no package (`scripts/seed.py`, no
+    `__init__.py`) that says it is a program: a `#!` line or a `__main__` block."""
+    if f.is_package or module in imported:
+        return False
+    if "." not in module:
+        return True
+    parent = ev.index.modules.get(module.rpartition(".")[0])
+    if parent is not None and parent.is_package:
+        return False  # a module of a package: imported by name, perhaps from a string
+    return source_line(module, 1).startswith("#!") or bool(f.main_calls or f.main_imports)
 
 
 def _private_memory_database(call: CallFact) -> bool:

