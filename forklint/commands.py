@@ -772,6 +772,10 @@ def _program(
     elif program == "flask":
         if "rq" in rest:  # Flask-RQ2's `flask rq ...`: its worker is read as RQ's own command
             return None
+    elif os.path.basename(program) in _FRAMEWORK_PROGRAMS:
+        # `/venv/bin/celery -A app beat`: the framework's own program by its installed path; one
+        # that starts a worker was read as such already, any other (beat, flower) runs no job
+        return None
     elif not (_path_like(program) or program in _console_scripts.get()):
         return None
     return WorkerCommand(
@@ -785,6 +789,12 @@ def _program(
         env=tuple(sorted(env.items())),
         workdir=workdir,
     )
+
+
+# Programs of the job frameworks themselves (never the project's code to follow).
+_FRAMEWORK_PROGRAMS = frozenset(
+    {"celery", "rq", "rqworker", "rqscheduler", "rqgeventworker", "dramatiq", "huey_consumer"}
+)
 
 
 def _via(args: Sequence[str]) -> str | None:

@@ -179,6 +179,22 @@ def test_not_a_worker(write, line):
     assert commands(root) == ()
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/webodm/python3-venv/bin/celery -A worker beat --pidfile=",
+        "/srv/venv/bin/rq info",
+    ],
+)
+def test_a_frameworks_own_program_by_its_installed_path_is_no_project_program(write, line):
+    # held-out WebODM: a systemd unit runs Celery beat by the venv's path; it is Celery's program
+    # (no job runs in beat), not a project script to follow (it was an unresolved start-up)
+    root = write({"service/beat.service": f"[Service]\nExecStart={line}\n"})
+    found, errors = scan(root, Config(root=root))
+    assert errors == ()
+    assert [c.program for c in found if c.kind == "program"] == []
+
+
 # ---- file forms ------------------------------------------------------------------------------
 
 
