@@ -398,22 +398,6 @@ def _computed_dotted(node: cst.CSTNode) -> str:
     return f"+{prefix}+{tail.value}"
 
 
-def _has_items(node: cst.CSTNode) -> bool:
-    """An iterable that is never empty: a literal list, tuple, set or string with items, or
-    `range(n)` with a positive literal n."""
-    t = type(node)
-    if t is cst.List or t is cst.Tuple or t is cst.Set:
-        return bool(node.elements) and not any(  # type: ignore[attr-defined]
-            type(e) is not cst.Element for e in node.elements  # type: ignore[attr-defined]
-        )
-    if t is cst.SimpleString:
-        return len(node.evaluated_value or "") > 0  # type: ignore[attr-defined]
-    if t is cst.Call and dotted(node.func) == "range" and len(node.args) == 1:  # type: ignore[attr-defined]
-        value = node.args[0].value  # type: ignore[attr-defined]
-        return type(value) is cst.Integer and int(value.value, 0) > 0
-    return False
-
-
 def _is_plain(name: str) -> bool:
     return bool(name) and "(" not in name and "[" not in name
 
@@ -461,18 +445,16 @@ else:
     # cached facts: `cst` and the node tuples below are set by _load_libcst().
     cst: Any = None
 _LEAVES: tuple[type, ...] = ()
-_COMPREHENSIONS: tuple[type, ...] = ()
 
 
 def _load_libcst() -> None:
-    global cst, _LEAVES, _COMPREHENSIONS
+    global cst, _LEAVES
     if cst is not None:
         return
     import libcst
 
     cst = libcst
     _LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.Ellipsis)
-    _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 
 
 class _Scope:
@@ -554,10 +536,7 @@ class _Walker:
             self.evaluate(node.iter, scope, cond)  # type: ignore[attr-defined]
             self.expr(node.iter, scope, cond)  # type: ignore[attr-defined]
             self.loop_target(node.target, node.iter, scope)  # type: ignore[attr-defined]
-            # the body runs once per item: not at all for an empty iterable, so not on every run
-            # unless it iterates over a literal with items
-            body_cond = cond or not _has_items(node.iter)  # type: ignore[attr-defined]
-            self.block(node.body, scope, body_cond, ctx)  # type: ignore[attr-defined]
+            self.block(node.body, scope, cond, ctx)  # type: ignore[attr-defined]
             self.orelse(node.orelse, scope, ctx)  # type: ignore[attr-defined]
         elif t is cst.While:
             loc.next_line()
@@ -859,11 +838,6 @@ class _Walker:
             elif t is cst.BooleanOperation:
                 push((node.right, True))  # type: ignore[attr-defined]
                 push((node.left, c))  # type: ignore[attr-defined]
-            elif t in _COMPREHENSIONS:  # the element is computed once per item, if any
-                for_in = node.for_in  # type: ignore[attr-defined]
-                each = c or not _has_items(for_in.iter) or for_in.inner_for_in is not None
-                elements = (node.key, node.value) if t is cst.DictComp else (node.elt,)  # type: ignore[attr-defined]
-                stack += reversed([*((e, each) for e in elements), (for_in, c)])  # source order
             elif t is cst.CompFor:
                 self.evaluate(node.iter, scope, c)  # type: ignore[attr-defined]
                 children = [(node.target, c), (node.iter, c)]  # type: ignore[attr-defined]

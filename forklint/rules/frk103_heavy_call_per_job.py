@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from forklint.evidence import Evidence, callee_name
+import re
+
+from forklint.evidence import Evidence, JobPath, callee_name
+from forklint.facts import CallFact, FileFacts, FunctionFact
 from forklint.fixes import memo_fix
 from forklint.jobs import Job
-from forklint.world import PER_JOB, call_text
+from forklint.world import PER_JOB, call_text, source_line
 
 CODE = "FRK103"
 LOADS = "loads a model or data file"
@@ -33,14 +36,79 @@ def check(ev: Evidence) -> None:
                 if ev.varies(f, fn, call, path=path) or (what == LOADS and writes):
                     continue
                 name = callee_name(call, target)
-                message = (
-                    f"{name}() {what} on every run of {{jobs}}; do it once: at module level, "
-                    f"or in a memoised loader warmed in the worker parent"
-                )
+                loop = _in_loop(ev, f, fn, call, path)
+                if loop is None:
+                    message = (
+                        f"{name}() {what} on every run of {{jobs}}; do it once: at module level, "
+                        f"or in a memoised loader warmed in the worker parent"
+                    )
+                else:  # once per item: every run that has items, never one that has none
+                    message = (
+                        f"{name}() {what} once per item of `{loop}` in each run of {{jobs}}; "
+                        f"do it once: before the loop, at module level, or in a memoised loader"
+                    )
                 text = call_text(f, call)
                 trace = path.trace() + (ev.step(f, call.loc, text),)
                 fix = memo_fix(ev, job, path, f, fn, call)
+                hit = ev.hits.get((CODE, f.relpath, call.loc.line, call.loc.column))
+                if hit is not None and loop is None:
+                    hit.message = message  # some job makes it on every run: that is the claim
                 ev.add(CODE, f, call.loc, fn.qualname, job.fq, trace, message, fix)
+
+
+def _in_loop(
+    ev: Evidence, f: FileFacts, fn: FunctionFact, call: CallFact, path: JobPath
+) -> str | None:
+    """The `for` header (as written) whose body makes the call, here or in a caller on the job's
+    path, when it iterates over data the run fetches or is given (not a literal with items)."""
+    hops = [(f, fn, call)]
+    hop = path
+    while hop is not None:
+        if hop._f is not None and hop._fn is not None and hop._call is not None:
+            hops.append((hop._f, hop._fn, hop._call))
+        hop = hop._before
+    for hf, hfn, hcall in hops:
+        after = source_line(hf.module, hcall.loc.line)[hcall.loc.column :]
+        comprehension = _COMPREHENSION.search(after)  # `[archive(k) for k in keys]`
+        if comprehension is not None and not _LITERAL_ITEMS.match(comprehension["iter"]):
+            text = comprehension[0].strip()
+            if text[-1] in "]}" or text.count(")") > text.count("("):
+                text = text[:-1].rstrip()  # the comprehension's closing bracket
+            return text
+        header = _loop_header(hf.module, hfn.loc.line, hcall.loc.line)
+        if header is not None:
+            return header
+    return None
+
+
+_FOR = re.compile(r"(?:async\s+)?for\s+.+?\s+in\s+(?P<iter>.+):\s*(?:#.*)?$")
+_COMPREHENSION = re.compile(r"\bfor\s+[\w, ()]+?\s+in\s+(?P<iter>[^\]\)\}]+?)\s*(?:\bif\b|[\]\)\}])")
+_LITERAL_ITEMS = re.compile(r"""(?:\[[^\]\s]|\([^)\s]|["'][^"']|range\(\s*[1-9]\d*\s*\))""")
+
+
+def _loop_header(module: str, def_line: int, line: int) -> str | None:
+    """The innermost enclosing `for` line of `line` within the function defined at `def_line`,
+    read from the indentation of the source (a loop over a literal with items runs every time)."""
+    text = source_line(module, line)
+    indent = len(text) - len(text.lstrip())
+    for number in range(line - 1, def_line, -1):
+        above = source_line(module, number)
+        stripped = above.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        depth = len(above) - len(above.lstrip())
+        if depth >= indent:
+            continue
+        indent = depth
+        match = _FOR.match(stripped)
+        if match is not None:
+            if _LITERAL_ITEMS.match(match["iter"].strip()):
+                continue
+            header = stripped.split("#")[0].rstrip().rstrip(":")
+            return header if len(header) <= 80 else header[:77] + "..."
+        if stripped.startswith(("def ", "async def ", "class ")):
+            return None
+    return None
 
 
 def _writes_files(ev: Evidence, job: Job) -> bool:

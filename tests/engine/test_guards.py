@@ -65,11 +65,12 @@ def test_work_after_an_early_return_on_a_setting_is_not_every_runs(project) -> N
     )
 
 
-def test_work_in_a_loop_over_run_time_data_is_not_every_runs(project) -> None:
+def test_work_in_a_loop_over_run_time_data_is_once_per_item(project) -> None:
     # Held-out odl-video-service: `for key in bucket.objects.all(): import_file(key)` builds an S3
-    # client per file found, and most polls find none: not on every run. A loop over a literal
-    # with items runs its body every time; a client built before the loop is every run's.
-    project.assert_expected(
+    # client per file found, and most polls find none: not "on every run" but once per item, and
+    # the message says so (the loop, as written). A loop over a literal with items runs its body
+    # every time; a client built before the loop is every run's.
+    report = project.assert_expected(
         {
             "Procfile": "worker: celery -A app.tasks worker\n",
             "app/__init__.py": "",
@@ -78,12 +79,12 @@ def test_work_in_a_loop_over_run_time_data_is_not_every_runs(project) -> None:
 
 
                 def import_file(key):
-                    s3 = boto3.client("s3")
+                    s3 = boto3.client("s3")  # FRK103:10
                     s3.copy({"Bucket": "watch", "Key": key}, "videos", key)
 
 
                 def archive(key):
-                    return boto3.resource("s3").Object("archive", key)
+                    return boto3.resource("s3").Object("archive", key)  # FRK103:12
             """,
             "app/tasks.py": """
                 import boto3
@@ -117,6 +118,11 @@ def test_work_in_a_loop_over_run_time_data_is_not_every_runs(project) -> None:
         },
         {"FRK103"},
     )
+    messages = {(f.path, f.line): f.message for f in report.findings if f.code == "FRK103"}
+    assert "once per item of `for key in keys` in each run of" in messages[("app/storage.py", 5)]
+    assert "once per item of `for k in keys` in each run of" in messages[("app/storage.py", 10)]
+    assert "on every run of" in messages[("app/tasks.py", 18)]
+    assert "on every run of" in messages[("app/tasks.py", 25)]
 
 
 def test_a_local_made_of_a_setting_is_the_same_on_every_run(project) -> None:
