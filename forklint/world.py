@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import os
 import re
+import shlex
 from pathlib import Path
 
 from forklint.catalog import Catalog
@@ -505,6 +506,10 @@ class _Builder:
         label = f"{command.path}:{command.line}"
         here = Step(command.path, command.line, 1, command.text)
         prelude: list[RunStep] = []
+        own = self._own_django_command(command)
+        if own is not None:
+            self._program(own)
+            return
         if command.via == "django":
             django = self._django_setup(here)
             if django is None:
@@ -536,6 +541,27 @@ class _Builder:
             command,
             prelude,
             django=command.via == "django",
+        )
+
+    def _own_django_command(self, command: WorkerCommand) -> WorkerCommand | None:
+        """`manage.py rqworker` where the project has a management command of its own by that
+        name (Django runs the project's app's command, not django-rq's): a program to follow."""
+        if command.via != "django" or command.kind != "rq":
+            return None
+        django = self.starts.nodes.get("<django>")
+        if django is None or "rqworker" not in django.children:
+            return None
+        try:
+            words = shlex.split(command.text)
+        except ValueError:
+            return None
+        program = next(
+            (w for w in words if w.rpartition("/")[2] in ("manage.py", "django-admin")), None
+        )
+        if program is None:
+            return None
+        return replace(
+            command, kind="program", via=None, program=program, argv=("rqworker", *command.queues)
         )
 
     def _project_class(self, dotted: str) -> str:

@@ -1590,3 +1590,64 @@ def test_a_celery_app_named_through_its_src_folder_is_found(project) -> None:
     }
     report = project.assert_expected(files, {"FRK201", "FRK301"})
     assert report.unresolved == ()
+
+
+def _own_rqworker_project(worker_class: str, expect: str = "") -> dict[str, str]:
+    return {
+        "manage.py": (
+            "import os, sys\n\nif __name__ == '__main__':\n"
+            "    os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'shop.settings')\n"
+            "    from django.core.management import execute_from_command_line\n\n"
+            "    execute_from_command_line(sys.argv)\n"
+        ),
+        "bin/run-worker.sh": "#!/bin/bash\npython manage.py rqworker --with-scheduler\n",
+        "shop/__init__.py": "",
+        "shop/base/__init__.py": "",
+        "shop/base/management/__init__.py": "",
+        "shop/base/management/commands/__init__.py": "",
+        "shop/settings.py": "INSTALLED_APPS = ['shop.base']\nRQ_URL = 'redis://localhost:6379/2'\n",
+        "shop/base/management/commands/rqworker.py": """
+            from django.core.management.base import BaseCommand
+
+            from shop.base.rq import get_worker
+
+
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    get_worker().work()
+        """,
+        "shop/base/rq.py": f"""
+            import redis
+            from django.conf import settings
+            from rq import Queue, {worker_class}
+
+
+            def get_queue():
+                return Queue("default", connection=redis.Redis.from_url(settings.RQ_URL))
+
+
+            def get_worker():
+                return {worker_class}([get_queue()], connection=redis.Redis.from_url(settings.RQ_URL))
+        """,
+        "shop/jobs.py": f"""
+            import pandas as pd
+
+            from shop.base.rq import get_queue
+
+
+            def crunch(path):  {expect}
+                return float(pd.read_csv(path).sum().sum())
+
+
+            def submit(path):
+                get_queue().enqueue(crunch, path)
+        """,
+    }
+
+
+def test_a_projects_own_rqworker_command_is_followed_not_read_as_django_rqs(project) -> None:
+    # Held-out basket: `manage.py rqworker` runs the project's own management command (django-rq
+    # is not installed), which starts a SimpleWorker: no horse, no FRK101. The same command
+    # starting a forking Worker is followed too, and its parent does not import the job.
+    project.assert_expected(_own_rqworker_project("SimpleWorker"), {"FRK101"})
+    project.assert_expected(_own_rqworker_project("Worker", "# FRK101:5"), {"FRK101"})
