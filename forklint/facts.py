@@ -468,6 +468,8 @@ class _Scope:
         self.memo: list[str] = []
         self.reads: list[tuple[str, int, int, bool]] = []
         self.returns: list[str] = []
+        # local -> the names its latest value was computed from, when that value is a call's
+        self.fetched: dict[str, set[str]] = {}
 
 
 class _Walker:
@@ -482,6 +484,7 @@ class _Walker:
         self.functions: list[tuple] = []
         self.classes: list[tuple] = []
         self.managed: set[int] = set()  # ids of the Call nodes that are `with` items
+        self.params: list[set[str]] = []  # the parameters of the functions being walked
         self.evaluated: set[int] = set()  # ids of the Call nodes whose value is used up at once
 
     # statements
@@ -499,9 +502,28 @@ class _Walker:
             if (
                 not cond
                 and type(stmt) is cst.If
-                and (_cache_guard(stmt) or self.settings_guard(stmt))
+                and (
+                    _cache_guard(stmt)
+                    or self.settings_guard(stmt)
+                    or self.data_guard(stmt, scope, ctx)
+                )
             ):
                 cond = True
+
+    def data_guard(self, node: cst.If, scope: _Scope, ctx: tuple) -> bool:
+        """`rows = query(...).all()` then `if not rows: return`: what follows runs only when the
+        run found data. A lookup made from the job's own arguments (`user = get(user_id)`, then
+        `if user is None: return`) is a validation: the normal path goes on, every run."""
+        if ctx[0] != "function" or not self.params or _early_return(node) is None:
+            return False
+        names = _test_names(node.test)
+        if not names or any(n.split(".")[0] not in scope.fetched for n in names):
+            return False
+        params = self.params[-1]
+        return all(
+            not any(read.split(".")[0] in params for read in scope.fetched[n.split(".")[0]])
+            for n in names
+        )
 
     def settings_guard(self, node: cst.If) -> bool:
         """`if not app.config.get("METRICS_ENABLED"): return`, `if settings.DISABLE_EMAILS:
@@ -660,7 +682,9 @@ class _Walker:
             outer_cls = cls
         else:
             outer_cls = None
+        self.params.append({name for name, _ann in params})
         self.block(node.body, scope, False, ("function", qualname, None))
+        self.params.pop()
         self.functions.append(
             (
                 qualname,
@@ -772,6 +796,10 @@ class _Walker:
 
     def assign(self, name: str, value: cst.CSTNode, scope: _Scope, cond: bool) -> None:
         scope.assigns.append((name, describe(value), self.locator.cursor, cond))
+        if type(value) is cst.Call:
+            scope.fetched[name] = _test_names(value)
+        else:
+            scope.fetched.pop(name, None)
 
     def import_(self, node: cst.Import, scope: _Scope, cond: bool) -> None:
         start, end = self.locator.find(_IMPORT)
@@ -989,8 +1017,8 @@ def _cache_guard(node: cst.If) -> bool:
     if type(value) is cst.Subscript:
         value = value.value  # type: ignore[union-attr]
     returned = dotted(value) if value is not None else ""
-    if not returned or not _is_plain(returned):
-        return False
+    if not returned or not _is_plain(returned) or returned in ("None", "True", "False"):
+        return False  # `if user is None: return None` returns no cached value: a validation
     return returned in _test_names(node.test)
 
 

@@ -167,3 +167,62 @@ def test_a_local_made_of_a_setting_is_the_same_on_every_run(project) -> None:
         },
         {"FRK103"},
     )
+
+
+def test_work_after_an_early_return_on_what_the_run_fetched_is_not_every_runs(project) -> None:
+    # Held-out notifications-api: `brands = query(...).all()` then `if not brands: return` before
+    # `jinja2.Template(...)`: the template is built only on a run that found new brands. A lookup
+    # from the job's own argument (`account = session.get(Account, account_id)`, then
+    # `if account is None: return`) is a validation: the normal path goes on, every run.
+    project.assert_expected(
+        {
+            "Procfile": "worker: celery -A app.tasks worker\n",
+            "app/__init__.py": "",
+            "app/tasks.py": """
+                import jinja2
+                from celery import shared_task
+                from sqlalchemy.orm import Session
+
+                from app.db import Account, Brand, engine
+
+
+                @shared_task
+                def new_brand_report():
+                    brands = Session(engine).query(Brand).all()
+                    if not brands:
+                        return None
+                    template = jinja2.Template("{{ brands }}")
+                    return template.render(brands=brands)
+
+
+                @shared_task
+                def account_report(account_id):
+                    account = Session(engine).get(Account, account_id)
+                    if account is None:
+                        return None
+                    template = jinja2.Template("{{ account }}")  # FRK103:16
+                    return template.render(account=account)
+            """,
+            "app/db.py": """
+                from sqlalchemy import create_engine
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+                engine = create_engine("postgresql:///app")
+
+
+                class Base(DeclarativeBase):
+                    pass
+
+
+                class Brand(Base):
+                    __tablename__ = "brand"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+                class Account(Base):
+                    __tablename__ = "account"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+            """,
+        },
+        {"FRK103"},
+    )
