@@ -520,10 +520,13 @@ class _Walker:
         if not names or any(n.split(".")[0] not in scope.fetched for n in names):
             return False
         params = self.params[-1]
-        return all(
-            not any(read.split(".")[0] in params for read in scope.fetched[n.split(".")[0]])
-            for n in names
-        )
+        for name in names:
+            reads = scope.fetched[name.split(".")[0]]
+            if any(read.split(".")[0] in params for read in reads):
+                return False  # made from the job's arguments: a validation
+            if any(part in _SETTINGS_PARTS for read in reads for part in read.split(".")):
+                return False  # a setting's value (`path = app.config.get(...)`): every run's
+        return True
 
     def settings_guard(self, node: cst.If) -> bool:
         """`if not app.config.get("METRICS_ENABLED"): return`, `if settings.DISABLE_EMAILS:

@@ -173,12 +173,15 @@ def test_work_after_an_early_return_on_what_the_run_fetched_is_not_every_runs(pr
     # Held-out notifications-api: `brands = query(...).all()` then `if not brands: return` before
     # `jinja2.Template(...)`: the template is built only on a run that found new brands. A lookup
     # from the job's own argument (`account = session.get(Account, account_id)`, then
-    # `if account is None: return`) is a validation: the normal path goes on, every run.
+    # `if account is None: return`) is a validation: the normal path goes on, every run; so is a
+    # setting's value (`path = os.environ.get(...)`, timesketch's DATA_FINDER_PATH).
     project.assert_expected(
         {
             "Procfile": "worker: celery -A app.tasks worker\n",
             "app/__init__.py": "",
             "app/tasks.py": """
+                import os
+
                 import jinja2
                 from celery import shared_task
                 from sqlalchemy.orm import Session
@@ -202,6 +205,15 @@ def test_work_after_an_early_return_on_what_the_run_fetched_is_not_every_runs(pr
                         return None
                     template = jinja2.Template("{{ account }}")  # FRK103:16
                     return template.render(account=account)
+
+
+                @shared_task
+                def rules_report():
+                    path = os.environ.get("RULES_PATH")
+                    if not path:
+                        return None
+                    template = jinja2.Template("{{ rules }}")  # FRK103:16
+                    return template.render(rules=path)
             """,
             "app/db.py": """
                 from sqlalchemy import create_engine
