@@ -12,8 +12,9 @@ CODE = "FRK201"
 
 def check(ev: Evidence) -> None:
     imported = _imported(ev)
+    literals: list[set[str]] = []  # the code's string literals, gathered once when first needed
     for module, f in ev.index.modules.items():
-        if _script(ev, module, f, imported):
+        if _script(ev, module, f, imported, literals):
             continue
         if is_test_module(f.relpath) and not ev.config.include_tests:
             continue  # only the test runner imports it: code only tests run is not a deployment
@@ -54,7 +55,9 @@ def _imported(ev: Evidence) -> set[str]:
     return out
 
 
-def _script(ev: Evidence, module: str, f: FileFacts, imported: set[str]) -> bool:
+def _script(
+    ev: Evidence, module: str, f: FileFacts, imported: set[str], literals: list[set[str]]
+) -> bool:
     """A program nothing imports (`runtestserver.py`: `db.create_all()` as its body): its
     module-level code runs when someone runs it, not when a worker or the app imports it. A
     top-level module, or one in a folder that is no package (`scripts/seed.py`, no
@@ -70,11 +73,18 @@ def _script(ev: Evidence, module: str, f: FileFacts, imported: set[str]) -> bool
         return True
     # `python -m app.scripts.create_admin` (a Makefile): no marker, but no code loads it by
     # name either (a setting, INSTALLED_APPS, an `include`, an import_module() string)
-    return not _named_in_code(ev, module)
+    if not f.calls:
+        return False  # nothing at its top level to report anyway
+    if not literals:
+        literals.append(_string_literals(ev))
+    return not any(
+        text == module or text.startswith((module + ".", module + ":")) for text in literals[0]
+    )
 
 
-def _named_in_code(ev: Evidence, module: str) -> bool:
-    """Whether a string literal of the project's code names `module` (or something in it)."""
+def _string_literals(ev: Evidence) -> set[str]:
+    """The dotted string literals the project's code passes or assigns (`"app.plugins.x"`)."""
+    out: set[str] = set()
     for f in ev.index.modules.values():
         scopes = [(f.calls, f.assigns), (f.main_calls, f.main_assigns)]
         scopes += [(fn.calls, fn.assigns) for fn in f.functions]
@@ -83,19 +93,9 @@ def _named_in_code(ev: Evidence, module: str) -> bool:
             for call in calls:
                 values += [*call.args, *(v for _k, v in call.kwargs)]
             for value in values:
-                if _names(value, module):
-                    return True
-    return False
-
-
-def _names(value: str, module: str) -> bool:
-    if '"' not in value:
-        return False
-    for literal in value.strip("[]").split(","):
-        text = literal.strip().strip('"')
-        if text == module or text.startswith((module + ".", module + ":")):
-            return True
-    return False
+                if '"' in value:
+                    out.update(v.strip().strip('"') for v in value.strip("[]").split(","))
+    return out
 
 
 def _private_memory_database(call: CallFact) -> bool:
