@@ -15,6 +15,7 @@ from pathlib import Path
 
 from forklint.config import Config
 from forklint.findings import FileError
+from forklint.fsutil import within
 from forklint.project import WalkedFile, make_excluder, read_bytes, walk
 
 if sys.version_info >= (3, 11):
@@ -101,9 +102,33 @@ _ENTRY_POINT = re.compile(r"""["']\s*([\w.-]+)\s*=\s*([\w.]+\s*:\s*[\w.]+)\s*["'
 
 def console_scripts(root: Path) -> dict[str, str]:
     """The scripts the project installs: `[project.scripts]`, setup.cfg `console_scripts`, and
-    `"name = pkg.mod:func"` strings in setup.py (read as text: setup.py is never run)."""
+    `"name = pkg.mod:func"` strings in setup.py (read as text: setup.py is never run), at the root
+    and in the folders right below it that hold a distribution of their own (`worker/setup.py`)."""
+    found = _console_scripts_of(root, root)
+    try:
+        folders = sorted(
+            entry.path
+            for entry in os.scandir(root)
+            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")
+        )
+    except OSError:
+        folders = []
+    for folder in folders:
+        for name, target in _console_scripts_of(Path(folder), root).items():
+            found.setdefault(name, target)
+    return found
+
+
+def _console_scripts_of(folder: Path, project: Path) -> dict[str, str]:
     found: dict[str, str] = {}
-    data, _error = read_bytes(root / "pyproject.toml", "pyproject.toml", MAX_FILE_BYTES)
+    root = folder
+
+    def read(path: Path, relpath: str) -> tuple[bytes | None, object]:
+        if not within(path, project):  # a symlink out of the project is never read
+            return None, None
+        return read_bytes(path, relpath, MAX_FILE_BYTES)
+
+    data, _error = read(root / "pyproject.toml", "pyproject.toml")
     if data:
         try:
             project = tomllib.loads(data.decode("utf-8", errors="replace")).get("project", {})
@@ -113,7 +138,7 @@ def console_scripts(root: Path) -> dict[str, str]:
         if isinstance(scripts, dict):
             found.update({k: v for k, v in scripts.items() if isinstance(v, str)})
     for name in ("setup.cfg", "setup.py"):
-        data, _error = read_bytes(root / name, name, MAX_FILE_BYTES)
+        data, _error = read(root / name, name)
         if not data:
             continue
         text = data.decode("utf-8", errors="replace")
@@ -732,6 +757,7 @@ def _path_like(word: str) -> bool:
     return (
         not word.startswith(("-", "$"))
         and "=" not in word
+        and not any(c in word for c in "*?[")  # a glob (`-p '*.py'`) names no program
         and not word.endswith("/")
         and word not in (".", "..")
         and ("/" in word or word.endswith(".py"))

@@ -144,3 +144,38 @@ def test_flask_rq2_jobs_with_no_start_up_run_under_flask_rq_worker(project) -> N
         },
         {"FRK101", "FRK102"},
     )
+
+
+def test_a_console_script_of_a_distribution_in_a_subfolder_is_followed(project) -> None:
+    # held-out libretime: worker/setup.py declares `myworker = myworker.main:cli` and a systemd
+    # unit runs /usr/local/bin/myworker: the project's console script, followed (it was an
+    # unresolved start-up, so nothing was said about the jobs it runs).
+    report = project.assert_expected(
+        {
+            "worker/setup.py": (
+                "from setuptools import setup\n\nsetup(name='myworker', entry_points="
+                "{'console_scripts': ['myworker = myworker.main:cli']})\n"
+            ),
+            "worker/myworker/__init__.py": "",
+            "worker/myworker/main.py": """
+                from redis import Redis
+                from rq import Worker
+
+
+                def cli():
+                    Worker(["default"], connection=Redis()).work()
+            """,
+            "worker/myworker/tasks.py": """
+                import pandas as pd
+                from rq.decorators import job
+
+
+                @job("default")
+                def crunch(path):  # FRK101:5
+                    return float(pd.read_csv(path).sum().sum())
+            """,
+            "deploy/myworker.service": "[Service]\nExecStart=/usr/local/bin/myworker\n",
+        },
+        {"FRK101"},
+    )
+    assert report.unresolved == ()

@@ -195,6 +195,16 @@ def test_a_frameworks_own_program_by_its_installed_path_is_no_project_program(wr
     assert [c.program for c in found if c.kind == "program"] == []
 
 
+def test_a_glob_option_value_of_a_wrapper_is_no_program(write):
+    # held-out lite-api: `watchmedo auto-restart -d . -R -p '*.py' -- celery -A api.conf worker`;
+    # `*.py` is the value of watchmedo's -p, not a program to follow (it was an unresolved note)
+    line = "watchmedo auto-restart -d . -R -p '*.py' -- celery -A api.conf worker"
+    root = write({"Procfile": f"worker: {line}\n"})
+    found, errors = scan(root, Config(root=root))
+    assert errors == ()
+    assert [(c.kind, c.celery_app, c.program) for c in found] == [("celery", "api.conf", None)]
+
+
 # ---- file forms ------------------------------------------------------------------------------
 
 
