@@ -119,12 +119,12 @@ def console_scripts(root: Path) -> dict[str, str]:
     return found
 
 
-def _console_scripts_of(folder: Path, project: Path) -> dict[str, str]:
+def _console_scripts_of(folder: Path, boundary: Path) -> dict[str, str]:
     found: dict[str, str] = {}
     root = folder
 
     def read(path: Path, relpath: str) -> tuple[bytes | None, object]:
-        if not within(path, project):  # a symlink out of the project is never read
+        if not within(path, boundary):  # a symlink out of the project is never read
             return None, None
         return read_bytes(path, relpath, MAX_FILE_BYTES)
 
