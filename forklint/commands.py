@@ -121,14 +121,7 @@ def console_scripts(root: Path) -> dict[str, str]:
 
 def _console_scripts_of(folder: Path, boundary: Path) -> dict[str, str]:
     found: dict[str, str] = {}
-    root = folder
-
-    def read(path: Path, relpath: str) -> tuple[bytes | None, object]:
-        if not within(path, boundary):  # a symlink out of the project is never read
-            return None, None
-        return read_bytes(path, relpath, MAX_FILE_BYTES)
-
-    data, _error = read(root / "pyproject.toml", "pyproject.toml")
+    data = _read_within(folder / "pyproject.toml", boundary)
     if data:
         try:
             project = tomllib.loads(data.decode("utf-8", errors="replace")).get("project", {})
@@ -138,7 +131,7 @@ def _console_scripts_of(folder: Path, boundary: Path) -> dict[str, str]:
         if isinstance(scripts, dict):
             found.update({k: v for k, v in scripts.items() if isinstance(v, str)})
     for name in ("setup.cfg", "setup.py"):
-        data, _error = read(root / name, name)
+        data = _read_within(folder / name, boundary)
         if not data:
             continue
         text = data.decode("utf-8", errors="replace")
@@ -152,6 +145,13 @@ def _console_scripts_of(folder: Path, boundary: Path) -> dict[str, str]:
             for key, value in _ENTRY_POINT.findall(text):
                 found.setdefault(key, value.replace(" ", ""))
     return found
+
+
+def _read_within(path: Path, boundary: Path) -> bytes | None:
+    """The file's bytes, unless it is missing, unreadable or a symlink out of the project."""
+    if not within(path, boundary):
+        return None
+    return read_bytes(path, path.name, MAX_FILE_BYTES)[0]
 
 
 _MENTIONS_WORKER = re.compile(r"rq|celery|worker", re.IGNORECASE)

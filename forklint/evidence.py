@@ -83,15 +83,19 @@ class JobPath:
             self._steps = self._before.trace() + (step,)
         return self._steps
 
-    def calls(self) -> list[tuple[FileFacts, CallFact, str]]:
-        """The calls from the job to here, outermost first: (file, call, its text). For fixes."""
+    def hops(self) -> list[tuple[FileFacts, FunctionFact | None, CallFact]]:
+        """The calls from the job to here, outermost first: (file, the function making it, call)."""
         out = []
         link: JobPath | None = self
         while link is not None and link._call is not None:
             assert link._f is not None
-            out.append((link._f, link._call, call_text(link._f, link._call)))
+            out.append((link._f, link._fn, link._call))
             link = link._before
         return out[::-1]
+
+    def calls(self) -> list[tuple[FileFacts, CallFact, str]]:
+        """The calls from the job to here, outermost first: (file, call, its text). For fixes."""
+        return [(f, call, call_text(f, call)) for f, _fn, call in self.hops()]
 
 
 # (function fq, its file, the function, how the job reached it)

@@ -86,12 +86,7 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
     for f in index.modules.values():
         if not deployed(f.relpath):
             continue
-        scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [
-            (None, f.calls),
-            (None, f.main_calls),
-        ]
-        scopes += [(fn, fn.calls) for fn in f.functions]
-        for fn, calls in scopes:
+        for fn, calls in _call_scopes(f):
             for call in calls:
                 enqueued = _enqueued(index, catalog, f, fn, call, deployed)
                 on = queue_names.of_enqueue(f, fn, call) if enqueued else None
@@ -121,6 +116,11 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
         )
         for fq, job in found.items()
     )
+
+
+def _call_scopes(f: FileFacts) -> list[tuple[FunctionFact | None, tuple[CallFact, ...]]]:
+    """A file's calls by scope: its top level, its `__main__` block, each function."""
+    return [(None, f.calls), (None, f.main_calls), *((fn, fn.calls) for fn in f.functions)]
 
 
 def _same_module(index: Index, first: str, second: str) -> bool:
@@ -270,12 +270,7 @@ def _computed_targets(
     for module, caller in index.modules.items():
         if not deployed(caller.relpath):
             continue
-        scopes: list[tuple[FunctionFact | None, tuple[CallFact, ...]]] = [
-            (None, caller.calls),
-            (None, caller.main_calls),
-        ]
-        scopes += [(g, g.calls) for g in caller.functions]
-        for scope, calls in scopes:
+        for scope, calls in _call_scopes(caller):
             for call in calls:
                 if call.callee.rpartition(".")[2] != fn.name:
                     continue

@@ -65,10 +65,15 @@ def _statement_on_mapped_class(ev: Evidence, site: Site) -> bool:
         session is not None and target[len(session) + 1 :] in catalog.entity_session_methods
     ):
         return False
-    return any(
-        ev.mapped_prefix(ev.index.resolve(site.module, None, a))
-        for a in site.call.args
-        if a and not a.startswith('"')
+    return any(_mapped_class(ev, site, a) for a in site.call.args)
+
+
+def _mapped_class(ev: Evidence, site: Site, described: str) -> bool:
+    """Whether a described argument of a parent's call names a mapped class."""
+    return (
+        bool(described)
+        and not described.startswith('"')
+        and bool(ev.mapped_prefix(ev.index.resolve(site.module, None, described)))
     )
 
 
@@ -80,12 +85,7 @@ def _inspects_mapped_class(ev: Evidence, site: Site) -> bool:
         target in ev.index.classes
         and any(ev.catalog.mapper_inspector(b) for b in ev.index.mro(target)[1])
     )
-    return (
-        inspects
-        and bool(site.call.args)
-        and not site.call.args[0].startswith('"')
-        and bool(ev.mapped_prefix(ev.index.resolve(site.module, None, site.call.args[0])))
-    )
+    return inspects and bool(site.call.args) and _mapped_class(ev, site, site.call.args[0])
 
 
 def orm_use(ev: Evidence, job: Job) -> tuple[tuple[Step, ...], set[str]] | None:

@@ -61,13 +61,10 @@ def _in_loop(
 ) -> str | None:
     """The `for` header (as written) whose body makes the call, here or in a caller on the job's
     path, when it iterates over data the run fetches or is given (not a literal with items)."""
-    hops = [(f, fn, call)]
-    hop = path
-    while hop is not None:
-        if hop._f is not None and hop._fn is not None and hop._call is not None:
-            hops.append((hop._f, hop._fn, hop._call))
-        hop = hop._before
+    hops = [(f, fn, call), *reversed(path.hops())]  # innermost first
     for hf, hfn, hcall in hops:
+        if hfn is None:
+            continue
         after = source_line(hf.module, hcall.loc.line)[hcall.loc.column :]
         comprehension = _COMPREHENSION.search(after)  # `[archive(k) for k in keys]`
         if comprehension is not None and not _LITERAL_ITEMS.match(comprehension["iter"]):
@@ -82,7 +79,9 @@ def _in_loop(
 
 
 _FOR = re.compile(r"(?:async\s+)?for\s+.+?\s+in\s+(?P<iter>.+):\s*(?:#.*)?$")
-_COMPREHENSION = re.compile(r"\bfor\s+[\w, ()]+?\s+in\s+(?P<iter>[^\]\)\}]+?)\s*(?:\bif\b|[\]\)\}])")
+_COMPREHENSION = re.compile(
+    r"\bfor\s+[\w, ()]+?\s+in\s+(?P<iter>[^\]\)\}]+?)\s*(?:\bif\b|[\]\)\}])"
+)
 _LITERAL_ITEMS = re.compile(r"""(?:\[[^\]\s]|\([^)\s]|["'][^"']|range\(\s*[1-9]\d*\s*\))""")
 
 
