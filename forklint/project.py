@@ -428,9 +428,15 @@ def _namespace_root(
             continue
         if not code.writes(".".join(parts[cut:]), names):
             continue
-        # Short names another root also holds (`config`, `utils`) prove nothing.
+        # Short names another root also holds (`config`, `utils`) prove nothing, and an import
+        # proves something only when it names what the holder has below the name
+        # (`from api.tasks import`, `from api import tasks`): `import rq` in dioptra is the RQ
+        # library, not `src/dioptra/rq/`.
         short = names.difference(*(children.get(other, ()) for other in others))
-        if short & code.imported_heads():
+        if any(
+            head in short and second in children.get(f"{holder}/{head}", ())
+            for head, second in code.short_imports()
+        ):
             return holder
         return "/".join(parts[:cut])
     return holder
@@ -439,11 +445,14 @@ def _namespace_root(
 class _Code:
     """The project's source texts, searched for how it names its own modules."""
 
-    _IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+(\w+)|import[ \t]+(\w+))", re.MULTILINE)
+    _FROM = re.compile(
+        r"^[ \t]*from[ \t]+(\w+)(?:\.(\w+))?(?:\.\w+)*[ \t]+import[ \t]+(?:\(([^)]*)\)|([^\n]*))", re.M
+    )
+    _IMPORT = re.compile(r"^[ \t]*import[ \t]+(\w+)\.(\w+)", re.MULTILINE)
 
     def __init__(self, texts: list[str]) -> None:
         self.texts = texts
-        self._heads: set[str] | None = None
+        self._pairs: set[tuple[str, str]] | None = None
 
     def writes(self, prefix: str, names: Iterable[str]) -> bool:
         """Whether some text names `prefix.<one of names>` (`sortinghat.core.jobs`, in code or a string)."""
@@ -463,17 +472,25 @@ class _Code:
                     return True
         return False
 
-    def imported_heads(self) -> set[str]:
-        """First names of the absolute imports in the project (`import x.y`, `from x import`)."""
-        if self._heads is None:
-            self._heads = {
-                head
-                for text in self.texts
-                for match in self._IMPORT.finditer(text)
-                for head in match.groups()
-                if head
-            }
-        return self._heads
+    def short_imports(self) -> set[tuple[str, str]]:
+        """(first, second) names of the project's absolute imports that name two levels:
+        `from a.b import x` and `import a.b` give (a, b); `from a import x, y` gives (a, x), (a, y)."""
+        if self._pairs is None:
+            pairs: set[tuple[str, str]] = set()
+            for text in self.texts:
+                for match in self._IMPORT.finditer(text):
+                    pairs.add((match[1], match[2]))
+                for match in self._FROM.finditer(text):
+                    if match[2]:
+                        pairs.add((match[1], match[2]))
+                        continue
+                    names = re.sub(r"#[^\n]*", "", match[3] or match[4] or "")
+                    for item in names.split(","):
+                        words = item.split()
+                        if words and words[0].isidentifier():
+                            pairs.add((match[1], words[0]))
+            self._pairs = pairs
+        return self._pairs
 
 
 def _children(found: dict[str, WalkedFile]) -> dict[str, set[str]]:

@@ -137,6 +137,34 @@ def test_a_holder_whose_modules_are_also_imported_by_short_name_stays_a_source_r
     assert modules(run(root))["backend/api/tasks.py"] == "api.tasks"
 
 
+def test_a_library_named_like_a_subpackage_is_no_evidence_for_the_holder(write):
+    # src/app/ has no __init__.py and holds app/rq/ and app/worker/; `import rq` and
+    # `from rq import Queue` are the RQ library, not src/app/rq/, so the code's `app.worker.main`
+    # names the modules (held-out dioptra: its console script `app.worker.main:main` was lost).
+    root = write(
+        {
+            "src/app/rq/__init__.py": "",
+            "src/app/rq/tasks.py": "import rq\nfrom rq import Queue\n",
+            "src/app/worker/__init__.py": "",
+            "src/app/worker/main.py": "import rq.cli\nfrom app.rq.tasks import x\n",
+        }
+    )
+    assert modules(run(root))["src/app/worker/main.py"] == "app.worker.main"
+
+
+def test_a_short_import_of_what_the_holder_holds_keeps_it_a_root(write):
+    # `from api import tasks` names backend/api/tasks.py: the code runs from inside backend/.
+    root = write(
+        {
+            "backend/api/__init__.py": "",
+            "backend/api/tasks.py": "",
+            "backend/worker.py": "from api import (\n    tasks,  # the jobs\n)\n",
+            "tests/test_api.py": "import backend.api.tasks\n",
+        }
+    )
+    assert modules(run(root))["backend/api/tasks.py"] == "api.tasks"
+
+
 def test_a_short_name_another_root_holds_is_no_evidence_for_the_holder(write):
     # `from config import x` is the top-level config package, not hub/config.
     root = write(
@@ -432,7 +460,9 @@ def test_explicit_non_python_files_are_skipped_scripts_are_not(tmp_path):
     (tmp_path / "worker").write_text("#!/usr/bin/env python3\nimport app\n")
     (tmp_path / "app.py").write_text("x = 1\n")
     config = Config(root=tmp_path)
-    project = discover([tmp_path / n for n in ("README.md", "Procfile", "worker", "app.py")], config)
+    project = discover(
+        [tmp_path / n for n in ("README.md", "Procfile", "worker", "app.py")], config
+    )
     assert sorted(project.targets) == ["app.py", "worker"]
 
 
