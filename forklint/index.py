@@ -184,6 +184,28 @@ class Index:
             return ""
         return self.canonical(base + rest, depth + 1) if rest else base
 
+    def string_constant(
+        self, module: str, fn: FunctionFact | None, name: str, depth: int = 0
+    ) -> str | None:
+        """The dotted string literal a plain name is bound to, as described (`'"app.tasks.run"'`):
+        `JOB: Final[str] = "app.tasks.run"` in this module, in `fn`, or imported from a project
+        module. None for anything else."""
+        if depth > _MAX_DEPTH or not _HEAD.fullmatch(name):
+            return None
+        b = self.local_bindings(module, fn).get(name) if fn is not None else None
+        if b is None:
+            fn, b = None, self.module_bindings(module).get(name)
+        if b is None or b.kind == "param":
+            return None
+        if b.kind == "value":
+            if b.target.startswith('"'):
+                return b.target
+            return self.string_constant(module, fn, b.target, depth + 1)
+        owner, _, attr = b.target.rpartition(".")
+        if owner in self.modules:
+            return self.string_constant(owner, None, attr, depth + 1)
+        return None
+
     def canonical(self, fq: str, depth: int = 0) -> str:
         """Follow project modules' bindings so re-exports and aliases reach the definition."""
         if depth > _MAX_DEPTH or not fq:

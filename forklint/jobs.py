@@ -346,9 +346,17 @@ def _split(literal: str) -> list[str]:
 def _function_value(index: Index, f: FileFacts, fn: FunctionFact | None, value: str) -> str | None:
     if not value or value.endswith("()") or value.startswith("["):
         return None
+    if not value.startswith('"'):  # `JOB = "app.tasks.run"` ... `enqueue(JOB)` (dioptra)
+        value = index.string_constant(f.module, fn, value) or value
     if value.startswith('"'):
         fq = value.strip('"').replace(":", ".")
-        fq = index.canonical(fq)
+        owner, _, attr = fq.rpartition(".")
+        if owner in index.modules and attr in index.module_bindings(owner):
+            # RQ imports `owner` and takes its attribute: a package's `from .run import run`
+            # names the function, not the submodule of the same name (dioptra)
+            fq = index.resolve(owner, None, attr)
+        else:
+            fq = index.canonical(fq)
     else:
         fq = index.resolve(f.module, fn, value)
     return fq if fq in index.functions else None

@@ -304,6 +304,28 @@ def test_reexport_through_package_init(model):
     assert m.job_names == {("app.tasks.work", "rq")}
 
 
+def test_an_enqueued_string_constant_names_its_job(model):
+    # held-out dioptra: `JOB: Final[str] = "app.jobs.run"` in one module, imported and enqueued
+    # by name in another; `app/jobs/__init__.py` re-exports `run` from its submodule `run`, and
+    # RQ imports `app.jobs` and takes its attribute: the function, not the submodule
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/jobs/__init__.py": "from .run import run\n",
+            "app/jobs/run.py": "def run(job_id): pass\n",
+            "app/names.py": 'from typing import Final\nJOB: Final[str] = "app.jobs.run"\n',
+            "app/service.py": """
+            from rq import Queue
+            from app.names import JOB
+
+            def submit(q: Queue, job_id):
+                q.enqueue(JOB, job_id)
+        """,
+        }
+    )
+    assert m.job_names == {("app.jobs.run.run", "rq")}
+
+
 def test_horse_side_worker_methods_are_on_every_jobs_path(model):
     m = model(
         {
