@@ -334,7 +334,12 @@ def _startup_hints(world: World, index: Index) -> tuple[str, ...]:
         where = startup_label(startup)
         cls = parent.worker_class
         name = startup.work_text.partition(".")[0]
-        if cls is None or cls in STOCK_WORKERS or (cls not in index.classes and name == "Worker"):
+        if startup.cli:
+            hints.append(
+                f"{where}: add `-w {PREFORK_WORKER}` to the arguments {startup.work_text} reads "
+                f"(it reads [tool.forklint.prefork])"
+            )
+        elif cls is None or cls in STOCK_WORKERS or (cls not in index.classes and name == "Worker"):
             hints.append(
                 f"{where}: use {PREFORK_WORKER} instead of {name} (it reads [tool.forklint.prefork])"
             )

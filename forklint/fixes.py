@@ -86,7 +86,7 @@ def parent_changes(
                 changes.append(_mixin(ev, cls, label))
                 parts.append(f"put {_MIXIN} first in the bases of {_class_label(ev, cls)}")
                 uses_table = True
-            elif uses_table and (cls is None or cls in _SWAPPABLE):
+            elif uses_table and (cls is None or cls in _SWAPPABLE) and not startup.cli:
                 changes.append(
                     SwitchStartup(
                         startup.relpath,

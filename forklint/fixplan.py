@@ -531,7 +531,7 @@ class Planner:
             if (
                 where.start.line <= change.work_line <= where.end.line
                 and isinstance(call.func, cst.Attribute)
-                and call.func.attr.value in ("work", "start")
+                and call.func.attr.value in ("work", "start", "worker")  # or `rq.cli.worker()`
             ):
                 work = call
         if work is None:

@@ -63,6 +63,7 @@ class WorkSite:
     worker_class: str | None  # the class it runs, as resolved ("rq.Worker", "app.w.MyWorker")
     candidates: tuple[str, ...] = ()  # every class the receiver may hold (platform branches)
     queues: frozenset[str] | None = None  # the queues the worker reads; None: unknown
+    cli: bool = False  # RQ's `rq worker` command called in-process: argv may name the class
 
 
 @dataclass
@@ -122,7 +123,9 @@ class Startups:
         """Work calls, then every function that reaches one, walking call edges backwards. Calls
         are matched by name before they are resolved: most projects have one or two start-ups."""
         index = self.index
-        methods = tuple(f".{m}" for m in self.catalog.start_methods)
+        methods = tuple(f".{m}" for m in self.catalog.start_methods) + tuple(
+            f".{fq.rpartition('.')[2]}" for fq in self.catalog.cli_workers
+        )
         for module, f in index.modules.items():
             for fn in f.functions:
                 if any(c.callee.endswith(methods) for c in fn.calls):
@@ -400,6 +403,11 @@ class Startups:
 
     def _work_site(self, f: FileFacts, fn: FunctionFact | None, call: CallFact) -> WorkSite | None:
         method = call.callee.rpartition(".")[2]
+        if any(method == fq.rpartition(".")[2] for fq in self.catalog.cli_workers):
+            if self.index.resolve(f.module, fn, call.callee) not in self.catalog.cli_workers:
+                return None
+            function = fn.qualname if fn is not None else None
+            return WorkSite(f.module, function, call, "rq.Worker", ("rq.Worker",), None, cli=True)
         if method not in self.catalog.start_methods or "." not in call.callee:
             return None
         candidates = self.worker_classes(f.module, fn, call.callee.rpartition(".")[0])
@@ -649,6 +657,9 @@ class Startups:
                 )
             )
         site = self.site_at_end(path)
+        worker_class = site.worker_class
+        if site.cli and command is not None:
+            worker_class = _worker_class_option(command.argv) or worker_class
         return Launch(
             label,
             where[0],
@@ -656,7 +667,7 @@ class Startups:
             "rq",
             steps,
             site,
-            site.worker_class,
+            worker_class,
             command,
             signature + (entry,),
             queues=site.queues,
@@ -675,6 +686,16 @@ _FORKING_PROCESS = frozenset(
 _START_METHOD_SETTERS = frozenset(
     {"multiprocessing.set_start_method", "multiprocessing.get_context"}
 )
+
+
+def _worker_class_option(argv: tuple[str, ...]) -> str | None:
+    """The class `-w X` / `--worker-class X` / `--worker-class=X` names among RQ's options."""
+    for i, word in enumerate(argv):
+        if word in ("-w", "--worker-class") and i + 1 < len(argv):
+            return argv[i + 1].replace(":", ".")
+        if word.startswith("--worker-class="):
+            return word.partition("=")[2].replace(":", ".")
+    return None
 
 
 def _string(described: str) -> str | None:

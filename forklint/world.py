@@ -50,6 +50,7 @@ class Startup:
     function: str | None  # qualname; None for a script's module level
     work_line: int  # line of the `.work()` call
     work_text: str  # "Worker.work()"
+    cli: bool = False  # RQ's `rq worker` command called in-process ("rq.cli.worker()")
 
 
 @dataclass(frozen=True)
@@ -1225,7 +1226,11 @@ class _Builder:
             site = launch.work
             f = index.modules[site.module]
             text = f"{cls.rpartition('.')[2]}.{site.call.callee.rpartition('.')[2]}()"
-            startup = Startup(site.module, f.relpath, site.function, site.call.loc.line, text)
+            if site.cli:
+                text = f"{site.call.callee}()"
+            startup = Startup(
+                site.module, f.relpath, site.function, site.call.loc.line, text, cli=site.cli
+            )
         parent = Parent(
             launch.label,
             "rq",

@@ -170,6 +170,7 @@ def test_a_loader_whose_argument_varies_per_job_is_no_finding_to_rewrite(tmp_pat
     )
     assert [f.code for f in analyse(root).findings if f.code == "FRK103"] == []
 
+
 def test_the_getter_reuses_the_files_functools_and_clashes_with_no_name(tmp_path: Path) -> None:
     root = make_project(
         tmp_path,
@@ -449,6 +450,52 @@ def test_a_start_up_on_a_third_party_worker_gets_the_lines_before_work(tmp_path:
     assert 'app = "the worker\'s own name for something else"' in worker
     assert not (root / "pyproject.toml").exists()
     assert analyse(root).findings == ()
+
+
+def test_rqs_worker_command_called_in_process_is_a_start_up_warmed_before_the_call(
+    tmp_path: Path,
+) -> None:
+    # held-out dioptra: a console script whose main() calls `rq.cli.worker(standalone_mode=False)`
+    # runs RQ's `rq worker` on the process's own arguments: a stock forking worker, unless they
+    # name a class (`-w`); the fix warms the parent right before that call
+    files = dict(ORM)
+    files["app/worker.py"] = """
+        import sys
+
+        import rq.cli
+
+
+        def main():
+            rq.cli.worker(standalone_mode=False)
+
+
+        if __name__ == "__main__":
+            sys.exit(main())
+    """
+    files["pyproject.toml"] = (
+        '[project]\nname = "app"\n\n[project.scripts]\napp-worker = "app.worker:main"\n'
+    )
+    files["Procfile"] = "worker: app-worker default\n"
+    root = make_project(tmp_path, files)
+    report = analyse(root)
+    assert {f.code for f in report.findings} == {"FRK101", "FRK102"}
+    assert any("rq.cli.worker()" in hint for hint in report.startups)
+    worker = fixed(root, "app/worker.py")
+    assert (
+        "def main():\n"
+        "    import app.tasks  # noqa: F401 - loaded before the fork\n"
+        "    import app.models  # noqa: F401 - loaded before the fork\n"
+        "    from sqlalchemy.orm import configure_mappers\n"
+        "    configure_mappers()\n"
+        "    rq.cli.worker(standalone_mode=False)\n"
+    ) in worker
+    assert analyse(root).findings == ()
+    # a class named on the command line is what the in-process command runs
+    (root / "Procfile").write_text("worker: app-worker -w rq.SimpleWorker default\n")
+    (root / "app" / "worker.py").write_text(
+        "import rq.cli\n\n\ndef main():\n    rq.cli.worker(standalone_mode=False)\n"
+    )
+    assert [p.worker_class for p in analyse(root).parents] == ["rq.SimpleWorker"]
 
 
 def test_a_local_import_takes_an_alias_where_the_function_reads_that_name(
