@@ -82,6 +82,10 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                     add(fq, framework, f"@{deco.name}", on)
                     break
     standalone = set(found)  # jobs in their own right (not only someone's callback)
+    # the last names of the job decorators (`django_rq.job`, `Celery().task`), by name too
+    decorator_names = frozenset(
+        name.rpartition(".")[2] for name, _framework in catalog.job_decorator.entries
+    ) | {"task", "shared_task", "actor"}
     riding: set[str] = set()  # callbacks seen only with a job function of their own module
     for f in index.modules.values():
         if not deployed(f.relpath):
@@ -99,6 +103,11 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                         riding.add(target)
                     else:
                         standalone.add(target)
+                applied = _decorator_applied(index, catalog, decorator_names, f, fn, call)
+                if applied is not None:  # `create_repo_job = job(create_repo)` (Metecho)
+                    target, framework = applied
+                    add(target, framework, f"{call.callee}(...) at {f.relpath}:{call.loc.line}")
+                    standalone.add(target)
     for cls_fq, (_f, c) in index.classes.items():
         if index.subclass_of(cls_fq, catalog.task_classes) and "run" in c.methods:
             add(f"{cls_fq}.run", "celery", "celery Task.run")
@@ -154,6 +163,33 @@ def _decorator_framework(
     if fq in index.functions:
         return _wrapping_framework(index, catalog, fq)
     return None
+
+
+def _decorator_applied(
+    index: Index,
+    catalog: Catalog,
+    names: frozenset[str],
+    f: FileFacts,
+    fn: FunctionFact | None,
+    call: CallFact,
+) -> tuple[str, str] | None:
+    """(function, framework) when `call`, at a module's top level, applies a framework's job
+    decorator to a project function as a plain call: `job(create_repo)` (django-rq takes the function itself),
+    `job("high")(create_repo)`, `app.task(send)`."""
+    if fn is not None or not call.args or call.args[0].startswith(('"', "[")):
+        # `job("default")`: the decorator being built; in a function, a decorator applied to
+        # what the function is handed (a project decorator's wrapper) is not a job of its own
+        return None
+    if call.callee.rpartition(".")[2] not in names and not call.callee.endswith("()"):
+        return None  # most calls (tested before resolving); `x(...)(fn)` may be any alias
+    target = _function_value(index, f, fn, call.args[0])
+    if target is None:
+        return None
+    fq = index.resolve(f.module, fn, call.callee)
+    framework = catalog.job_decorator(fq) or _framework_by_name(fq)
+    if framework is None and fq.endswith("()"):  # `job("high")(fn)`: the built decorator
+        framework = catalog.job_decorator(fq[:-2]) or _framework_by_name(fq[:-2])
+    return (target, framework) if framework is not None else None
 
 
 def _framework_by_name(fq: str) -> str | None:
@@ -232,7 +268,8 @@ def _enqueued(
         # `for func, every in PERIODIC: scheduler.schedule(func=func, ...)`: each listed function
         for element in _loop_elements(index, f, fn, value):
             out.append((element, method or call.callee, callback))
-        # `enqueue(f"app.tasks.{name}")` in `launch_task(self, name)`: what its callers pass
+        # `enqueue(f"app.tasks.{name}")` in `launch_task(self, name)`, `enqueue_call(func=func)`
+        # in `enqueue_job(func)`: what its callers pass
         for target in _computed_targets(index, f, fn, value, deployed):
             out.append((target, method or call.callee, callback))
     return out
@@ -248,25 +285,51 @@ def _computed_targets(
     value: str,
     deployed: Callable[[str], bool],
 ) -> list[str]:
-    """The project functions a dotted name ending in a parameter names, from its callers.
+    """The project functions a parameter names, from what the function's callers pass.
 
     `launch_task(self, name)` enqueues `f"app.tasks.{name}"`; a call
     `current_user.launch_task("export_posts")` anywhere in the project makes
-    `app.tasks.export_posts` a job when that function exists. A call is the function's when it
-    resolves to it, or when it does not resolve and no other project function has that name.
+    `app.tasks.export_posts` a job when that function exists. `enqueue_job(func)` enqueues
+    `func`; a call `enqueue_job(grade_backup, ...)` makes `grade_backup` one (okpy).
     """
     match = _COMPUTED.fullmatch(value)
-    if match is None or fn is None:
+    name = match["name"] if match is not None else value
+    found: list[str] = []
+    for caller, scope, passed in _passed_by_callers(index, f, fn, name, deployed):
+        if match is not None:
+            if not passed.startswith('"'):
+                continue
+            passed = f'"{match["prefix"]}{passed.strip(chr(34))}"'
+            scope = None
+        elif passed.startswith('"'):
+            continue  # a string handed on is read where the enqueue reads it
+        target = _function_value(index, caller, scope, passed)
+        if target is not None and target not in found:
+            found.append(target)
+    return found
+
+
+def _passed_by_callers(
+    index: Index,
+    f: FileFacts,
+    fn: FunctionFact | None,
+    param: str,
+    deployed: Callable[[str], bool],
+) -> list[tuple[FileFacts, FunctionFact | None, str]]:
+    """(caller's file, caller's scope, the argument as written) for each call of `fn` in the
+    project that passes its parameter `param`. A call is `fn`'s when it resolves to it, or when
+    it does not resolve and no other project function has that name."""
+    if fn is None:
         return []
     params = [name for name, _annotation in fn.params]
-    if match["name"] not in params:
+    if param not in params:
         return []
-    position = params.index(match["name"])
+    position = params.index(param)
     if fn.cls is not None and params[:1] in (["self"], ["cls"]):
         position -= 1  # the receiver is not written in the call
     own = f"{f.module}.{fn.qualname}"
     namesakes = sum(1 for fq in index.functions if fq.rpartition(".")[2] == fn.name)
-    found: list[str] = []
+    out: list[tuple[FileFacts, FunctionFact | None, str]] = []
     for module, caller in index.modules.items():
         if not deployed(caller.relpath):
             continue
@@ -281,16 +344,11 @@ def _computed_targets(
                 passed = (
                     call.args[position]
                     if 0 <= position < len(call.args)
-                    else kwargs.get(match["name"], "")
+                    else kwargs.get(param, "")
                 )
-                if not passed.startswith('"'):
-                    continue
-                target = _function_value(
-                    index, caller, None, f'"{match["prefix"]}{passed.strip(chr(34))}"'
-                )
-                if target is not None and target not in found:
-                    found.append(target)
-    return found
+                if passed:
+                    out.append((caller, scope, passed))
+    return out
 
 
 _ELEMENT = re.compile(r"(?P<container>[\w.]+)\[\*\](?:\[(?P<item>\d+)\])?")

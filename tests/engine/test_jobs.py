@@ -276,6 +276,16 @@ OTHER_FORMS = {
         def work(): pass
     """,
     ),
+    "django-huey-package": (
+        # held-out tubesync: the django-huey package's decorators, one queue each
+        "huey",
+        """
+        from django_huey import db_task
+
+        @db_task(queue="filesystem")
+        def work(): pass
+    """,
+    ),
 }
 
 
@@ -324,6 +334,70 @@ def test_an_enqueued_string_constant_names_its_job(model):
         }
     )
     assert m.job_names == {("app.jobs.run.run", "rq")}
+
+
+def test_a_job_decorator_applied_as_a_call_makes_a_job(model):
+    # Metecho: `create_repository_job = job(create_repository)` (django-rq takes the function);
+    # `job("high")(fn)` and `app.task(fn)` too; `job("default")` alone builds a decorator
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/jobs.py": """
+            from celery import Celery
+            from django_rq import job
+            from rq.decorators import job as rq_job
+
+            app = Celery("app")
+
+
+            def create_repo(name): pass
+            def refresh(org): pass
+            def notify(user): pass
+            def helper(x): pass
+
+
+            create_repo_job = job(create_repo)
+            refresh_job = rq_job("high")(refresh)
+            notify_task = app.task(notify)
+            default = job("default")
+            print(helper)
+        """,
+        }
+    )
+    assert m.job_names == {
+        ("app.jobs.create_repo", "rq"),
+        ("app.jobs.refresh", "rq"),
+        ("app.jobs.notify", "celery"),
+    }
+
+
+def test_a_helper_that_enqueues_its_parameter_makes_jobs_of_what_callers_pass(model):
+    # held-out okpy: `def enqueue_job(func, *args): q.enqueue_call(func=func, args=args)`,
+    # called `enqueue_job(grade, backup_id)`; a string passed on is not a function reference
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/queueing.py": """
+            from rq import Queue
+
+
+            def enqueue_job(func, *args):
+                return Queue().enqueue_call(func=func, args=args)
+        """,
+            "app/grading.py": """
+            from app.queueing import enqueue_job
+
+
+            def grade(backup_id): pass
+
+
+            def submit(backup_id):
+                enqueue_job(grade, backup_id)
+                enqueue_job("app.grading.unknown", backup_id)
+        """,
+        }
+    )
+    assert m.job_names == {("app.grading.grade", "rq")}
 
 
 def test_horse_side_worker_methods_are_on_every_jobs_path(model):
