@@ -204,6 +204,8 @@ def _reader_for(walked: WalkedFile) -> _Reader | None:
         return _dockerfile
     if suffix in (".dockerfile", ".containerfile"):
         return _dockerfile
+    if lower in ("heroku.yml", "heroku.yaml"):
+        return _heroku_yml
     if suffix in (".yml", ".yaml"):
         return _yaml
     if suffix in (".conf", ".ini"):
@@ -419,7 +421,12 @@ _YAML_KEY = re.compile(r"([A-Za-z_][\w.-]*|\"[^\"]*\"|'[^']*')\s*:(?:\s+|$)(.*)$
 _YAML_KEYS = ("command", "args", "entrypoint", "environment")
 
 
-def _yaml(text: str, relpath: str) -> Iterator[WorkerCommand]:
+def _heroku_yml(text: str, relpath: str) -> Iterator[WorkerCommand]:
+    """heroku.yml: `run:` processes whose `command:` is a list of shell commands (one each)."""
+    yield from _yaml(text, relpath, lists_are_commands=True)
+
+
+def _yaml(text: str, relpath: str, lists_are_commands: bool = False) -> Iterator[WorkerCommand]:
     """`command:`/`args:`/`entrypoint:` values, grouped by the mapping that holds them.
 
     A line-based reader for the few shapes these keys take (plain, quoted, block and flow
@@ -475,6 +482,10 @@ def _yaml(text: str, relpath: str) -> Iterator[WorkerCommand]:
         )
         if first is None and second is None:
             first = group.get("command")
+            if lists_are_commands and first is not None and isinstance(first[1], list):
+                for item in first[1]:
+                    yield from _from_shell(item, relpath, first[0])
+                continue
         elif first is not None and second is not None:
             # Compose and Kubernetes split string values into words; no shell runs them.
             first = (first[0], _words(first[1]))

@@ -510,6 +510,22 @@ def test_array_literal_elements_in_shell_scripts_are_not_commands(write):
     )
 
 
+def test_heroku_yml_run_commands_are_shell_commands_each(write):
+    # held-out barberscore-api: `run: worker: command: [- django-admin rqworker ...]`
+    root = write(
+        {
+            "heroku.yml": (
+                "build:\n  docker:\n    web: Dockerfile\nrun:\n  worker:\n    command:\n"
+                "      - django-admin rqworker high default\n    image: web\n"
+                "  web: gunicorn app.wsgi\n"
+            ),
+        }
+    )
+    (command,) = commands(root)
+    assert (command.kind, command.via, command.queues) == ("rq", "django", ("high", "default"))
+    assert (command.path, command.line) == ("heroku.yml", 6)
+
+
 def test_skipped_directories_and_excludes(write):
     root = write(
         {
