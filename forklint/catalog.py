@@ -124,6 +124,14 @@ class Catalog:
                 for n in c["names"]
             ]
         )
+        self.settled_in_parent = Matcher(
+            [
+                (n, c["what"])
+                for c in heavy["calls"]
+                if c.get("settled-in-parent")
+                for n in c["names"]
+            ]
+        )
         self.heavy_call = Matcher(
             [(n, c["what"]) for c in heavy["calls"] for n in c["names"]]
             + [(_dotted(n), "does heavy work") for n in extra.heavy_calls]

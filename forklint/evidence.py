@@ -378,10 +378,13 @@ class Evidence:
         result = self._closures[module] = frozenset(seen)
         return result
 
-    def heavy_closure(self, module: str, loaded: set[str]) -> list[tuple[str, tuple[Step, ...]]]:
+    def heavy_closure(
+        self, module: str, loaded: set[str], warmed: set[str] | frozenset[str] = frozenset()
+    ) -> list[tuple[str, tuple[Step, ...]]]:
         """What makes importing `module` expensive, given what is already loaded: (reason, trace).
 
-        Heavy libraries first, then ORM models, then heavy module-level calls.
+        Heavy libraries first, then ORM models, then heavy module-level calls (not one the
+        parent made that does nothing again in its children: `warmed`, `django.setup()`).
         """
         reasons: list[tuple[int, str, tuple[Step, ...]]] = []
         libraries: set[str] = set()
@@ -422,7 +425,9 @@ class Evidence:
                     break
             for call, target in self.index.module_calls(mod):
                 what = self.catalog.heavy_call(target)
-                if what is not None:
+                if what is not None and not (
+                    target in warmed and self.catalog.settled_in_parent(target)
+                ):
                     step = self.step(f, call.loc, call_text(f, call))
                     reasons.append(
                         (

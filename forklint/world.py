@@ -10,6 +10,7 @@ import shlex
 from pathlib import Path
 
 from forklint.catalog import Catalog
+from forklint.celery_routes import literal, read_routes, task_queues
 from forklint.commands import WorkerCommand, console_scripts
 from forklint.config import Config
 from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact
@@ -279,6 +280,8 @@ class _Run:
         )
 
     def external_call(self, target: str) -> None:
+        if self.catalog.settled_in_parent(target):  # `django.setup()`: a horse's call is free
+            self.parent.warmed.add(target)
         if self.catalog.configure(target):
             self.parent.configured.append(frozenset(self.parent.modules))
             self.parent.call_order.append("sqlalchemy.orm:configure_mappers")
@@ -427,16 +430,18 @@ class _Builder:
         job_models: dict[str, str] = {}
         job_parents: dict[str, list[Parent]] = {}
         unknown: set[str] = set()
+        celery_queues = self._celery_queues(celery_jobs, celery_commands)
         for job in self.jobs:
             if job.framework in self.unknown_frameworks:
                 unknown.add(job.fq)
             if job.framework in ("rq", "celery"):
                 # a worker runs only the jobs of the queues it reads (unknown on either side: any)
+                queues = celery_queues.get(job.fq) if job.framework == "celery" else job.queues
                 mine = [
                     p
                     for p in self.parents
                     if p.framework == job.framework
-                    and (p.queues is None or job.queues is None or bool(p.queues & job.queues))
+                    and (p.queues is None or queues is None or bool(p.queues & queues))
                 ]
                 forking = [p for p in mine if p.model in FORKING]
                 job_parents[job.fq] = forking
@@ -444,7 +449,14 @@ class _Builder:
                     job_models[job.fq] = config.fork_model
                 elif not mine:
                     job_models[job.fq] = "rq" if job.framework == "rq" else "celery"
-                elif any(p.model in PER_JOB for p in mine):
+                elif any(p.model in PER_JOB for p in mine) and not (
+                    # a Celery task whose queue is unknown, among workers that read chosen
+                    # queues and do not all start a child per task: which one runs it is unknown
+                    job.framework == "celery"
+                    and queues is None
+                    and any(p.queues for p in mine)
+                    and not all(p.model in PER_JOB for p in mine)
+                ):
                     job_models[job.fq] = next(p.model for p in mine if p.model in PER_JOB)
                 elif forking:
                     job_models[job.fq] = forking[0].model
@@ -464,6 +476,49 @@ class _Builder:
             sorted(unresolved, key=lambda u: (u.path, u.line)),
             unknown,
         )
+
+    def _celery_queues(
+        self, celery_jobs: list[Job], commands: list[WorkerCommand]
+    ) -> dict[str, frozenset[str] | None]:
+        """The queues each Celery task is sent to (None: unknown), when a worker reads chosen
+        queues (`-Q`); otherwise nothing to tell apart."""
+        if not any(c.queues for c in commands):
+            return {}
+        index = self.index
+        settings = self._django_settings()
+        modules: list[str] = []
+        for command in commands:
+            for module in celery_app_modules(index, self.catalog, command):
+                modules += [module, *_celery_config_modules(index, module, settings)]
+        texts = ["\n".join(_SOURCE.get(m, [])) for m in dict.fromkeys(modules)]
+        routes = read_routes(texts)
+        sends = self._queue_sends()
+        out: dict[str, frozenset[str] | None] = {}
+        for job in celery_jobs:
+            kwargs: dict[str, str] = {}
+            entry = index.functions.get(job.fq)
+            if entry is not None:
+                for deco in entry[1].decorators:
+                    kwargs.update(deco.kwargs)
+            name = job.fq.rsplit(".run", 1)[0] if job.fq.endswith(".run") else job.fq
+            out[job.fq] = task_queues(routes, name, kwargs, lambda fq=job.fq: sends.get(fq, []))
+        return out
+
+    def _queue_sends(self) -> dict[str, list[str | None]]:
+        """Task -> the `queue=` its senders pass (`task.apply_async(queue="x")`, `task.s().set(
+        queue=...)`): a literal's text, None for a computed one."""
+        out: dict[str, list[str | None]] = {}
+        for module, f in self.index.modules.items():
+            for fn, calls in ((None, f.calls), *((fn, fn.calls) for fn in f.functions)):
+                for call in calls:
+                    value = dict(call.kwargs).get("queue")
+                    if value is None or "." not in call.callee:
+                        continue
+                    receiver = call.callee.rpartition(".")[0].removesuffix("()")
+                    task = self.index.call_target(self.index.resolve(module, fn, receiver))
+                    if task is not None:
+                        out.setdefault(task, []).append(literal(value))
+        return out
 
     def _unresolved(self, path: str, line: int, what: str, settle: str = SETTLE_WORKER) -> None:
         self.unresolved.append(Unresolved(path, line, what, settle))
@@ -649,7 +704,9 @@ class _Builder:
                     return True
         # `./bin/entrypoint-worker.sh` run in a folder of the project (a compose service's build
         # context, a supervisord `directory=`): the one project file whose path ends with it
-        if len(parts) >= 2 and not program.endswith(".py"):
+        # `./celeryworker.sh` run in the folder a Dockerfile copies a project folder to (WORKDIR
+        # + `COPY app .`): the one project file of that name (held-out shynet)
+        if (len(parts) >= 2 or program.startswith("./")) and not program.endswith(".py"):
             tail = "/".join(parts)
             matches = [r for r in self._project_files() if r.endswith("/" + tail)]
             return len(matches) == 1
@@ -1074,16 +1131,43 @@ class _Builder:
         if settings is None:
             return None
         setup = Step(here.path, here.line, here.column, f"django.setup() with {settings}")
-        steps = [RunStep("import", settings, setup)]
+        steps = [RunStep("import", settings, setup), RunStep("call", "django.setup", setup)]
         for module in self.index.modules:
             last = module.rpartition(".")[2]
             if last in ("models", "apps") or ".models." in module:
                 if not self._skip(self.index.modules[module].relpath):
                     steps.append(RunStep("import", module, setup))
+        # installed apps that are not the project's (`django.contrib.sites`, `rest_framework`):
+        # their models modules too, named by the settings' strings (more can only silence)
+        for app in self._installed_elsewhere(settings):
+            steps.append(RunStep("import", f"{app}.models", setup))
         for cls_fq, (_f, c) in self.index.classes.items():
             if "ready" in c.methods and self.index.subclass_of(cls_fq, _APP_CONFIGS):
                 steps.append(RunStep("call", f"{cls_fq}.ready", setup))
         return steps
+
+    def _installed_elsewhere(self, settings: str) -> list[str]:
+        """The dotted strings of the settings module (and the project modules it star-imports)
+        that name no project module: the installed apps of other distributions, an AppConfig
+        path cut to its app (`django.contrib.sites.apps.SitesConfig` -> `django.contrib.sites`)."""
+        modules = [settings]
+        f = self.index.modules.get(settings)
+        if f is not None:
+            for imp in f.imports:
+                if imp.name == "*":
+                    modules += [m for m in self.index.imported_modules(imp) if m in self.index.modules]
+        heads = {m.split(".")[0] for m in self.index.modules}
+        apps: list[str] = []
+        for module in modules:
+            text = "\n".join(_SOURCE.get(module, []))
+            for listed in _APPS_LIST.finditer(text):
+                for name in _APP_STRING.findall(listed["items"]):
+                    if name.split(".")[0] in heads:
+                        continue
+                    app = name.split(".apps.")[0] if ".apps." in name else name
+                    if app not in apps:
+                        apps.append(app)
+        return apps
 
     def _django_settings(self) -> str | None:
         found: list[str] = []
@@ -1110,7 +1194,8 @@ class _Builder:
     def _class_setting_imports(self, command: WorkerCommand | None, here: Step) -> list[RunStep]:
         """The job and queue classes the worker parent loads by name before forking: RQ's
         `-j/--job-class` (RQ_JOB_CLASS), and for django-rq's rqworker settings.RQ["JOB_CLASS"] /
-        ["QUEUE_CLASS"] (its get_worker() imports them): their project modules are imported."""
+        ["QUEUE_CLASS"] and the RQ_EXCEPTION_HANDLERS functions (its get_worker() imports
+        them): their project modules are imported."""
         names: list[str] = []
         if command is not None and command.job_class:
             names.append(command.job_class)
@@ -1122,12 +1207,18 @@ class _Builder:
                 )
                 for line in _SOURCE.get(settings, []):
                     names += pattern.findall(line)
+                # RQ_EXCEPTION_HANDLERS: get_worker() imports each handler (held-out fondef)
+                text = "\n".join(_SOURCE.get(settings, []))
+                for listed in _HANDLERS_LIST.finditer(text):
+                    names += _APP_STRING.findall(listed["items"])
         steps = []
         for name in names:
             fq = self.index.canonical(name.replace(":", "."))
             module = fq.rpartition(".")[0]
             if fq in self.index.classes:
                 module = self.index.classes[fq][0].module
+            elif fq in self.index.functions:
+                module = self.index.functions[fq][0].module
             if module in self.index.modules:
                 steps.append(RunStep("import", module, here))
         return steps
@@ -1445,12 +1536,24 @@ class _Builder:
         else:
             model = "celery"
         parent = Parent(label, "celery", model)
+        if command is not None and command.queues:  # `-Q gpu`: only the tasks sent to gpu
+            parent.queues = frozenset(command.queues)
         run = _Run(index, catalog, parent)
         here = (Step(command.path, command.line, 1, command.text),) if command is not None else ()
         for module in app_modules:
             run.import_module(module, here)
             for included in _celery_includes(index, catalog, module):
                 run.import_module(included, here)
+        if config.fork_model == "auto" and _django_configured(index, app_modules):
+            # Celery's Django fix-up runs django.setup() in the parent at worker_init: the
+            # settings, every installed app's models and apps modules, AppConfig.ready()
+            setup_at = here[0] if here else Step("", 1, 1, "celery worker")
+            for step in self._django_setup(setup_at) or []:
+                trace = here + ((step.step,) if step.step is not None else ())
+                if step.kind == "import":
+                    run.import_module(step.target, trace)
+                elif step.kind == "call":
+                    run.run_function(step.target, trace)
         for job in celery_jobs:  # Celery imports every task module before the pool forks
             run.import_module(job.module, here)
         for handler in _signal_handlers(index, catalog.celery_parent_signals):
@@ -1471,6 +1574,10 @@ class _Builder:
 
 
 _APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
+# `INSTALLED_APPS = [...]`, `THIRD_PARTY_APPS = (...)`, `INSTALLED_APPS += [...]`: the strings listed
+_APPS_LIST = re.compile(r"^\w*APPS\s*\+?=\s*[\[(](?P<items>[^\])]*)[\])]", re.MULTILINE)
+_HANDLERS_LIST = re.compile(r"^RQ_EXCEPTION_HANDLERS\s*=\s*[\[(](?P<items>[^\])]*)[\])]", re.M)
+_APP_STRING = re.compile(r"""["']([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)["']""")  # a dotted name
 _WORKERISH = re.compile(r"worker|(?<![a-z])rq(?![a-z])", re.IGNORECASE)
 _WORKER_ARGUMENTS = frozenset(
     {"worker", "workers", "rq", "rqworker", "worker-pool", "rqworker-pool"}
@@ -1675,6 +1782,26 @@ def _celery_setting(
                 if value is not None:
                     return value
     return None
+
+
+def _celery_config_modules(index: Index, module: str, django_settings: str | None) -> list[str]:
+    """The project modules an app module reads its settings from: `config_from_object("x")`
+    (Django's settings for "django.conf:settings"), with the modules they star-import."""
+    out: list[str] = []
+    f = index.modules.get(module)
+    if f is None:
+        return out
+    for call in (*f.calls, *(c for fn in f.functions for c in fn.calls)):
+        if call.callee.endswith(".config_from_object") and call.args:
+            source = call.args[0].strip('"').split(":")[0]
+            if source == "django.conf":
+                source = django_settings or ""
+            if source in index.modules:
+                out.append(source)
+                for imp in index.modules[source].imports:
+                    if imp.name == "*":
+                        out += [m for m in index.imported_modules(imp) if m in index.modules]
+    return out
 
 
 def _signal_handlers(index: Index, signals: frozenset[str]) -> list[str]:

@@ -15,7 +15,7 @@ def check(ev: Evidence) -> None:
             continue  # the horse imported the module to run the job this callback rides with
         # a parent that imports modules forklint cannot name may have imported it: unknown
         lacking = [p for p in parents if job.module not in p.modules and not p.dynamic_imports]
-        found = [(p, ev.heavy_closure(job.module, p.modules)) for p in lacking]
+        found = [(p, ev.heavy_closure(job.module, p.modules, p.warmed)) for p in lacking]
         found = [(p, reasons) for p, reasons in found if reasons]
         if not found:
             continue

@@ -18,6 +18,7 @@ def check(ev: Evidence) -> None:
     for job in ev.jobs:
         writes = _writes_files(ev, job)
         per_job = ev.world.job_models.get(job.fq, "rq") in PER_JOB
+        parents = ev.world.job_parents.get(job.fq, [])
         for fq, f, fn, path in ev.walk(job, unconditional=True, into_memo=False):
             for call, target in ev.index.callees(fq):
                 if call.conditional:
@@ -27,6 +28,10 @@ def check(ev: Evidence) -> None:
                     continue
                 if ev.catalog.once_per_process(target) and not per_job:
                     continue  # an import a long-lived child pays once, then finds in sys.modules
+                if ev.catalog.settled_in_parent(target) and (
+                    not per_job or (parents and all(target in p.warmed for p in parents))
+                ):
+                    continue  # `django.setup()`: done once per process, or in the parent already
                 callee = ev.index.call_target(target)
                 if callee is not None and ev.reaches_heavy_call(callee):
                     continue  # `create_app()`: reported once, at the heavy call inside it

@@ -55,7 +55,7 @@ def heavy_import(
     loaded = parent.modules | ev.module_closure(job.module)
     if module in loaded:
         return None
-    reasons = ev.heavy_closure(module, loaded)
+    reasons = ev.heavy_closure(module, loaded, parent.warmed)
     if not reasons:
         return None
     shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])

@@ -60,11 +60,16 @@ def _script(
 ) -> bool:
     """A program nothing imports (`runtestserver.py`: `db.create_all()` as its body): its
     module-level code runs when someone runs it, not when a worker or the app imports it. A
-    top-level module, or one in a folder that is no package (`scripts/seed.py`, no
-    `__init__.py`) that says it is a program: a `#!` line or a `__main__` block."""
+    top-level module, a Django management command, or one in a folder that is no package
+    (`scripts/seed.py`, no `__init__.py`) that says it is a program: a `#!` line or a `__main__`
+    block."""
     if f.is_package or module in imported:
         return False
     if "." not in module:
+        return True
+    if ".management.commands." in f".{module}":
+        # a Django management command: Django imports it only to run that command (`manage.py
+        # help` lists the files without importing them), so its top level is the command's run
         return True
     parent = ev.index.modules.get(module.rpartition(".")[0])
     if parent is not None and parent.is_package:

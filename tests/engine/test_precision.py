@@ -1651,3 +1651,318 @@ def test_a_projects_own_rqworker_command_is_followed_not_read_as_django_rqs(proj
     # starting a forking Worker is followed too, and its parent does not import the job.
     project.assert_expected(_own_rqworker_project("SimpleWorker"), {"FRK101"})
     project.assert_expected(_own_rqworker_project("Worker", "# FRK101:5"), {"FRK101"})
+
+
+# --- held-out round 8 ----------------------------------------------------------------------------
+
+_DJANGO_SETTINGS = """
+    SECRET_KEY = "x"
+    DJANGO_APPS = (
+        "django.contrib.contenttypes",
+        "django.contrib.sites.apps.SitesConfig",
+    )
+    INSTALLED_APPS = [*DJANGO_APPS, "exports"]
+"""
+
+_EXPORT_TASKS = """
+    from celery import shared_task
+
+
+    @shared_task
+    def export_done(email):
+        from django.contrib.sites.models import Site
+
+        return email, Site.objects.get_current().domain
+
+
+    @shared_task
+    def export_frame(rows):
+        import pandas  # FRK104:5
+
+        return pandas.DataFrame(rows).to_csv()
+"""
+
+
+def test_celerys_django_fixup_runs_django_setup_in_the_parent(project) -> None:
+    # Held-out escriptorium: a per-task Celery worker of a Django project imports every installed
+    # app's models in the parent (the fix-up's django.setup()), Django's own apps too; a
+    # function-level import of them costs the child nothing. pandas is still imported per task.
+    project.assert_expected(
+        {
+            "Procfile": "worker: celery -A proj worker --max-tasks-per-child=1\n",
+            "proj/__init__.py": "",
+            "proj/settings.py": _DJANGO_SETTINGS,
+            "proj/celery.py": """
+                import os
+
+                from celery import Celery
+
+                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+                app = Celery("proj")
+                app.config_from_object("django.conf:settings", namespace="CELERY")
+                app.autodiscover_tasks()
+            """,
+            "exports/__init__.py": "",
+            "exports/tasks.py": _EXPORT_TASKS,
+        },
+        {"FRK104"},
+    )
+
+
+def test_django_rqs_rqworker_has_imported_the_models_of_djangos_own_apps(project) -> None:
+    tasks = _EXPORT_TASKS.replace("from celery import shared_task", "from django_rq import job")
+    tasks = tasks.replace("@shared_task", '@job("default")')
+    project.assert_expected(
+        {
+            "Procfile": "worker: python manage.py rqworker default\n",
+            "manage.py": """
+                import os
+                import sys
+
+                if __name__ == "__main__":
+                    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+                    from django.core.management import execute_from_command_line
+
+                    execute_from_command_line(sys.argv)
+            """,
+            "proj/__init__.py": "",
+            "proj/settings.py": _DJANGO_SETTINGS,
+            "exports/__init__.py": "",
+            "exports/tasks.py": tasks,
+        },
+        {"FRK104"},
+    )
+
+
+def test_the_top_level_of_a_django_management_command_is_its_run_not_an_import(project) -> None:
+    # Held-out tubesync: `manage.py fix-db` imports its command module only to run it
+    project.assert_expected(
+        {
+            "proj/__init__.py": "",
+            "proj/settings.py": 'INSTALLED_APPS = ["sync"]\n',
+            "sync/__init__.py": "",
+            "sync/management/__init__.py": "",
+            "sync/management/commands/__init__.py": "",
+            "sync/management/commands/fix-db.py": """
+                from django import db
+                from django.core.management.base import BaseCommand
+
+                db.connection.ensure_connection()
+
+
+                class Command(BaseCommand):
+                    def handle(self, *args, **options):
+                        pass
+            """,
+            "sync/management/commands/shared.py": """
+                from django import db
+
+                db.connection.ensure_connection()  # FRK201:1
+                TABLES = ("a", "b")
+            """,
+            "sync/views.py": "from sync.management.commands.shared import TABLES\n",
+        },
+        {"FRK201"},
+    )
+
+
+def _routed_project(route: str, worker_q: str = "-Q low") -> dict[str, str]:
+    return {
+        "docker-compose.yml": f"""
+            services:
+              worker-low:
+                command: "celery -A proj worker {worker_q} --max-tasks-per-child=10"
+              worker-gpu:
+                command: "celery -A proj worker -Q gpu -c 1 --max-tasks-per-child=1"
+        """,
+        "proj/__init__.py": "",
+        "proj/settings.py": f"""
+            SECRET_KEY = "x"
+            INSTALLED_APPS = ["reports"]
+            CELERY_TASK_DEFAULT_QUEUE = "low"
+            CELERY_TASK_ROUTES = {{{route}}}
+        """,
+        "proj/celery.py": """
+            import os
+
+            from celery import Celery
+
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
+            app = Celery("proj")
+            app.config_from_object("django.conf:settings", namespace="CELERY")
+            app.autodiscover_tasks()
+        """,
+        "reports/__init__.py": "",
+        "reports/tasks.py": """
+            from celery import shared_task
+
+
+            @shared_task
+            def build_report(rows):
+                import pandas  # EXPECT
+
+                return pandas.DataFrame(rows).to_csv()
+
+
+            @shared_task(queue="gpu")
+            def train(rows):
+                import pandas  # FRK104:5
+
+                return pandas.DataFrame(rows)
+        """,
+    }
+
+
+def test_a_celery_worker_runs_only_the_tasks_routed_to_the_queues_it_reads(project) -> None:
+    # Held-out escriptorium: only the `-Q gpu` worker starts a child per task; a task routed to
+    # `low` (CELERY_TASK_ROUTES, a glob) or sent to the default queue never runs there
+    for route in ('"reports.tasks.*": {"queue": "low"}', '"other.task": "gpu"'):
+        files = _routed_project(route)
+        files["reports/tasks.py"] = files["reports/tasks.py"].replace("  # EXPECT", "")
+        project.assert_expected(files, {"FRK104"})
+    # routed to gpu: it runs in the per-task worker
+    files = _routed_project('"reports.tasks.build_report": {"queue": "gpu"}')
+    files["reports/tasks.py"] = files["reports/tasks.py"].replace("# EXPECT", "# FRK104:5")
+    project.assert_expected(files, {"FRK104"})
+    # routes forklint cannot read (a router function): build_report's worker is unknown, no
+    # finding; train's own `queue="gpu"` still says where it runs
+    files = _routed_project('"reports.tasks.build_report": {"queue": "gpu"}')
+    files["proj/settings.py"] += "CELERY_TASK_ROUTES = (route_task,)\n"
+    files["reports/tasks.py"] = files["reports/tasks.py"].replace("  # EXPECT", "")
+    project.assert_expected(files, {"FRK104"})
+
+
+def _django_rq_project(procfile: str, settings_extra: str = "", expect: str = "") -> dict[str, str]:
+    return {
+        "Procfile": procfile,
+        "manage.py": """
+            import os
+            import sys
+
+            if __name__ == "__main__":
+                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+                from django.core.management import execute_from_command_line
+
+                execute_from_command_line(sys.argv)
+        """,
+        "mysite/__init__.py": "",
+        "mysite/settings.py": 'INSTALLED_APPS = ["django_rq", "shop"]\n' + settings_extra,
+        "shop/__init__.py": "",
+        "shop/models.py": DJANGO_MODELS,
+        "shop/tasks.py": f"""
+            import django
+            django.setup()
+
+            from django_rq import job
+
+            from shop.models import Device
+
+
+            @job("default")
+            def rename(pk):  {expect}
+                Device.objects.filter(pk=pk).update(name="x")
+        """,
+    }
+
+
+def test_django_setup_in_a_job_module_costs_nothing_under_a_parent_that_set_django_up(
+    project,
+) -> None:
+    # Held-out barberscore-api, fondefVizServer: django-rq's rqworker ran django.setup() before
+    # forking; the job module's own call returns at once (measured: 3 ms in a forked child)
+    project.assert_expected(_django_rq_project("worker: python manage.py rqworker default\n"))
+    # a stock `rq worker` set nothing up: every horse runs django.setup() (and loads the models)
+    project.assert_expected(
+        _django_rq_project(
+            "worker: DJANGO_SETTINGS_MODULE=mysite.settings rq worker default\n",
+            expect="# FRK101:5",
+        ),
+        {"FRK101"},
+    )
+
+
+def test_django_rq_imports_the_exception_handlers_before_forking(project) -> None:
+    # Held-out fondefVizServer: get_worker() imports every RQ_EXCEPTION_HANDLERS path in the
+    # parent, so a job module that holds a handler is imported before the fork
+    files = _django_rq_project(
+        "worker: python manage.py rqworker default\n",
+        'RQ_EXCEPTION_HANDLERS = [\n    "shop.tasks.on_error",\n]\n',
+    )
+    files["shop/tasks.py"] = """
+        import pandas
+        from django_rq import job
+
+
+        def on_error(job, *exc_info):
+            return True
+
+
+        @job("default")
+        def export(rows):
+            return pandas.DataFrame(rows).to_csv()
+    """
+    project.assert_expected(files, {"FRK101"})
+    files["mysite/settings.py"] = 'INSTALLED_APPS = ["django_rq", "shop"]\n'
+    files["shop/tasks.py"] = files["shop/tasks.py"].replace(
+        "def export(rows):", "def export(rows):  # FRK101:5"
+    )
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_flask_rqs_get_worker_builds_a_stock_worker(project) -> None:
+    # Held-out okpy: `worker = flask_rq.get_worker(); worker.work()` in a script a Kubernetes
+    # manifest runs is a plain forking rq.Worker (Flask-RQ 0.2), not an unresolved start-up
+    report = project(
+        {
+            "k8s/worker.yaml": "spec:\n  containers:\n    - command: ['python', 'worker.py']\n",
+            "worker.py": """
+                #!/usr/bin/env python3
+                from flask_rq import get_worker
+
+                from server import create_app
+
+                if __name__ == "__main__":
+                    app = create_app()
+                    with app.app_context():
+                        worker = get_worker()
+                        worker.work()
+            """,
+            "server/__init__.py": """
+                from flask import Flask
+
+
+                def create_app():
+                    return Flask(__name__)
+            """,
+            "server/jobs.py": """
+                import pandas
+                from flask_rq import job
+
+
+                @job
+                def export(rows):  # FRK101:5
+                    return pandas.DataFrame(rows).to_csv()
+            """,
+        }
+    )
+    assert report.unresolved == ()
+    assert [p.worker_class for p in report.parents] == ["rq.Worker"]
+    assert {(f.code, f.path) for f in report.findings} == {("FRK101", "server/jobs.py")}
+
+
+def test_a_script_a_dockerfile_copies_into_its_workdir_is_not_unresolved(project) -> None:
+    # Held-out shynet: `WORKDIR /usr/src/app`, `COPY app .`, and `./celeryworker.sh` run by the
+    # image and a Kubernetes manifest: the project's app/celeryworker.sh, whose lines are read
+    report = project(
+        {
+            "app/celeryworker.sh": "#!/bin/bash\nexec celery -A proj worker --concurrency=3\n",
+            "app/proj/__init__.py": "",
+            "app/proj/celery.py": "from celery import Celery\n\napp = Celery('proj')\n",
+            "Dockerfile": 'FROM python:3.12\nWORKDIR /usr/src/app\nCOPY app .\nCMD ["./celeryworker.sh"]\n',
+            "k8s/worker.yml": "spec:\n  containers:\n    - command: ['./celeryworker.sh']\n",
+        }
+    )
+    assert report.unresolved == ()
+    # a name that is no file of the project stays unresolved
+    report = project({"k8s/worker.yml": "spec:\n  containers:\n    - command: ['./rqworker.sh']\n"})
+    assert [u.path for u in report.unresolved] == ["k8s/worker.yml"]
