@@ -141,6 +141,13 @@ class Catalog:
             + [(_dotted(n), "fork-unsafe client") for n in extra.fork_unsafe_calls]
         )
         self.thread_start = Matcher([(n, c["what"]) for c in unsafe["threads"] for n in c["names"]])
+        # name -> ("connect", "False"): built with that keyword, the client opens nothing yet
+        self.lazy_with = {
+            n: tuple(c["lazy-with"].split("=", 1))
+            for c in unsafe["clients"]
+            if "lazy-with" in c
+            for n in c["names"]
+        }
 
         self.declarative_bases = frozenset(orm["declarative-bases"])
         self.base_factory = Matcher([(n, "base") for n in orm["base-factories"]])

@@ -16,6 +16,9 @@ def check(ev: Evidence) -> None:
         client = ev.catalog.fork_unsafe(site.target)
         if client is None or "*" in effects or found.closed or site.call.managed:
             continue  # closed before the fork (`.close()`, or a `with` block that ends)
+        lazy = ev.catalog.lazy_with.get(site.target)
+        if lazy is not None and lazy in site.call.kwargs:
+            continue  # `MongoClient(url, connect=False)`: nothing opened before the fork
         holder, _fn = resets.site_global(site)
         if client_reset(holder, client, effects):
             continue

@@ -725,6 +725,23 @@ def test_client_created_at_import_of_a_preloaded_module(project):
     assert [s.path for s in finding.trace] == ["worker.py", "app/tasks.py", "app/store.py"]
 
 
+def test_a_mongo_client_built_with_connect_false_opens_nothing_before_the_fork(project):
+    # held-out kobocat/kpi: `MongoClient(url, connect=False)` in the settings Django loads in the
+    # Celery parent; PyMongo starts no monitor thread and no socket until the first operation
+    files = {
+        "app/__init__.py": "",
+        "app/store.py": """
+            from pymongo import MongoClient
+
+            client = MongoClient("mongodb://mongo", connect=False, tz_aware=True)
+            events = client.db.events
+        """,
+        "app/tasks.py": MONGO_TASKS,
+        "worker.py": "from rq import Worker\n\nimport app.tasks\n\nWorker(['default']).work()\n",
+    }
+    project.assert_expected(files, codes={"FRK303"})
+
+
 def test_client_finding_lists_only_the_jobs_that_use_the_client(project):
     files = {
         "app/__init__.py": "",
