@@ -199,7 +199,7 @@ def _reader_for(walked: WalkedFile) -> _Reader | None:
     if name == "Procfile" or name.startswith("Procfile."):
         return _procfile
     if lower in ("dockerfile", "containerfile") or lower.startswith(
-        ("dockerfile.", "containerfile.")
+        ("dockerfile.", "containerfile.", "dockerfile-", "containerfile-")
     ):
         return _dockerfile
     if suffix in (".dockerfile", ".containerfile"):

@@ -121,6 +121,7 @@ class Evidence:
         self._reaches_heavy: dict[str, bool] = {}
         self._closures: dict[str, frozenset[str]] = {}
         self._walks: dict[tuple[str, bool, bool], list[Reached]] = {}
+        self._imported: set[str] | None = None
         self.resets = Resets(self)
 
     # --- recording -----------------------------------------------------------------------------
@@ -530,6 +531,22 @@ class Evidence:
             if candidate in self.index.classes:
                 return candidate if self.is_mapped(candidate) else None
         return None
+
+    def imported_modules(self) -> set[str]:
+        """Every project module some code imports (at module level, under `__main__`, in a
+        function), with the packages above it, and every job's module (a horse imports it)."""
+        if self._imported is None:
+            out = {job.module for job in self.jobs}
+            for f in self.index.modules.values():
+                imports = [*f.imports, *f.main_imports]
+                for fn in f.functions:
+                    imports += fn.imports
+                for imp in imports:
+                    for name in self.index.imported_modules(imp):
+                        out.add(name)
+                        out.update(self.index.package_parents(name))
+            self._imported = out
+        return self._imported
 
     def mapped_classes(self) -> list[tuple[str, FileFacts, ClassFact]]:
         """The application's mapped classes (the throw-away models of test modules and of Alembic

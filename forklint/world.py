@@ -660,7 +660,7 @@ class _Builder:
         label = f"{command.path}:{command.line}"
         program = command.program or ""
         console = console_scripts(self.config.root)
-        if program == "flask":
+        if program == "flask" or command.module == "flask":  # `python -m flask run_worker`
             self._flask_command(command, here)
             return
         name = program.rpartition("/")[2]  # `/opt/venv/bin/netbox`: the installed script
@@ -742,10 +742,45 @@ class _Builder:
         for launch in self._script_launches(f, label, where, here, command):
             self._add(launch)
             return
-        if command is not None and _starts_a_worker(command):
+        if command is not None and _starts_a_worker(command) and self._may_start_a_worker(f):
             self._unresolved(
                 where[0], where[1], f"runs {f.relpath}, which forklint could not follow to a worker"
             )
+
+    def _may_start_a_worker(self, f: FileFacts) -> bool:
+        """Whether a project script could start a worker forklint did not see: its code, or the
+        project code it imports, imports a job framework, imports modules by computed name or
+        calls what it computes. A wait-for-the-database script named `celeryworker_pre_start.py`
+        cannot (held-out biosegment)."""
+        seen = {f.module}
+        todo = [f]
+        while todo:
+            current = todo.pop()
+            imports = [*current.imports, *current.main_imports]
+            for fn in current.functions:
+                imports += fn.imports
+            for imp in imports:
+                for name in self.index.imported_modules(imp):
+                    if name.split(".")[0] in _WORKER_FRAMEWORKS:
+                        return True
+                    nested = self.index.modules.get(name)
+                    if nested is not None and name not in seen:
+                        seen.add(name)
+                        todo.append(nested)
+            calls = [
+                *current.calls,
+                *current.main_calls,
+                *(c for fn in current.functions for c in fn.calls),
+            ]
+            if any(
+                self.catalog.dynamic_import(c.callee)
+                or "import_module" in c.callee
+                or "[" in c.callee  # `COMMANDS[name]()`, `getattr(mod, name)()`: computed
+                or c.callee.endswith("()")
+                for c in calls
+            ):
+                return True
+        return False
 
     def _script_launches(
         self, f: FileFacts, label: str, where: tuple[str, int], here: Step | None, command
@@ -967,13 +1002,22 @@ class _Builder:
     def _flask_command(self, command: WorkerCommand, here: Step) -> None:
         root = self.starts.nodes.get("<flask>")
         argv = tuple(a for a in command.argv if a not in ("--app",))
-        if root is None:
-            return
-        chain = self.starts.dispatch(root, argv)
+        chain = self.starts.dispatch(root, argv) if root is not None else None
         if isinstance(chain, str):
             if _starts_a_worker(command):
                 self._unresolved(command.path, command.line, f"runs flask, and {chain}")
-        elif chain is not None:
+        elif chain is None:
+            # `flask run_worker` whose command forklint does not find (registered on an app it
+            # cannot name: `app, rq = create_app()`): a start-up seen, not resolved (umalat)
+            name = next((a for a in argv if not a.startswith("-")), "")
+            if _starts_a_worker(command) or _WORKERISH.search(name):
+                self._unresolved(
+                    command.path,
+                    command.line,
+                    f"runs `flask {name}`, a command forklint does not find in the project's "
+                    "Flask CLI",
+                )
+        else:
             self._cli_launch(
                 chain,
                 [],
@@ -1155,7 +1199,9 @@ class _Builder:
         if f is not None:
             for imp in f.imports:
                 if imp.name == "*":
-                    modules += [m for m in self.index.imported_modules(imp) if m in self.index.modules]
+                    modules += [
+                        m for m in self.index.imported_modules(imp) if m in self.index.modules
+                    ]
         heads = {m.split(".")[0] for m in self.index.modules}
         apps: list[str] = []
         for module in modules:
@@ -1536,7 +1582,11 @@ class _Builder:
         else:
             model = "celery"
         parent = Parent(label, "celery", model)
-        if command is not None and command.queues:  # `-Q gpu`: only the tasks sent to gpu
+        if (
+            command is not None
+            and command.queues
+            and all(re.fullmatch(r"[\w.:@-]+", q) for q in command.queues)
+        ):  # `-Q gpu`: only the tasks sent to gpu (not `-Q "$QUEUES"`, `{{ .Values.q }}`)
             parent.queues = frozenset(command.queues)
         run = _Run(index, catalog, parent)
         here = (Step(command.path, command.line, 1, command.text),) if command is not None else ()
@@ -1573,6 +1623,10 @@ class _Builder:
         return parent
 
 
+# the top-level packages of the job frameworks: a script that imports none cannot start a worker
+_WORKER_FRAMEWORKS = frozenset(
+    {"rq", "django_rq", "flask_rq", "flask_rq2", "rq_scheduler", "celery", "huey", "dramatiq"}
+)
 _APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 # `INSTALLED_APPS = [...]`, `THIRD_PARTY_APPS = (...)`, `INSTALLED_APPS += [...]`: the strings listed
 _APPS_LIST = re.compile(r"^\w*APPS\s*\+?=\s*[\[(](?P<items>[^\])]*)[\])]", re.MULTILINE)

@@ -11,7 +11,7 @@ CODE = "FRK201"
 
 
 def check(ev: Evidence) -> None:
-    imported = _imported(ev)
+    imported = ev.imported_modules()
     literals: list[set[str]] = []  # the code's string literals, gathered once when first needed
     for module, f in ev.index.modules.items():
         if _script(ev, module, f, imported, literals):
@@ -40,19 +40,6 @@ def check(ev: Evidence) -> None:
                 "function that runs when the value is needed"
             )
             ev.add(CODE, f, call.loc, "", None, (), message, None)
-
-
-def _imported(ev: Evidence) -> set[str]:
-    """Every project module some code imports (at module level, under `__main__`, in a function),
-    and every job's module (a horse imports it)."""
-    out = {job.module for job in ev.jobs}
-    for f in ev.index.modules.values():
-        imports = [*f.imports, *f.main_imports]
-        for fn in f.functions:
-            imports += fn.imports
-        for imp in imports:
-            out.update(ev.index.imported_modules(imp))
-    return out
 
 
 def _script(

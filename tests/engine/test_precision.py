@@ -1966,3 +1966,139 @@ def test_a_script_a_dockerfile_copies_into_its_workdir_is_not_unresolved(project
     # a name that is no file of the project stays unresolved
     report = project({"k8s/worker.yml": "spec:\n  containers:\n    - command: ['./rqworker.sh']\n"})
     assert [u.path for u in report.unresolved] == ["k8s/worker.yml"]
+
+
+# --- held-out round 9 ----------------------------------------------------------------------------
+
+
+def test_a_model_module_nothing_imports_is_not_missing_from_configure_mappers(project) -> None:
+    # Held-out pass-culture-api: a stale copy of a model module that no code imports any more;
+    # configure_mappers() runs after every live model module is imported
+    files = {
+        "shop/__init__.py": "",
+        "shop/db.py": "from flask_sqlalchemy import SQLAlchemy\n\ndb = SQLAlchemy()\n",
+        "shop/models.py": """
+            from shop.db import db
+
+
+            class Order(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+        """,
+        "shop/legacy_models.py": """
+            from shop.db import db
+
+
+            class ArchivedOrder(db.Model):
+                __tablename__ = "archived_order"
+                id = db.Column(db.Integer, primary_key=True)
+        """,
+        "shop/app.py": """
+            from sqlalchemy import orm
+
+            import shop.models
+
+            orm.configure_mappers()
+        """,
+    }
+    project.assert_expected(files, {"FRK202"})
+    # once something imports it, it is a model module like the others
+    files["shop/views.py"] = "from shop.legacy_models import ArchivedOrder\n"
+    files["shop/app.py"] = files["shop/app.py"].replace(
+        "orm.configure_mappers()", "orm.configure_mappers()  # FRK202:1"
+    )
+    project.assert_expected(files, {"FRK202"})
+
+
+def test_a_flask_command_forklint_cannot_find_is_an_unresolved_start_up(project) -> None:
+    # Held-out umalat: `env FLASK_APP=manage.py python -m flask run_worker`, a command registered
+    # on an app forklint cannot name (`app, rq = create_app()`): not the assumed `flask rq worker`
+    report = project(
+        {
+            "docker-compose.yml": (
+                "services:\n  worker:\n"
+                '    command: bash -c "env FLASK_APP=manage.py python -m flask run_worker"\n'
+            ),
+            "manage.py": """
+                from app.factory import create_app
+
+                app, rq = create_app()
+
+
+                @app.cli.command("run_worker")
+                def run_worker():
+                    rq.get_worker().work()
+            """,
+            "app/__init__.py": "",
+            "app/factory.py": """
+                import flask
+                from flask_rq2 import RQ
+
+                rq = RQ()
+
+
+                def create_app():
+                    app = flask.Flask(__name__)
+                    rq.init_app(app)
+                    return app, rq
+            """,
+            "app/jobs.py": """
+                import pandas as pd
+
+                from app.factory import rq
+
+
+                @rq.job
+                def send_report(when):
+                    return pd.DataFrame({"when": [when]}).to_csv()
+            """,
+        }
+    )
+    assert report.findings == ()
+    assert report.assumptions == ()
+    (note,) = report.unresolved
+    assert (note.path, note.line) == ("docker-compose.yml", 3)
+    assert "flask run_worker" in note.what
+
+
+def test_a_queue_list_from_a_variable_or_template_is_unknown(project) -> None:
+    # Held-out safe-transaction-service (`-Q "$WORKER_QUEUES"`), Sefaria (`{{ .Values.q }}`):
+    # the worker may read any queue, so the per-task worker may run the task
+    files = _routed_project('"other.task": "gpu"')
+    files["docker-compose.yml"] = files["docker-compose.yml"].replace(
+        "-Q gpu -c 1", '-Q "$WORKER_QUEUES" -c 1'
+    )
+    files["reports/tasks.py"] = files["reports/tasks.py"].replace("# EXPECT", "# FRK104:5")
+    project.assert_expected(files, {"FRK104"})
+
+
+def test_a_script_that_cannot_start_a_worker_is_no_unresolved_start_up(project) -> None:
+    # Held-out biosegment: `python /app/app/celeryworker_pre_start.py` waits for the database
+    # (it imports no job framework and computes no call); the worker is started two lines below
+    report = project(
+        {
+            "backend/worker-start.sh": (
+                "#!/bin/bash\nset -e\npython /app/app/celeryworker_pre_start.py\n"
+                "celery -A app.worker worker -Q main -c 1\n"
+            ),
+            "backend/app/__init__.py": "",
+            "backend/app/worker.py": "from celery import Celery\n\ncelery_app = Celery('w')\n",
+            "backend/app/celeryworker_pre_start.py": """
+                from app.session import SessionLocal
+
+
+                def main():
+                    SessionLocal().execute("SELECT 1")
+
+
+                if __name__ == "__main__":
+                    main()
+            """,
+            "backend/app/session.py": """
+                from sqlalchemy import create_engine
+                from sqlalchemy.orm import sessionmaker
+
+                SessionLocal = sessionmaker(bind=create_engine("postgresql://db/app"))
+            """,
+        }
+    )
+    assert report.unresolved == ()

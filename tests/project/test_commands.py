@@ -526,6 +526,17 @@ def test_heroku_yml_run_commands_are_shell_commands_each(write):
     assert (command.path, command.line) == ("heroku.yml", 6)
 
 
+def test_a_dockerfile_named_with_a_hyphen_is_read(write):
+    # held-out OpsManage: `Dockerfile-celery-worker`
+    root = write({"docker/Dockerfile-celery-worker": "FROM python\nCMD celery -A proj worker\n"})
+    (command,) = commands(root)
+    assert (command.kind, command.path, command.celery_app) == (
+        "celery",
+        "docker/Dockerfile-celery-worker",
+        "proj",
+    )
+
+
 def test_skipped_directories_and_excludes(write):
     root = write(
         {
