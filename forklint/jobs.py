@@ -290,7 +290,9 @@ def _computed_targets(
     `launch_task(self, name)` enqueues `f"app.tasks.{name}"`; a call
     `current_user.launch_task("export_posts")` anywhere in the project makes
     `app.tasks.export_posts` a job when that function exists. `enqueue_job(func)` enqueues
-    `func`; a call `enqueue_job(grade_backup, ...)` makes `grade_backup` one (okpy).
+    `func`; a call `enqueue_job(grade_backup, ...)` makes `grade_backup` one (okpy), and so does
+    `task_runner_start("app.bench.run_benchmark")` for a helper that enqueues its parameter
+    (beautiful-sat-solver).
     """
     match = _COMPUTED.fullmatch(value)
     name = match["name"] if match is not None else value
@@ -300,9 +302,8 @@ def _computed_targets(
             if not passed.startswith('"'):
                 continue
             passed = f'"{match["prefix"]}{passed.strip(chr(34))}"'
-            scope = None
-        elif passed.startswith('"'):
-            continue  # a string handed on is read where the enqueue reads it
+        if passed.startswith('"'):
+            scope = None  # a dotted path: `task_runner_start("app.bench.run", ...)`
         target = _function_value(index, caller, scope, passed)
         if target is not None and target not in found:
             found.append(target)

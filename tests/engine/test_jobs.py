@@ -373,7 +373,7 @@ def test_a_job_decorator_applied_as_a_call_makes_a_job(model):
 
 def test_a_helper_that_enqueues_its_parameter_makes_jobs_of_what_callers_pass(model):
     # held-out okpy: `def enqueue_job(func, *args): q.enqueue_call(func=func, args=args)`,
-    # called `enqueue_job(grade, backup_id)`; a string passed on is not a function reference
+    # called `enqueue_job(grade, backup_id)`; beautiful-sat-solver passes a dotted path
     m = model(
         {
             "app/__init__.py": "",
@@ -389,15 +389,17 @@ def test_a_helper_that_enqueues_its_parameter_makes_jobs_of_what_callers_pass(mo
 
 
             def grade(backup_id): pass
+            def regrade(backup_id): pass
 
 
             def submit(backup_id):
                 enqueue_job(grade, backup_id)
+                enqueue_job("app.grading.regrade", backup_id)
                 enqueue_job("app.grading.unknown", backup_id)
         """,
         }
     )
-    assert m.job_names == {("app.grading.grade", "rq")}
+    assert m.job_names == {("app.grading.grade", "rq"), ("app.grading.regrade", "rq")}
 
 
 def test_horse_side_worker_methods_are_on_every_jobs_path(model):
