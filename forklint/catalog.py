@@ -113,6 +113,7 @@ class Catalog:
         self.heavy_module_names = tuple(heavy["modules"]) + tuple(extra.heavy_modules)
         self._heavy_modules = frozenset(self.heavy_module_names)
         self.writes = Matcher([(n, "writes") for n in heavy.get("writes", [])])
+        self.fetches = Matcher([(n, "fetches") for n in heavy.get("fetches", [])])
         self.dynamic_import = Matcher(
             [(n, c["what"]) for c in heavy["calls"] if c.get("dynamic") for n in c["names"]]
         )

@@ -278,6 +278,8 @@ class Evidence:
                     return True  # the job's own argument, or made of one
                 continue
             if binding.kind == "fq":
+                if self._fetches(self.index.resolve(f.module, fn, name)):
+                    return True  # `fetch_config()`: what it downloads this run
                 continue  # a function-level import or a nested def
             for a in fn.assigns:
                 if a.target != name:
@@ -294,10 +296,29 @@ class Evidence:
                     ),
                     None,
                 )
-                if made is not None and not self.varies(f, fn, made, depth + 1):
+                if (
+                    made is not None
+                    and not self._fetches(self.index.resolve(f.module, fn, made.callee))
+                    and not self.varies(f, fn, made, depth + 1)
+                ):
                     continue
                 return True
+        for name in call.names:  # `load(fetch_config())`: a module-level function it calls
+            if name not in local and self._fetches(self.index.resolve(f.module, fn, name)):
+                return True
         return False
+
+    def _fetches(self, target: str, depth: int = 0) -> bool:
+        """Whether calling `target` fetches data over the network: a catalog fetch, or a project
+        function that makes one (two calls deep)."""
+        if not target:
+            return False
+        if self.catalog.fetches(target):
+            return True
+        fq = self.index.call_target(target)
+        if fq is None or depth >= 2:
+            return False
+        return any(self._fetches(t, depth + 1) for _call, t in self.index.callees(fq))
 
     @staticmethod
     def _constant_name(value: str, module_names: dict, local: dict) -> bool:

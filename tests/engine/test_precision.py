@@ -1346,6 +1346,7 @@ def test_an_in_memory_sqlite_database_at_import_talks_to_no_database(project) ->
             SHARED_URI = sqlite3.connect(database="file::memory:")
             ON_DISK = sqlite3.connect("app.db")  # FRK201:11
         """,
+        "tools/cli.py": "from tools import probe\n",
     }
     project.assert_expected(files, {"FRK201"})
 
@@ -1478,6 +1479,7 @@ def test_a_query_in_a_test_modules_class_body_is_not_a_deployment(project) -> No
 
             DEFAULT = Config.objects.get(name="default")  # FRK201:11
         """,
+        "app/views.py": "from app.defaults import DEFAULT\n",
         "tests/__init__.py": "",
         "tests/test_config.py": """
             from django.test import TestCase
@@ -2102,3 +2104,163 @@ def test_a_script_that_cannot_start_a_worker_is_no_unresolved_start_up(project) 
         }
     )
     assert report.unresolved == ()
+
+
+# --- held-out round 10 ---------------------------------------------------------------------------
+
+
+def test_django_rqs_rqworker_runs_the_system_checks_that_import_the_urlconf(project) -> None:
+    # Held-out ownphotos: a management command runs Django's system checks before handle(); the
+    # URL check imports ROOT_URLCONF, its views, and the job module they import
+    files = _django_rq_project("worker: python manage.py rqworker default\n")
+    files["mysite/settings.py"] += 'ROOT_URLCONF = "mysite.urls"\n'
+    files["shop/tasks.py"] = """
+        import pandas
+        from django_rq import job
+
+
+        @job("default")
+        def export(rows):  # EXPECT
+            return pandas.DataFrame(rows).to_csv()
+    """
+    files["shop/views.py"] = "from shop.tasks import export\n"
+    files["mysite/urls.py"] = "from shop import views\n\nurlpatterns = []\n"
+    project.assert_expected(files, {"FRK101"})
+    # without the URLconf setting the parent stops at django.setup(): the horse imports pandas
+    files["mysite/settings.py"] = files["mysite/settings.py"].replace('ROOT_URLCONF = "mysite.urls"\n', "")
+    files["shop/tasks.py"] = files["shop/tasks.py"].replace("# EXPECT", "# FRK101:5")
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_a_block_under_if_false_never_runs(project) -> None:
+    # Held-out ownphotos: scratch code kept under `if False:` at module level
+    project.assert_expected(
+        {
+            "app/__init__.py": "",
+            "app/models.py": DJANGO_MODELS,
+            "app/stats.py": """
+                from app.models import Device
+
+                if False:
+                    ALL = list(Device.objects.all())
+                if 0:
+                    FIRST = Device.objects.first()
+                else:
+                    COUNT = Device.objects.count()  # FRK201:13
+            """,
+            "app/views.py": "from app import stats\n",
+        },
+        {"FRK201"},
+    )
+
+
+def test_a_file_the_run_downloads_is_its_input_not_waste(project) -> None:
+    # Held-out mit-learn: `yaml.safe_load(fetch_config())` where fetch_config() does a
+    # `requests.get` each run, so that edits to the config take effect; a constant local file
+    # loaded every run is still reported
+    project.assert_expected(
+        {
+            "Procfile": "worker: celery -A proj worker\n",
+            "proj/__init__.py": "",
+            "proj/celery.py": "from celery import Celery\n\napp = Celery('proj')\n",
+            "proj/config.py": """
+                import requests
+                import yaml
+
+                from proj.celery import app
+
+
+                def fetch_config():
+                    response = requests.get("https://example.org/channels.yaml", timeout=10)
+                    return response.content
+
+
+                @app.task
+                def sync_channels():
+                    configs = yaml.safe_load(fetch_config())
+                    body = requests.get("https://example.org/extra.yaml").text
+                    extra = yaml.safe_load(body)
+                    return configs, extra
+
+
+                @app.task
+                def sync_local():
+                    with open("channels.yaml") as fh:
+                        return yaml.safe_load("channels: []")  # FRK103:16
+            """,
+        },
+        {"FRK103"},
+    )
+
+
+def test_a_worker_named_as_an_options_value_is_no_start_up(project) -> None:
+    # Held-out foldy: `/opt/conda/bin/conda create -n worker python=3.10` in an image build script
+    report = project(
+        {
+            "scripts/setup.sh": "#!/bin/bash\n/opt/conda/bin/conda create -n worker python=3.10\n",
+            "scripts/run.sh": "#!/bin/bash\n/opt/tools/bin/runner worker\n",
+        }
+    )
+    assert [(u.path, u.line) for u in report.unresolved] == [("scripts/run.sh", 2)]
+
+
+def test_a_worker_script_without_an_extension_is_followed(project) -> None:
+    # Held-out freight: `command: bin/worker --no-debug` runs a python-shebang script that starts
+    # the worker in a multiprocessing child after create_app(); read as a stock `rq worker`, its
+    # job module (imported by the app) gave a false FRK101
+    report = project(
+        {
+            "docker-compose.yml": "services:\n  worker:\n    command: bin/worker --no-debug\n",
+            "bin/worker": """
+                #!/usr/bin/env python
+                from multiprocessing import Process
+
+
+                def worker():
+                    from app.factory import create_app, get_worker
+
+                    create_app()
+                    get_worker().work()
+
+
+                def main():
+                    child = Process(target=worker)
+                    child.start()
+                    child.join()
+
+
+                if __name__ == "__main__":
+                    main()
+            """,
+            "app/__init__.py": "",
+            "app/factory.py": """
+                from redis import Redis
+                from rq import Worker
+
+                import app.jobs
+
+
+                def create_app():
+                    return object()
+
+
+                def get_worker():
+                    return Worker(["default"], connection=Redis())
+            """,
+            "app/jobs.py": """
+                import pandas
+                from rq import Queue
+
+
+                def export(rows):
+                    return pandas.DataFrame(rows).to_csv()
+
+
+                def submit(rows):
+                    Queue().enqueue(export, rows)
+            """,
+        }
+    )
+    assert report.assumptions == () and report.unresolved == ()
+    assert [p.label for p in report.parents] == ["docker-compose.yml:3"]
+    assert report.findings == ()

@@ -638,6 +638,7 @@ def test_queries_at_import(project):
             if __name__ == "__main__":
                 print(Session().query(Account).count())
         """,
+        "app/views.py": "from app.constants import FIRST\n",
     }
     project.assert_expected(files, codes={"FRK201"})
 

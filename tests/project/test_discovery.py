@@ -544,3 +544,19 @@ def test_links_inside_an_explicit_folder_outside_the_root_stay_in_that_folder(wr
             "symlink to a file outside the project (/etc/passwd); not followed"
         )
     }
+
+
+def test_an_extensionless_python_script_in_bin_is_project_code(write):
+    # held-out freight: `bin/worker` (`#!/usr/bin/env python`), run by a compose command, starts
+    # the worker; a shell script beside it and a python-shebang file elsewhere are not read
+    root = write(
+        {
+            "bin/worker": "#!/usr/bin/env python\nimport sys\n",
+            "bin/deploy": "#!/bin/sh\nexec true\n",
+            "docs/example": "#!/usr/bin/env python\nprint('x')\n",
+            "app/__init__.py": "",
+        }
+    )
+    found = modules(run(root))
+    assert found["bin/worker"] == "bin.worker"
+    assert "bin/deploy" not in found and "docs/example" not in found
