@@ -1176,14 +1176,21 @@ class _Builder:
             return None
         setup = Step(here.path, here.line, here.column, f"django.setup() with {settings}")
         steps = [RunStep("import", settings, setup), RunStep("call", "django.setup", setup)]
-        for module in self.index.modules:
-            last = module.rpartition(".")[2]
-            if last in ("models", "apps") or ".models." in module:
-                if not self._skip(self.index.modules[module].relpath):
-                    steps.append(RunStep("import", module, setup))
         # installed apps that are not the project's (`django.contrib.sites`, `rest_framework`):
         # their models modules too, named by the settings' strings (more can only silence)
-        for app in self._installed_elsewhere(settings):
+        elsewhere = self._installed_elsewhere(settings)
+        # django.contrib.admin's AdminConfig.ready() autodiscovers every app's `admin` module
+        wanted = (
+            ("models", "apps", "admin")
+            if "django.contrib.admin" in elsewhere
+            else ("models", "apps")
+        )
+        for module in self.index.modules:
+            last = module.rpartition(".")[2]
+            if last in wanted or ".models." in module:
+                if not self._skip(self.index.modules[module].relpath):
+                    steps.append(RunStep("import", module, setup))
+        for app in elsewhere:
             steps.append(RunStep("import", f"{app}.models", setup))
         # the system checks a management command runs before handle() (django-rq's rqworker
         # keeps them; Celery's fix-up runs them too): the URL check imports ROOT_URLCONF, and

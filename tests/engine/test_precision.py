@@ -2264,3 +2264,25 @@ def test_a_worker_script_without_an_extension_is_followed(project) -> None:
     assert report.assumptions == () and report.unresolved == ()
     assert [p.label for p in report.parents] == ["docker-compose.yml:3"]
     assert report.findings == ()
+
+
+def test_django_admins_autodiscovery_imports_every_apps_admin_module(project) -> None:
+    # django.contrib.admin's AdminConfig.ready() imports each installed app's admin.py during
+    # django.setup(): a job module an admin action imports is in the rqworker parent already
+    files = _django_rq_project("worker: python manage.py rqworker default\n")
+    files["mysite/settings.py"] = 'INSTALLED_APPS = ["django.contrib.admin", "django_rq", "shop"]\n'
+    files["shop/tasks.py"] = """
+        import pandas
+        from django_rq import job
+
+
+        @job("default")
+        def export(rows):  # EXPECT
+            return pandas.DataFrame(rows).to_csv()
+    """
+    files["shop/admin.py"] = "from shop.tasks import export\n"
+    project.assert_expected(files, {"FRK101"})
+    # without the admin app nothing imports shop.admin before the fork
+    files["mysite/settings.py"] = 'INSTALLED_APPS = ["django_rq", "shop"]\n'
+    files["shop/tasks.py"] = files["shop/tasks.py"].replace("# EXPECT", "# FRK101:5")
+    project.assert_expected(files, {"FRK101"})
