@@ -1657,6 +1657,19 @@ def test_a_projects_own_rqworker_command_is_followed_not_read_as_django_rqs(proj
 
 # --- held-out round 8 ----------------------------------------------------------------------------
 
+def _manage_py(settings: str) -> str:
+    return f"""
+        import os
+        import sys
+
+        if __name__ == "__main__":
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "{settings}")
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(sys.argv)
+    """
+
+
 _DJANGO_SETTINGS = """
     SECRET_KEY = "x"
     DJANGO_APPS = (
@@ -1717,16 +1730,7 @@ def test_django_rqs_rqworker_has_imported_the_models_of_djangos_own_apps(project
     project.assert_expected(
         {
             "Procfile": "worker: python manage.py rqworker default\n",
-            "manage.py": """
-                import os
-                import sys
-
-                if __name__ == "__main__":
-                    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj.settings")
-                    from django.core.management import execute_from_command_line
-
-                    execute_from_command_line(sys.argv)
-            """,
+            "manage.py": _manage_py("proj.settings"),
             "proj/__init__.py": "",
             "proj/settings.py": _DJANGO_SETTINGS,
             "exports/__init__.py": "",
@@ -1837,16 +1841,7 @@ def test_a_celery_worker_runs_only_the_tasks_routed_to_the_queues_it_reads(proje
 def _django_rq_project(procfile: str, settings_extra: str = "", expect: str = "") -> dict[str, str]:
     return {
         "Procfile": procfile,
-        "manage.py": """
-            import os
-            import sys
-
-            if __name__ == "__main__":
-                os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-                from django.core.management import execute_from_command_line
-
-                execute_from_command_line(sys.argv)
-        """,
+        "manage.py": _manage_py("mysite.settings"),
         "mysite/__init__.py": "",
         "mysite/settings.py": 'INSTALLED_APPS = ["django_rq", "shop"]\n' + settings_extra,
         "shop/__init__.py": "",
