@@ -554,11 +554,14 @@ class Evidence:
         return None
 
     def imported_modules(self) -> set[str]:
-        """Every project module some code imports (at module level, under `__main__`, in a
-        function), with the packages above it, and every job's module (a horse imports it)."""
+        """Every project module some deployed code imports (at module level, under `__main__`,
+        in a function; not code only tests run, unless `include-tests`), with the packages above
+        it, and every job's module (a horse imports it)."""
         if self._imported is None:
             out = {job.module for job in self.jobs}
             for f in self.index.modules.values():
+                if is_test_module(f.relpath) and not self.config.include_tests:
+                    continue
                 imports = [*f.imports, *f.main_imports]
                 for fn in f.functions:
                     imports += fn.imports

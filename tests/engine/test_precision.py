@@ -682,6 +682,30 @@ def test_jobs_only_tests_define_or_enqueue_are_left_out(project) -> None:
     project.assert_expected(files, {"FRK101", "FRK102"})
 
 
+def test_a_django_apps_tests_module_is_test_code(project) -> None:
+    # Held-out ownphotos: `api/tests.py` (what `manage.py startapp` writes) starts a Worker in a
+    # TestCase's setUp: not a deployment's worker parent, so it gives the job no stock parent
+    files = {
+        "Procfile": "worker: python worker.py\n",
+        "worker.py": "from redis import Redis\nfrom rq import Worker\n\nimport shop.jobs\n\nWorker(['default'], connection=Redis()).work()\n",
+        "shop/__init__.py": "",
+        "shop/jobs.py": "import pandas\nfrom rq import Queue\n\n\ndef export(rows):\n    return pandas.DataFrame(rows)\n\n\ndef submit(rows):\n    Queue().enqueue(export, rows)\n",
+        "shop/tests.py": """
+            from unittest import TestCase
+
+            from redis import Redis
+            from rq import Worker
+
+
+            class JobsTestCase(TestCase):
+                def setUp(self):
+                    Worker(["default"], connection=Redis()).work(burst=True)
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101"})
+    assert [p.label for p in report.parents] == ["Procfile:1"]
+
+
 # --- 11. Celery settings in Django style -------------------------------------------------------
 
 
