@@ -117,6 +117,20 @@ class Index:
         self._local[key] = out
         return out
 
+    def nested_functions(self, fq: str) -> list[FunctionFact]:
+        """The functions defined inside function `fq`, at any depth (a decorator's wrapper)."""
+        out: list[FunctionFact] = []
+        todo = [fq]
+        while todo:
+            parent = todo.pop()
+            for name in sorted(self._nested.get(parent, ())):
+                child = f"{parent}.{name}"
+                entry = self.functions.get(child)
+                if entry is not None:
+                    out.append(entry[1])
+                    todo.append(child)
+        return out
+
     # --- resolution --------------------------------------------------------------------------
 
     def resolve(self, module: str, fn: FunctionFact | None, name: str, depth: int = 0) -> str:

@@ -207,11 +207,7 @@ def _wrapping_framework(index: Index, catalog: Catalog, fq: str) -> str | None:
     """The framework whose job decorator the project decorator `fq` (or a function nested in it)
     calls on what it decorates (linkding's `task()` returns `huey.task(...)(inner)`)."""
     f, outer = index.functions[fq]
-    nested = [
-        entry[1]
-        for name, entry in index.functions.items()
-        if name.startswith(fq + ".") and entry[0] is f
-    ]
+    nested = index.nested_functions(fq)
     # what the decorator may hand on: its parameters, and the functions it defines (a wrapper)
     handed = {n for fn in (outer, *nested) for n, _ann in fn.params} | {fn.name for fn in nested}
     for fn in (outer, *nested):

@@ -12,7 +12,7 @@ CODE = "FRK201"
 
 def check(ev: Evidence) -> None:
     imported = ev.imported_modules()
-    literals: list[set[str]] = []  # the code's string literals, gathered once when first needed
+    literals: list[set[str]] = []  # the modules the code's strings name, gathered once when needed
     for module, f in ev.index.modules.items():
         if _script(ev, module, f, imported, literals):
             continue
@@ -69,10 +69,8 @@ def _script(
     if not f.calls:
         return False  # nothing at its top level to report anyway
     if not literals:
-        literals.append(_string_literals(ev))
-    return not any(
-        text == module or text.startswith((module + ".", module + ":")) for text in literals[0]
-    )
+        literals.append(_named(_string_literals(ev)))
+    return module not in literals[0]
 
 
 # Modules frameworks import by their names, with no import statement or string in the project:
@@ -105,6 +103,16 @@ _DISCOVERED_IN = frozenset({"templatetags", "migrations", "models"})
 def _discovered(module: str) -> bool:
     parts = module.split(".")
     return parts[-1] in _DISCOVERED_NAMES or any(p in _DISCOVERED_IN for p in parts[:-1])
+
+
+def _named(texts: set[str]) -> set[str]:
+    """The modules the literals name: `app.plugins.x`, `app.jobs:run` name `app.plugins.x`,
+    `app.plugins`, `app`, `app.jobs`... (each dotted prefix)."""
+    out: set[str] = set()
+    for text in texts:
+        parts = text.partition(":")[0].split(".")
+        out.update(".".join(parts[: n + 1]) for n in range(len(parts)))
+    return out
 
 
 def _string_literals(ev: Evidence) -> set[str]:
