@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import ast
 import fnmatch
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from forklint.facts import described_string
 
 # The names a routes table / the default queue goes by: Celery 4+ settings, Django's with
 # namespace="CELERY", Celery 3's upper-case names.
@@ -131,15 +132,6 @@ def _route_queue(route: ast.expr) -> str | None:
     return None
 
 
-_LITERAL = re.compile(r'"([^"]*)"\Z')
-
-
-def literal(described: str) -> str | None:
-    """The text of a described string literal (`'"gpu"'` -> `gpu`)."""
-    match = _LITERAL.match(described)
-    return match.group(1) if match else None
-
-
 def task_queues(
     routes: Routes,
     name: str,
@@ -149,9 +141,9 @@ def task_queues(
     """The queues a task may run from: its decorator's `queue=` (or its routed queue), plus any
     `queue=` a caller passes when sending it (`task.apply_async(queue="x")`); None if unknown."""
     if "queue" in decorator_kwargs:
-        queue = literal(decorator_kwargs["queue"])
+        queue = described_string(decorator_kwargs["queue"])
     else:
-        named = literal(decorator_kwargs["name"]) if "name" in decorator_kwargs else None
+        named = described_string(decorator_kwargs["name"]) if "name" in decorator_kwargs else None
         queue = routes.queue_of(named or name)
     if queue is None:
         return None

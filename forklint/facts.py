@@ -372,6 +372,13 @@ def describe(node: cst.CSTNode) -> str:
     return ""
 
 
+def described_string(described: str) -> str | None:
+    """The text of a string literal as `describe` writes it (`'"gpu"'` -> `gpu`); None else."""
+    if len(described) >= 2 and described.startswith('"') and described.endswith('"'):
+        return described[1:-1]
+    return None
+
+
 _PREFIX = re.compile(r"[A-Za-z_][\w.]*\.\Z")
 
 

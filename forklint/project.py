@@ -349,23 +349,20 @@ def _bin_script(walked: WalkedFile) -> bool:
     folder = walked.relpath.rpartition("/")[0].rpartition("/")[2]
     if folder not in ("bin", "scripts") or walked.error is not None or walked.is_dir:
         return False
-    if walked.leaves_project or os.path.splitext(walked.relpath)[1]:
+    if walked.leaves_project:
         return False
-    try:
-        first = read_head(walked.path, 200).partition(b"\n")[0]
-    except FileProblem:
-        return False
-    return first.startswith(b"#!") and b"python" in first
+    return _python_script(walked.path, unreadable=False)
 
 
-def _python_script(path: str | Path) -> bool:
-    """An extension-less file whose shebang runs Python."""
+def _python_script(path: str | Path, unreadable: bool = True) -> bool:
+    """An extension-less file whose shebang runs Python. An unreadable one counts when it was
+    named on the command line (the reader then says why), not when a walk came across it."""
     if os.path.splitext(str(path))[1]:
         return False
     try:
         first = read_head(path, 200).partition(b"\n")[0]
     except FileProblem:
-        return True  # let the reader report why it cannot be read
+        return unreadable
     return first.startswith(b"#!") and b"python" in first
 
 

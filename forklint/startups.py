@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from forklint.catalog import Catalog
 from forklint.commands import WorkerCommand
 from forklint.config import Config
-from forklint.facts import CallFact, FileFacts, FunctionFact
+from forklint.facts import CallFact, FileFacts, FunctionFact, described_string
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
 from forklint.queues import Queues
@@ -292,8 +292,8 @@ class Startups:
         if method == "callback":  # typer's `@app.callback()` runs before every command
             group.function = fq
             return
-        command_name = _string(deco.args[0]) if deco.args else None
-        command_name = _string(kwargs.get("name", "")) or command_name
+        command_name = described_string(deco.args[0]) if deco.args else None
+        command_name = described_string(kwargs.get("name", "")) or command_name
         child = self._node(group.kind, fq)
         child.function = fq
         child.loads_app = group.loads_app or group.kind == "flask"
@@ -317,7 +317,7 @@ class Startups:
         kwargs = dict(call.kwargs)
         name = None
         if group.kind == "flask-script" and args and args[0].startswith('"'):
-            name, args = _string(args[0]), args[1:]
+            name, args = described_string(args[0]), args[1:]
         if not args:
             return
         child_key = self._group_key(module, args[0], fn) or self._project_function(
@@ -330,7 +330,9 @@ class Startups:
             child = self._node(group.kind, child_key)
             child.function = child_key
         name = (
-            name or (_string(args[1]) if len(args) > 1 else None) or _string(kwargs.get("name", ""))
+            name
+            or (described_string(args[1]) if len(args) > 1 else None)
+            or described_string(kwargs.get("name", ""))
         )
         names = [name] if name else _command_names(child_key.rpartition(".")[2])
         if group.loads_app:
@@ -695,12 +697,6 @@ def _worker_class_option(argv: tuple[str, ...]) -> str | None:
             return argv[i + 1].replace(":", ".")
         if word.startswith("--worker-class="):
             return word.partition("=")[2].replace(":", ".")
-    return None
-
-
-def _string(described: str) -> str | None:
-    if len(described) >= 2 and described.startswith('"') and described.endswith('"'):
-        return described[1:-1]
     return None
 
 

@@ -10,10 +10,17 @@ import shlex
 from pathlib import Path
 
 from forklint.catalog import Catalog
-from forklint.celery_routes import literal, read_routes, task_queues
+from forklint.celery_routes import read_routes, task_queues
 from forklint.commands import WorkerCommand, console_scripts
 from forklint.config import Config
-from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact
+from forklint.facts import (
+    CallFact,
+    ClassFact,
+    FileFacts,
+    FunctionFact,
+    ImportFact,
+    described_string,
+)
 from forklint.findings import Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
@@ -384,6 +391,7 @@ class _Builder:
         self.assumptions: list[str] = []
         self.unknown_frameworks: set[str] = set()
         self._other_files: list[str] | None = None  # the project's files, for program paths
+        self._settings: tuple[str | None] | None = None  # the Django settings module, once found
 
     # --- the whole world -----------------------------------------------------------------------
 
@@ -500,7 +508,7 @@ class _Builder:
             if entry is not None:
                 for deco in entry[1].decorators:
                     kwargs.update(deco.kwargs)
-            name = job.fq.rsplit(".run", 1)[0] if job.fq.endswith(".run") else job.fq
+            name = job.fq.removesuffix(".run")  # a Task class's run(): the class names the task
             out[job.fq] = task_queues(routes, name, kwargs, lambda fq=job.fq: sends.get(fq, []))
         return out
 
@@ -517,7 +525,7 @@ class _Builder:
                     receiver = call.callee.rpartition(".")[0].removesuffix("()")
                     task = self.index.call_target(self.index.resolve(module, fn, receiver))
                     if task is not None:
-                        out.setdefault(task, []).append(literal(value))
+                        out.setdefault(task, []).append(described_string(value))
         return out
 
     def _unresolved(self, path: str, line: int, what: str, settle: str = SETTLE_WORKER) -> None:
@@ -1228,16 +1236,21 @@ class _Builder:
         apps: list[str] = []
         for module in modules:
             text = "\n".join(_SOURCE.get(module, []))
-            for listed in _APPS_LIST.finditer(text):
-                for name in _APP_STRING.findall(listed["items"]):
-                    if name.split(".")[0] in heads:
-                        continue
-                    app = name.split(".apps.")[0] if ".apps." in name else name
-                    if app not in apps:
-                        apps.append(app)
+            for name in _listed_strings(_APPS_LIST, text):
+                if name.split(".")[0] in heads:
+                    continue
+                app = name.split(".apps.")[0] if ".apps." in name else name
+                if app not in apps:
+                    apps.append(app)
         return apps
 
     def _django_settings(self) -> str | None:
+        """The Django settings module (found once: every Django parent asks for it)."""
+        if self._settings is None:
+            self._settings = (self._find_django_settings(),)
+        return self._settings[0]
+
+    def _find_django_settings(self) -> str | None:
         found: list[str] = []
         for f in self.index.modules.values():
             for call in (*f.calls, *f.main_calls, *(c for fn in f.functions for c in fn.calls)):
@@ -1277,8 +1290,7 @@ class _Builder:
                     names += pattern.findall(line)
                 # RQ_EXCEPTION_HANDLERS: get_worker() imports each handler (held-out fondef)
                 text = "\n".join(_SOURCE.get(settings, []))
-                for listed in _HANDLERS_LIST.finditer(text):
-                    names += _APP_STRING.findall(listed["items"])
+                names += _listed_strings(_HANDLERS_LIST, text)
         steps = []
         for name in names:
             fq = self.index.canonical(name.replace(":", "."))
@@ -1863,6 +1875,13 @@ def _celery_setting(
                 if value is not None:
                     return value
     return None
+
+
+def _listed_strings(pattern: re.Pattern[str], text: str) -> list[str]:
+    """The dotted-name strings of every list the pattern finds (`INSTALLED_APPS = [...]`)."""
+    return [
+        name for listed in pattern.finditer(text) for name in _APP_STRING.findall(listed["items"])
+    ]
 
 
 def _celery_config_modules(index: Index, module: str, django_settings: str | None) -> list[str]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from forklint.evidence import Evidence, callee_name
 from forklint.facts import CallFact, FileFacts
 from forklint.jobs import is_test_module
@@ -12,9 +15,10 @@ CODE = "FRK201"
 
 def check(ev: Evidence) -> None:
     imported = ev.imported_modules()
-    literals: list[set[str]] = []  # the modules the code's strings name, gathered once when needed
+    # the modules the code's strings name, gathered once and only when a module needs them
+    named = functools.cache(lambda: _named(_string_literals(ev)))
     for module, f in ev.index.modules.items():
-        if _script(ev, module, f, imported, literals):
+        if _script(ev, module, f, imported, named):
             continue
         if is_test_module(f.relpath) and not ev.config.include_tests:
             continue  # only the test runner imports it: code only tests run is not a deployment
@@ -43,7 +47,7 @@ def check(ev: Evidence) -> None:
 
 
 def _script(
-    ev: Evidence, module: str, f: FileFacts, imported: set[str], literals: list[set[str]]
+    ev: Evidence, module: str, f: FileFacts, imported: set[str], named: Callable[[], set[str]]
 ) -> bool:
     """A program nothing imports (`runtestserver.py`: `db.create_all()` as its body): its
     module-level code runs when someone runs it, not when a worker or the app imports it. A
@@ -68,9 +72,7 @@ def _script(
     # `include`, an import_module() string)
     if not f.calls:
         return False  # nothing at its top level to report anyway
-    if not literals:
-        literals.append(_named(_string_literals(ev)))
-    return module not in literals[0]
+    return module not in named()
 
 
 # Modules frameworks import by their names, with no import statement or string in the project:
