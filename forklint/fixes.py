@@ -22,7 +22,14 @@ from forklint.changes import (
 from forklint.commands import PREFORK_WORKER, STOCK_WORKERS, with_prefork_worker
 from forklint.facts import CallFact, FileFacts, FunctionFact
 from forklint.findings import Fix, Prefork
-from forklint.world import Parent, Site, call_text, is_test_module, startup_label
+from forklint.world import (
+    FLASK_RQ2_WORKER,
+    Parent,
+    Site,
+    call_text,
+    is_test_module,
+    startup_label,
+)
 
 if TYPE_CHECKING:
     from forklint.evidence import Evidence, JobPath
@@ -130,6 +137,23 @@ def parent_changes(
             continue
         command = parent.command
         cls = parent.worker_class
+        flask_rq2 = parent.label == FLASK_RQ2_WORKER or (
+            command is not None and command.via == "flask"
+        )
+        if flask_rq2 and (cls is None or cls in _SWAPPABLE):
+            # Flask-RQ2's `flask rq worker` takes no --worker-class: it runs the class the Flask
+            # config names (and a plain `rq worker` would lose the app context its jobs need)
+            where = (
+                "no worker start-up found" if command is None else f"{command.path}:{command.line}"
+            )
+            changes.append(
+                Missing(
+                    f"{where}: Flask-RQ2's `flask rq worker` takes no --worker-class; set "
+                    f'RQ_WORKER_CLASS = "{PREFORK_WORKER}" in the Flask app\'s config'
+                )
+            )
+            parts.append(f'set RQ_WORKER_CLASS = "{PREFORK_WORKER}" in the Flask config')
+            continue
         if command is None:
             if cls is not None and cls in index.classes and parent.label.startswith("[tool"):
                 changes.append(_mixin(ev, cls, parent.label))
@@ -184,8 +208,8 @@ def _runs_table(ev: Evidence, parent: Parent) -> bool:
 
 def takes_worker_class(text: str) -> bool:
     """Whether the command's program is one whose worker subcommand takes -w/--worker-class: RQ's
-    CLI (`rq worker`, `python -m rq.cli worker`, `rq worker-pool`) or django-rq's `manage.py
-    rqworker`; not a project's own `./manage.py rq worker` or Flask-RQ2's `flask rq worker`."""
+    CLI (`rq worker`, `python -m rq.cli worker`, `rq worker-pool`, its `rqworker` script) or
+    django-rq's `manage.py rqworker`; not a project's own `./manage.py rq worker` or Flask-RQ2's `flask rq worker`."""
     try:
         words = shlex.split(text, comments=False)
     except ValueError:
@@ -193,6 +217,10 @@ def takes_worker_class(text: str) -> bool:
     for i, word in enumerate(words):
         if " " in word and takes_worker_class(word):  # `sh -c 'exec rq worker high'`
             return True
+        if word.rsplit("/", 1)[-1] == "rqworker" and (
+            i == 0 or "/" in word or words[i - 1] == "exec"
+        ):
+            return True  # RQ's own `rqworker` script
         if word in ("rqworker", "rqworker-pool"):
             return i > 0 and words[i - 1].endswith(("manage.py", "django-admin"))
         if word in ("worker", "worker-pool") and i > 0:

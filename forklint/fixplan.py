@@ -1086,8 +1086,14 @@ def _getter_name(source: PySource, call: cst.Call) -> str:
     name = _base_getter_name(source, call)
     if len(call.args) == 1 and isinstance(call.args[0].value, cst.SimpleString):
         literal = call.args[0].value.evaluated_value
-        if isinstance(literal, str) and literal.isidentifier() and len(literal) <= 30:
-            name = f"get_{literal.lower()}_{name.removeprefix('get_')}"
+        base = name.removeprefix("get_")
+        if (
+            isinstance(literal, str)
+            and literal.isidentifier()
+            and len(literal) <= 30
+            and literal.lower() not in base.split("_")  # `s3 = resource("s3")`: get_s3
+        ):
+            name = f"get_{literal.lower()}_{base}"
     return name
 
 

@@ -1477,7 +1477,7 @@ class _Builder:
                 self.assumptions.append(f"{FLASK_UNKNOWN} ({app})")
                 return
             launch = Launch(
-                "Flask-RQ2 `flask rq worker`",
+                FLASK_RQ2_WORKER,
                 "",
                 1,
                 "rq",
@@ -1692,6 +1692,7 @@ DJANGO_UNKNOWN = (
     "Django settings module: the worker parent is unknown (set [tool.forklint] worker = ...)"
 )
 DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
+FLASK_RQ2_WORKER = "Flask-RQ2 `flask rq worker`"  # the label of the assumed parent
 FLASK_ASSUMPTION = "no worker start-up found: assumed Flask-RQ2's `flask rq worker` (the Flask app loaded, nothing else preloaded)"
 FLASK_UNKNOWN = (
     "no worker start-up found, and the Flask-RQ2 jobs run under `flask rq worker`, whose app "

@@ -66,6 +66,11 @@ def report(day):
             "python manage.py rqworker default low",
             "python manage.py rqworker --worker-class forklint.rq.PreforkWorker default low",
         ),
+        (  # RQ's own `rqworker` script (held-out securedrop: `/opt/venvs/app/bin/rqworker -c ...`)
+            "/opt/venvs/app/bin/rqworker -c app.settings",
+            "/opt/venvs/app/bin/rqworker --worker-class forklint.rq.PreforkWorker -c app.settings",
+        ),
+        ("rqworker default", "rqworker --worker-class forklint.rq.PreforkWorker default"),
     ],
 )
 def test_fix_keeps_the_worker_command_flags_and_queues(

@@ -101,61 +101,81 @@ def test_a_script_in_a_folder_that_is_no_package_is_a_program(project) -> None:
                 Page.objects.create(name="admin")
             """,
             "Makefile": "create-admin:\n\tcd proj && python3 -m scripts.create_admin\n",
-            "proj/scripts/init.sh": "#!/bin/bash\ncd \"$(dirname \"$0\")\"\npython ./seed.py\n",
+            "proj/scripts/init.sh": '#!/bin/bash\ncd "$(dirname "$0")"\npython ./seed.py\n',
         },
         {"FRK201"},
     )
+
+
+# Flask-RQ2 jobs with no worker start-up in the repository
+FLASK_RQ2_PROJECT = {
+    "app.py": """
+        from flask import Flask
+        from flask_rq2 import RQ
+        from flask_sqlalchemy import SQLAlchemy
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+        rq = RQ(app)
+
+        import views  # noqa: E402,F401
+    """,
+    "models.py": """
+        from app import db
+
+
+        class Order(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+    """,
+    "views.py": """
+        from app import app
+        from mail import send_receipt
+
+
+        @app.route("/pay/<int:order_id>")
+        def pay(order_id):
+            send_receipt.queue(order_id)
+            return "ok"
+    """,
+    "mail.py": """
+        import jinja2
+
+        from app import rq
+        from models import Order
+
+
+        @rq.job("default")
+        def send_receipt(order_id):  # FRK102:5
+            order = Order.query.get(order_id)
+            return str(order)
+    """,
+}
 
 
 def test_flask_rq2_jobs_with_no_start_up_run_under_flask_rq_worker(project) -> None:
     # No worker start-up in the repository: Flask-RQ2's jobs run under `flask rq worker`, which
     # loads the app (and the views that import the job module) before it forks, so no FRK101; the
     # app never configures the mappers, so every horse does (FRK102).
-    project.assert_expected(
-        {
-            "app.py": """
-                from flask import Flask
-                from flask_rq2 import RQ
-                from flask_sqlalchemy import SQLAlchemy
-
-                app = Flask(__name__)
-                db = SQLAlchemy(app)
-                rq = RQ(app)
-
-                import views  # noqa: E402,F401
-            """,
-            "models.py": """
-                from app import db
-
-
-                class Order(db.Model):
-                    id = db.Column(db.Integer, primary_key=True)
-            """,
-            "views.py": """
-                from app import app
-                from mail import send_receipt
-
-
-                @app.route("/pay/<int:order_id>")
-                def pay(order_id):
-                    send_receipt.queue(order_id)
-                    return "ok"
-            """,
-            "mail.py": """
-                import jinja2
-
-                from app import rq
-                from models import Order
-
-
-                @rq.job("default")
-                def send_receipt(order_id):  # FRK102:5
-                    order = Order.query.get(order_id)
-                    return str(order)
-            """,
-        },
-        {"FRK101", "FRK102"},
+    report = project.assert_expected(FLASK_RQ2_PROJECT, {"FRK101", "FRK102"})
+    # `flask rq worker` takes no --worker-class, and a plain `rq worker` would lose the app
+    # context: the fix names Flask-RQ2's own setting
+    (frk102,) = report.findings
+    assert (
+        'set RQ_WORKER_CLASS = "forklint.rq.PreforkWorker" in the Flask config'
+        in frk102.fix.summary
     )
+    assert "rq worker -w" not in frk102.fix.summary
+
+
+def test_a_flask_rq_worker_command_is_fixed_through_the_flask_config(project) -> None:
+    files = dict(FLASK_RQ2_PROJECT, Procfile="worker: flask rq worker default\n")
+    report = project.assert_expected(files, {"FRK101", "FRK102"})
+    (frk102,) = report.findings
+    assert (
+        'set RQ_WORKER_CLASS = "forklint.rq.PreforkWorker" in the Flask config'
+        in frk102.fix.summary
+    )
+    assert report.assumptions == ()
 
 
 def test_a_console_script_of_a_distribution_in_a_subfolder_is_followed(project) -> None:

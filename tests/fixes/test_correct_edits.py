@@ -223,6 +223,31 @@ def test_two_jobs_reaching_one_heavy_call_get_one_getter_each(tmp_path: Path) ->
     )
 
 
+def test_a_getter_is_not_named_twice_after_its_argument(tmp_path: Path) -> None:
+    # `s3 = resource("s3")` (a held-out project): get_s3, not get_s3_s3
+    root = make_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+                from boto3 import resource
+                from rq.decorators import job
+
+
+                @job("default")
+                def fetch(bucket, key):
+                    s3 = resource("s3")
+                    return s3.Object(bucket, key).get()
+            """,
+        },
+    )
+    assert "get_s3()" in fix_of(root, "FRK103").summary
+    assert (
+        '@functools.lru_cache(maxsize=None)\ndef get_s3():\n    return resource("s3")\n'
+        in fixed(root, "app/tasks.py")
+    )
+
+
 # --- after-fork resets (FRK301, FRK303: safe) -------------------------------------------------
 
 TWO_ENGINES = {
