@@ -159,7 +159,7 @@ def parent_changes(
                 changes.append(_mixin(ev, cls, parent.label))
                 parts.append(f"put {_MIXIN} first in the bases of {_class_label(ev, cls)}")
                 continue
-            run = f"rq worker -w {PREFORK_WORKER}"
+            run = _assumed_command(parent.label)
             changes.append(
                 Missing(f"no worker start-up found: start the worker with `{run} <queues>`")
             )
@@ -186,6 +186,18 @@ def parent_changes(
             changes.append(Missing(f"{where} runs {cls}: pass `{mixin}` to --worker-class"))
             parts.append(f"make {cls} ({where}) run the table: {mixin}")
     return changes, parts, uses_table
+
+
+def _assumed_command(label: str) -> str:
+    """The assumed worker command of a parent's label (stock `rq worker -c app.settings`,
+    django-rq `manage.py rqworker`) running PreforkWorker, with what it needs kept."""
+    _, _, rest = label.partition("`")
+    command = rest.partition("`")[0]
+    if command.startswith("manage.py"):
+        command = "python " + command
+    if not takes_worker_class(command):
+        command = "rq worker"
+    return with_prefork_worker(command)
 
 
 def _is_test(ev: Evidence, module: str) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, ImportFact
 
@@ -34,6 +34,7 @@ class Index:
         for f in facts:
             if f.module and f.module not in self.modules:
                 self.modules[f.module] = f
+        _resolve_script_siblings(self.modules)
         self.functions: dict[str, tuple[FileFacts, FunctionFact]] = {}
         self.classes: dict[str, tuple[FileFacts, ClassFact]] = {}
         self._bindings: dict[str, dict[str, Binding]] = {}
@@ -431,6 +432,42 @@ class Index:
     def package_parents(self, module: str) -> tuple[str, ...]:
         parts = module.split(".")
         return tuple(".".join(parts[:i]) for i in range(1, len(parts)))
+
+
+def _resolve_script_siblings(modules: dict[str, FileFacts]) -> None:
+    """Imports of a module's sibling by its bare name, in a folder that is no package.
+
+    Such a file runs as a script from its folder (`cd svc; python worker.py`), and Python puts
+    that folder first on sys.path: `from app import conn` in svc/worker.py is svc/app.py, whatever
+    else is named `app`. Rewritten in place to the sibling's module name.
+    """
+    named = {m.rsplit(".", cut)[0] for m in modules for cut in range(m.count(".") + 1)}
+    for mod, f in list(modules.items()):
+        folder = mod.rpartition(".")[0]
+        if not folder or folder in modules or f.is_package:
+            continue
+
+        def sibling(imp: ImportFact, folder: str = folder, mod: str = mod) -> ImportFact:
+            head = imp.module.partition(".")[0]
+            if not head:
+                return imp
+            if imp.name is None and imp.bound == head and "." in imp.module:
+                return imp  # `import app.jobs` binds `app`: left as it is
+            target = f"{folder}.{head}"
+            if target == mod or target not in named:
+                return imp
+            return imp._replace(module=f"{folder}.{imp.module}")
+
+        imports = tuple(map(sibling, f.imports))
+        main_imports = tuple(map(sibling, f.main_imports))
+        functions = tuple(
+            fn._replace(imports=tuple(map(sibling, fn.imports))) if fn.imports else fn
+            for fn in f.functions
+        )
+        if (imports, main_imports, functions) != (f.imports, f.main_imports, f.functions):
+            modules[mod] = replace(
+                f, imports=imports, main_imports=main_imports, functions=functions
+            )
 
 
 def _import_target(imp: ImportFact) -> str:

@@ -7,6 +7,8 @@ on) or "kind:<client kind>" (a new fork-unsafe client created).
 
 from __future__ import annotations
 
+import re
+
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -273,10 +275,26 @@ class Resets:
         return None, fn
 
     def jobs_using(self, name: str, jobs: tuple[str, ...]) -> tuple[str, ...]:
-        """The jobs whose path touches the module global `name` (all of them when none visibly does)."""
+        """The jobs whose path touches the module global `name`, or a global made from it at
+        module level (`db = client.test`, `agents = db.agent`); none visibly does: none.
+
+        A value read out of it (`version = db.command(...)["version"]`) is data, not the client:
+        jobs that only read such values and make their own clients share nothing.
+        """
         by_fq = {j.fq: j for j in self.ev.jobs}
-        using = tuple(fq for fq in jobs if fq in by_fq and name in self.job_globals(by_fq[fq]))
-        return using or jobs
+        names = self._made_from(name)
+        return tuple(fq for fq in jobs if fq in by_fq and names & self.job_globals(by_fq[fq]))
+
+    def _made_from(self, name: str) -> frozenset[str]:
+        module, _, short = name.rpartition(".")
+        f = self.index.modules.get(module)
+        made = {short}
+        if f is not None:
+            for a in f.assigns:  # in the order they run
+                head = re.split(r"[.(\[]", a.value, maxsplit=1)[0]
+                if head in made and "[" not in a.value and "." not in a.target:
+                    made.add(a.target)
+        return frozenset(f"{module}.{n}" for n in made)
 
     def job_globals(self, job: Job) -> frozenset[str]:
         cached = self._job_globals.get(job.fq)

@@ -533,7 +533,10 @@ class _Builder:
         self.unknown_frameworks.add("rq")
 
     def _add(self, launch: Launch) -> None:
-        self.launches.setdefault(launch.signature, launch)
+        kept = self.launches.setdefault(launch.signature, launch)
+        if kept is not launch and kept.queues is not None:
+            # the same worker started again for other queues: the one parent reads them all
+            kept.queues = None if launch.queues is None else kept.queues | launch.queues
 
     # --- configuration -------------------------------------------------------------------------
 

@@ -748,6 +748,7 @@ def test_pools_in_a_with_block_and_closed_connections_do_not_cross_the_fork(proj
 
 
             def warm():
+                global mongo
                 with ThreadPoolExecutor(4) as pool:
                     list(pool.map(print, range(4)))
                 cache = sqlite3.connect("cache.db")
@@ -765,8 +766,20 @@ def test_pools_in_a_with_block_and_closed_connections_do_not_cross_the_fork(proj
                 main()
         """,
         "shop/__init__.py": "",
-        "shop/tasks.py": "from rq.decorators import job\n\n\n@job('default')\ndef go():\n    pass\n",
+        "shop/tasks.py": """
+            from rq.decorators import job
+
+
+            @job("default")
+            def go():
+                import worker
+
+                return worker.mongo.db.items.find_one()
+        """,
     }
+    project.assert_expected(files, {"FRK302", "FRK303"})
+    # a client the jobs never touch (a local of the warm-up) shares nothing with them
+    files["worker.py"] = files["worker.py"].replace("global mongo\n", "").replace("  # FRK303:13", "")
     project.assert_expected(files, {"FRK302", "FRK303"})
 
 
@@ -1187,6 +1200,18 @@ def test_a_settings_module_for_rq_worker_c_is_the_assumed_parents(project) -> No
     project.assert_expected(files, {"FRK101"})
 
 
+def test_the_fix_for_the_assumed_rq_worker_c_keeps_its_settings_module(project) -> None:
+    # zou (tuning corpus): the fix said `rq worker -w ...`, dropping the `-c` its jobs need
+    report = project.assert_expected(
+        _settings_project('REDIS_HOST = "redis"\nREDIS_PORT = 6379\n'), {"FRK101"}
+    )
+    (finding,) = report.findings
+    assert (
+        "start the worker with `rq worker -w forklint.rq.PreforkWorker -c shop.rq_settings`"
+        in finding.fix.summary
+    )
+
+
 def test_a_settings_module_the_project_imports_is_not_one_for_rq_worker_c(project) -> None:
     project.assert_expected(_settings_project(RQ_SETTINGS, imported=True), {"FRK101"})
     project.assert_expected(
@@ -1212,7 +1237,7 @@ REPORT_JOBS = """
 """
 
 
-def _django_rq_project(settings: str, expect: str = "") -> dict[str, str]:
+def _django_rq_settings_project(settings: str, expect: str = "") -> dict[str, str]:
     return {
         "Procfile": "worker: python manage.py rqworker default\n",
         "manage.py": """
@@ -1236,9 +1261,21 @@ def test_django_rq_imports_the_job_class_its_settings_name_before_forking(projec
     # settings.RQ["JOB_CLASS"] is imported by django-rq's get_worker() in the parent, and with it
     # the job module that defines it
     named = "INSTALLED_APPS = ['inventory']\nRQ = {'JOB_CLASS': 'inventory.reports.ReportJob'}\n"
-    project.assert_expected(_django_rq_project(named), {"FRK101"})
+    project.assert_expected(_django_rq_settings_project(named), {"FRK101"})
     plain = "INSTALLED_APPS = ['inventory']\nRQ = {'DEFAULT_RESULT_TTL': 60}\n"
-    project.assert_expected(_django_rq_project(plain, "FRK101:5"), {"FRK101"})
+    project.assert_expected(_django_rq_settings_project(plain, "FRK101:5"), {"FRK101"})
+
+
+def test_the_fix_for_the_assumed_django_rq_worker_is_its_rqworker_command(project) -> None:
+    # the stock `rq worker` it used to suggest cannot run django-rq's jobs (Django not set up)
+    files = _django_rq_settings_project("INSTALLED_APPS = ['inventory']\n", "FRK101:5")
+    del files["Procfile"]
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions[0].startswith("no worker start-up found: assumed django-rq's")
+    assert (
+        "start the worker with `python manage.py rqworker --worker-class forklint.rq.PreforkWorker`"
+        in report.findings[0].fix.summary
+    )
 
 
 def test_rq_cli_job_class_option_imports_its_module_before_forking(project) -> None:
@@ -1680,6 +1717,7 @@ def test_a_projects_own_rqworker_command_is_followed_not_read_as_django_rqs(proj
 
 
 # --- held-out round 8 ----------------------------------------------------------------------------
+
 
 def _manage_py(settings: str) -> str:
     return f"""
@@ -2146,7 +2184,9 @@ def test_django_rqs_rqworker_runs_the_system_checks_that_import_the_urlconf(proj
     files["mysite/urls.py"] = "from shop import views\n\nurlpatterns = []\n"
     project.assert_expected(files, {"FRK101"})
     # without the URLconf setting the parent stops at django.setup(): the horse imports pandas
-    files["mysite/settings.py"] = files["mysite/settings.py"].replace('ROOT_URLCONF = "mysite.urls"\n', "")
+    files["mysite/settings.py"] = files["mysite/settings.py"].replace(
+        'ROOT_URLCONF = "mysite.urls"\n', ""
+    )
     files["shop/tasks.py"] = files["shop/tasks.py"].replace("# EXPECT", "# FRK101:5")
     project.assert_expected(files, {"FRK101"})
 
@@ -2305,3 +2345,119 @@ def test_django_admins_autodiscovery_imports_every_apps_admin_module(project) ->
     files["mysite/settings.py"] = 'INSTALLED_APPS = ["django_rq", "shop"]\n'
     files["shop/tasks.py"] = files["shop/tasks.py"].replace("# EXPECT", "# FRK101:5")
     project.assert_expected(files, {"FRK101"})
+
+
+def test_the_same_worker_started_for_other_queues_reads_them_all(project) -> None:
+    # held-out round 11, cupcake: one `manage.py rqworker <queue>` per Dockerfile, identical but
+    # for the queue; the second was dropped, so jobs on its queue had no parent (and no finding)
+    files = _django_rq_project("", expect="# FRK101:5")
+    del files["Procfile"]
+    files["shop/tasks.py"] = (
+        files["shop/tasks.py"]
+        .replace("django.setup()", "import pandas")
+        .replace('@job("default")', '@job("reports")')
+    )
+    for queue in ("default", "reports"):
+        files[f"docker/Dockerfile-{queue}"] = (
+            "FROM python:3.12\nCOPY . /app\nWORKDIR /app\n"
+            f'CMD ["python", "manage.py", "rqworker", "{queue}"]\n'
+        )
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_a_worker_script_imports_its_sibling_by_its_bare_name(project) -> None:
+    # held-out round 11, fuse-agent: `cd svc; python -u worker.py`, and worker.py does
+    # `from app import conn, jobs`: Python puts svc/ first on sys.path, so the parent has
+    # svc/app.py (and pandas) before it forks; forklint named it svc.app and missed the import
+    files = {
+        "run.sh": "#!/bin/bash\ncd svc\npython -u worker.py\n",
+        "svc/worker.py": """
+            from rq import Worker
+
+            from app import conn, jobs
+
+            if __name__ == "__main__":
+                Worker([jobs], connection=conn).work()
+        """,
+        "svc/app.py": """
+            import pandas
+            from redis import Redis
+            from rq import Queue
+
+            conn = Redis()
+            jobs = Queue("jobs", connection=conn)
+
+
+            def crunch(path):
+                return pandas.read_csv(path).shape
+
+
+            def submit(path):
+                jobs.enqueue(crunch, path)
+        """,
+    }
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.unresolved == () and report.assumptions == ()
+    # the same script importing a module of that name the folder does not hold: nothing to say
+    # about the parent's imports of svc/app.py (it is the horse's)
+    files["svc/worker.py"] = files["svc/worker.py"].replace("from app import", "from queues import")
+    files["svc/queues.py"] = (
+        'from redis import Redis\nfrom rq import Queue\nconn = Redis()\njobs = Queue("jobs", connection=conn)\n'
+    )
+    files["svc/app.py"] = (
+        files["svc/app.py"]
+        .replace("def crunch(path):", "def crunch(path):  # FRK101:5")
+        .replace("jobs.enqueue", "from queues import jobs\n                jobs.enqueue")
+    )
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_jobs_that_only_read_values_out_of_an_inherited_client_share_nothing(project) -> None:
+    # held-out round 11, fuse-agent: the parent builds a MongoClient at import and reads the
+    # server version out of it; the jobs read only that version and connect anew themselves
+    files = {
+        "Procfile": "worker: rq worker -c app.settings default\n",
+        "app/__init__.py": "",
+        "app/settings.py": "import app.store\n",
+        "app/store.py": """
+            import os
+
+            import pymongo
+            from redis import Redis
+            from rq import Queue
+
+            client = pymongo.MongoClient(os.environ["MONGO_URL"])
+            db = client.test
+            major = db.command({"buildInfo": 1})["versionArray"][0]
+            objects = db.objects
+
+
+            def count(collection, query):
+                if major < 4:
+                    return collection.find(query).count()
+                return collection.count_documents(query)
+
+
+            def record(key):
+                own = pymongo.MongoClient(os.environ["MONGO_URL"])
+                return count(own.test.objects, {"key": key})
+
+
+            def submit(key):
+                Queue(connection=Redis()).enqueue(record, key)
+        """,
+    }
+    project.assert_expected(files, {"FRK303"})
+    # a job that uses a collection made from the inherited client shares its sockets
+    files["app/store.py"] = (
+        files["app/store.py"]
+        .replace(
+            'own = pymongo.MongoClient(os.environ["MONGO_URL"])\n                return count(own.test.objects, {"key": key})',
+            'return count(objects, {"key": key})',
+        )
+        .replace(
+            'client = pymongo.MongoClient(os.environ["MONGO_URL"])',
+            'client = pymongo.MongoClient(os.environ["MONGO_URL"])  # FRK303:10',
+        )
+    )
+    project.assert_expected(files, {"FRK303"})
