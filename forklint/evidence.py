@@ -306,6 +306,10 @@ class Evidence:
         for name in call.names:  # `load(fetch_config())`: a module-level function it calls
             if name not in local and self._fetches(self.index.resolve(f.module, fn, name)):
                 return True
+        for arg in (*call.args, *(value for _, value in call.kwargs)):
+            # `loads(r.get("state"))`: a method of a local client that fetches
+            if arg.endswith("()") and self._fetches(self.index.resolve(f.module, fn, arg[:-2])):
+                return True
         return False
 
     def _fetches(self, target: str, depth: int = 0) -> bool:

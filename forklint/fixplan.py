@@ -9,6 +9,7 @@ advice (display-only) saying why.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 import hashlib
 import os
 import re
@@ -706,12 +707,20 @@ class Planner:
 
     def memoise(self, change: Memoise) -> Resolved:
         target = self._factory_call(change.chain)
-        key = (target.path, target.line, target.column)
+        factory = self._factory_function(change.chain, target)
+        key = (
+            (factory.path, factory.scope)
+            if factory is not None
+            else (target.path, target.line, target.column)
+        )
         cached = self._memo_targets.get(key)
         if cached is not None:
             return cached
         try:
-            resolved = self._memoise_at(target, change.warm)
+            if factory is not None:  # `def _s3_client(): return boto3.client(...)`: memoise it
+                resolved = self._memoise_function(factory, change.warm)
+            else:
+                resolved = self._memoise_at(target, change.warm)
         except CannotEdit as exc:
             resolved = Resolved(
                 summary=f"memoise `{target.text}` in {target.path} ({target.scope}()) once per process",
@@ -735,6 +744,56 @@ class Planner:
                 break
             target = chain[outer]
         return target
+
+    def _factory_function(self, chain: tuple[CallSite, ...], target: CallSite) -> CallSite | None:
+        """The heavy result's factory `target` calls, when it can be memoised where it is: a
+        private module-level function without parameters or decorators that returns it (every
+        caller then shares one result, instead of a getter per call site). A public factory
+        (`create_app()`) keeps its callers elsewhere, tests among them, as they are."""
+        position = chain.index(target)
+        if position == len(chain) - 1:
+            return None
+        inner = chain[position + 1]  # the call inside the function `target` calls
+        try:
+            source = self.files.source(inner.path)
+        except CannotEdit:
+            return None
+        function = source.function(inner.scope) if inner.scope else None
+        if (
+            function is None
+            or "." in inner.scope
+            or not inner.scope.startswith("_")
+            or function.asynchronous is not None
+            or function.decorators
+            or _has_parameters(function)
+            or any(isinstance(n, (cst.Yield, cst.Global, cst.Nonlocal)) for n in _walk(function))
+        ):
+            return None
+        return inner
+
+    def _memoise_function(self, site: CallSite, warm: bool) -> Resolved:
+        source = self.files.source(site.path)
+        function = source.function(site.scope)
+        assert function is not None  # checked by _factory_function
+        taken = self._new_names(site.path)
+        decorator, import_line = _lru_cache(source, taken)
+        at = source.line_start(source.positions[function].start.line)
+        edits = [TextEdit(at, at, f"@{decorator}{source.newline}")]
+        imports = source.import_edit([import_line] if import_line else [])
+        if imports is not None:
+            edits.append(imports)
+        name = site.scope
+        prefork = (
+            Prefork(imports=(site.module,), calls=(f"{site.module}:{name}",)) if warm else Prefork()
+        )
+        warmed = " and warm it before the fork" if warm else ""
+        made = site.text.partition("(")[0] + "()"
+        summary = (
+            f"memoise {name}() in {site.path}, which makes a new `{made}` on every call{warmed}"
+        )
+        title = f"{site.path}: memoise {name}(), which makes a new `{made}` on every call"
+        edits_done = self._python(site.path, edits, title)
+        return Resolved(title, "unsafe", edits_done, prefork, summary)
 
     def _memoise_at(self, site: CallSite, warm: bool) -> Resolved:
         source = self.files.source(site.path)
@@ -1126,3 +1185,22 @@ def _lru_cache(source: PySource, taken: NewNames) -> tuple[str, str | None]:
         return "lru_cache(maxsize=None)", None
     name, line = imported_module(source, "functools", taken)
     return f"{name}.lru_cache(maxsize=None)", line
+
+
+def _has_parameters(function: cst.FunctionDef) -> bool:
+    p = function.params
+    return bool(
+        p.posonly_params
+        or p.params
+        or p.kwonly_params
+        or isinstance(p.star_arg, cst.Param)
+        or p.star_kwarg is not None
+    )
+
+
+def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(current.children)

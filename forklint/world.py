@@ -761,8 +761,57 @@ class _Builder:
     def _may_start_a_worker(self, f: FileFacts) -> bool:
         """Whether a project script could start a worker forklint did not see: its code, or the
         project code it imports, imports a job framework, imports modules by computed name or
-        calls what it computes. A wait-for-the-database script named `celeryworker_pre_start.py`
-        cannot (held-out biosegment)."""
+        calls what it computes, and somewhere calls what starts a worker (`.work()`,
+        `worker_main()`, a framework's CLI or worker module, Django's command dispatch). A
+        wait-for-the-database script named `celeryworker_pre_start.py` cannot (held-out
+        biosegment), nor can a message consumer that loads plugins and imports the Celery app to
+        enqueue (held-out MozDef, EvalAI)."""
+        if self._dispatches_by_name(f):
+            return True  # `COMMANDS[args.command]()`: whatever it runs, a worker among them
+        return self._imports_or_computes(f) and self._calls_a_worker_start(f)
+
+    def _dispatches_by_name(self, f: FileFacts) -> bool:
+        """The script itself calls what it computes (in its module code, main block or its own
+        functions), or imports by computed name at module level."""
+        for call in (*f.calls, *f.main_calls):
+            if self.catalog.dynamic_import(call.callee) or "import_module" in call.callee:
+                return True
+        calls = (*f.calls, *f.main_calls, *(c for fn in f.functions for c in fn.calls))
+        return any("[" in c.callee or c.callee.endswith("()") for c in calls)
+
+    def _script_closure(self, f: FileFacts) -> list[FileFacts]:
+        """The script and the project modules it imports (at module level or in functions)."""
+        seen = {f.module}
+        out = [f]
+        todo = [f]
+        while todo:
+            current = todo.pop()
+            imports = [*current.imports, *current.main_imports]
+            for fn in current.functions:
+                imports += fn.imports
+            for imp in imports:
+                for name in self.index.imported_modules(imp):
+                    nested = self.index.modules.get(name)
+                    if nested is not None and name not in seen:
+                        seen.add(name)
+                        out.append(nested)
+                        todo.append(nested)
+        return out
+
+    def _calls_a_worker_start(self, f: FileFacts) -> bool:
+        for current in self._script_closure(f):
+            for fn in (None, *current.functions):
+                calls = fn.calls if fn is not None else (*current.calls, *current.main_calls)
+                for call in calls:
+                    last = call.callee.rpartition(".")[2]
+                    if last in _WORKER_STARTS:
+                        return True
+                    target = self.index.resolve(current.module, fn, call.callee)
+                    if target.startswith(_WORKER_MODULES):
+                        return True
+        return False
+
+    def _imports_or_computes(self, f: FileFacts) -> bool:
         seen = {f.module}
         todo = [f]
         while todo:
@@ -1661,6 +1710,27 @@ class _Builder:
 
 
 # the top-level packages of the job frameworks: a script that imports none cannot start a worker
+# What starts a worker, called from a script forklint could not follow (`.work()`, `worker_main()`,
+# Django's command dispatch to `rqworker`/`celery`), and the framework modules that start one.
+_WORKER_STARTS = frozenset(
+    {"work", "worker_main", "execute_from_command_line", "call_command", "run_from_argv"}
+)
+_WORKER_MODULES = (
+    "rq.cli",
+    "rq.worker",
+    "rq.Worker",
+    "rq.SimpleWorker",
+    "rq.worker_pool",
+    "rq.WorkerPool",
+    "celery.bin",
+    "celery.apps.worker",
+    "celery.worker",
+    "dramatiq.cli",
+    "huey.consumer",
+    "huey.bin",
+    "django_rq.workers",
+    "django_rq.management",
+)
 _WORKER_FRAMEWORKS = frozenset(
     {"rq", "django_rq", "flask_rq", "flask_rq2", "rq_scheduler", "celery", "huey", "dramatiq"}
 )

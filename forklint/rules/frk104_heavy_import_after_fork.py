@@ -46,7 +46,11 @@ def heavy_import(
         # `from matplotlib import pyplot`: pyplot is the heavy part when the catalog says so
         sub = f"{imp.module}.{imp.name}" if imp.name else ""
         module = sub if sub in ev.catalog.heavy_module_names else imp.module
-        return None if module in parent.modules else (module, heavy, ())
+        if module in parent.modules or _loaded_with(module, ev.module_closure(job.module)):
+            # RQ imports the job's module in the horse before it calls the job: a library that
+            # module imports is loaded by then (its cost is FRK101's)
+            return None
+        return module, heavy, ()
     project = [m for m in ev.index.imported_modules(imp) if m in ev.index.modules]
     if not project or project[-1] in parent.modules:
         return None
@@ -60,3 +64,9 @@ def heavy_import(
         return None
     shown = [what for what, _ in reasons[:3]] + (["..."] if len(reasons) > 3 else [])
     return module, ", ".join(shown), reasons[0][1]
+
+
+def _loaded_with(module: str, closure: frozenset[str]) -> bool:
+    """Whether importing `closure` loads `module` (itself, or a submodule of it)."""
+    prefix = module + "."
+    return module in closure or any(m.startswith(prefix) for m in closure)

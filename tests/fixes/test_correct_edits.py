@@ -248,6 +248,44 @@ def test_a_getter_is_not_named_twice_after_its_argument(tmp_path: Path) -> None:
     )
 
 
+def test_a_factory_without_parameters_is_memoised_where_it_is(tmp_path: Path) -> None:
+    # held-out round 11, isic: two tasks call `_s3_client()`, which returns a new boto3 client;
+    # one lru_cache on the factory serves both, instead of a getter per call site
+    root = make_project(
+        tmp_path,
+        {
+            "app/__init__.py": "",
+            "app/tasks.py": """
+                import boto3
+                from rq.decorators import job
+
+
+                def _s3_client():
+                    return boto3.client("s3", region_name="eu-west-1")
+
+
+                @job("default")
+                def fetch(bucket, key):
+                    return _s3_client().get_object(Bucket=bucket, Key=key)
+
+
+                @job("default")
+                def drop(bucket, key):
+                    s3 = _s3_client()
+                    return s3.delete_object(Bucket=bucket, Key=key)
+            """,
+        },
+    )
+    fix = fix_of(root, "FRK103")
+    assert "memoise _s3_client() in app/tasks.py" in fix.summary
+    tasks = fixed(root, "app/tasks.py")
+    assert "@functools.lru_cache(maxsize=None)\ndef _s3_client():\n" in tasks
+    assert tasks.count("lru_cache") == 1 and "def get_" not in tasks
+    assert 'calls = ["app.tasks:_s3_client"]' in (root / "pyproject.toml").read_text(
+        encoding="utf-8"
+    )
+
+
 # --- after-fork resets (FRK301, FRK303: safe) -------------------------------------------------
 
 TWO_ENGINES = {
