@@ -780,9 +780,11 @@ class _Builder:
             prelude = [RunStep("script", f.module, here, (call.loc.line, call.loc.column))]
             self._run_cli(root, argv, prelude, label, where, command, f"runs {f.relpath}")
             return
-        for call in f.main_calls if argv is not None else ():
+        rqworker = command is not None and as_django_manage(command) is not None
+        for call in f.main_calls if rqworker else ():
             # `if __name__ == "__main__": main()`, where main() runs Django's management dispatch
-            # (`python -m shop.manage rqworker`: held-out eda-server)
+            # (`python -m shop.manage rqworker`: held-out eda-server); other commands of such a
+            # script are left as they were (not checked on real projects yet)
             target = self.index.call_target(self.index.resolve(f.module, None, call.callee))
             inner = self._function_dispatch(target) if target is not None else None
             if inner is not None and inner[1].kind == "django":
