@@ -802,11 +802,12 @@ class _Builder:
                 where[0], where[1], f"runs {f.relpath}, which forklint could not follow to a worker"
             )
 
-    def _may_start_a_worker(self, f: FileFacts) -> bool:
+    def _may_start_a_worker(self, f: FileFacts, rq_only: bool = False) -> bool:
         """Whether a project script could start a worker forklint did not see: its code, or the
         project code it imports, imports a job framework, imports modules by computed name or
         calls what it computes. A wait-for-the-database script named `celeryworker_pre_start.py`
-        cannot (held-out biosegment)."""
+        cannot (held-out biosegment). `rq_only`: imports RQ (or django-rq...), nothing less."""
+        frameworks = _RQ_FRAMEWORKS if rq_only else _WORKER_FRAMEWORKS
         seen = {f.module}
         todo = [f]
         while todo:
@@ -816,7 +817,7 @@ class _Builder:
                 imports += fn.imports
             for imp in imports:
                 for name in self.index.imported_modules(imp):
-                    if name.split(".")[0] in _WORKER_FRAMEWORKS:
+                    if name.split(".")[0] in frameworks:
                         return True
                     nested = self.index.modules.get(name)
                     if nested is not None and name not in seen:
@@ -827,7 +828,7 @@ class _Builder:
                 *current.main_calls,
                 *(c for fn in current.functions for c in fn.calls),
             ]
-            if any(
+            if not rq_only and any(
                 self.catalog.dynamic_import(c.callee)
                 or "import_module" in c.callee
                 or "[" in c.callee  # `COMMANDS[name]()`, `getattr(mod, name)()`: computed
@@ -1052,8 +1053,9 @@ class _Builder:
         elif (
             command is not None
             and _starts_a_worker(command)
-            and self._may_start_a_worker(self.index.modules[module])
+            and self._may_start_a_worker(self.index.modules[module], rq_only=True)
         ):  # `taranis-worker = "worker:start_worker"`, whose worker class is chosen at run time
+            # (not a Celery worker's `app.worker_main()`: no RQ start-up to settle)
             self._unresolved(
                 where[0], where[1], f"runs {entry}, which forklint could not follow to a worker"
             )
@@ -1722,6 +1724,7 @@ class _Builder:
 _WORKER_FRAMEWORKS = frozenset(
     {"rq", "django_rq", "flask_rq", "flask_rq2", "rq_scheduler", "celery", "huey", "dramatiq"}
 )
+_RQ_FRAMEWORKS = frozenset({"rq", "django_rq", "flask_rq", "flask_rq2", "rq_scheduler"})
 _APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 # `INSTALLED_APPS = [...]`, `THIRD_PARTY_APPS = (...)`, `INSTALLED_APPS += [...]`: the strings listed
 _APPS_LIST = re.compile(r"^\w*APPS\s*\+?=\s*[\[(](?P<items>[^\])]*)[\])]", re.MULTILINE)

@@ -69,6 +69,32 @@ def test_a_console_script_that_chooses_its_worker_class_at_run_time_is_unresolve
     assert [(u.path, u.line) for u in report.unresolved] == [("docker/Containerfile.worker", 2)]
 
 
+def test_a_console_script_that_starts_a_celery_worker_is_no_rq_start_up(project) -> None:
+    # the same shape on real projects (faraday, fides): `app.worker_main()` behind a console
+    # script is Celery's, and the project's RQ jobs keep the stock `rq worker` assumption
+    report = project.assert_expected(
+        {
+            "docker-compose.yml": "services:\n  w:\n    command: shop-worker\n",
+            "pyproject.toml": (
+                '[project]\nname = "shop"\n\n[project.scripts]\nshop-worker = "shop.worker:main"\n'
+            ),
+            "shop/__init__.py": "",
+            "shop/worker.py": """
+                from celery import Celery
+
+                app = Celery("shop")
+
+
+                def main():
+                    app.worker_main(["worker"])
+            """,
+            "shop/jobs.py": HEAVY_RQ_JOB.replace("{expect}", "# FRK101:5"),
+        },
+        {"FRK101"},
+    )
+    assert report.unresolved == ()
+
+
 def test_a_systemd_unit_an_install_script_writes_is_not_a_program_it_runs(project) -> None:
     # held-out round 11, cupcake: `sudo tee /etc/systemd/system/cupcake-worker.service << EOF`
     files = {
