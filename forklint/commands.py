@@ -103,20 +103,28 @@ _ENTRY_POINT = re.compile(r"""["']\s*([\w.-]+)\s*=\s*([\w.]+\s*:\s*[\w.]+)\s*["'
 def console_scripts(root: Path) -> dict[str, str]:
     """The scripts the project installs: `[project.scripts]`, setup.cfg `console_scripts`, and
     `"name = pkg.mod:func"` strings in setup.py (read as text: setup.py is never run), at the root
-    and in the folders right below it that hold a distribution of their own (`worker/setup.py`)."""
+    and in the folders one or two below it that hold a distribution of their own
+    (`worker/setup.py`, a monorepo's `src/worker/pyproject.toml`: held-out taranis-ai)."""
     found = _console_scripts_of(root, root)
+    folders = _subfolders(str(root))
+    for level in (folders, [f for folder in folders for f in _subfolders(folder)]):
+        for folder in level:
+            for name, target in _console_scripts_of(Path(folder), root).items():
+                found.setdefault(name, target)
+    return found
+
+
+def _subfolders(folder: str) -> list[str]:
     try:
-        folders = sorted(
+        return sorted(
             entry.path
-            for entry in os.scandir(root)
-            if entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")
+            for entry in os.scandir(folder)
+            if entry.is_dir(follow_symlinks=False)
+            and not entry.name.startswith(".")
+            and entry.name not in ("test", "tests", "testing", "node_modules")
         )
     except OSError:
-        folders = []
-    for folder in folders:
-        for name, target in _console_scripts_of(Path(folder), root).items():
-            found.setdefault(name, target)
-    return found
+        return []
 
 
 def _console_scripts_of(folder: Path, boundary: Path) -> dict[str, str]:
@@ -334,7 +342,7 @@ def _supervisord(text: str, relpath: str) -> Iterator[WorkerCommand]:
     lines = text.splitlines()
     for index, line in enumerate(lines):
         match = re.match(r"command\s*[=:]\s*(.*)$", line)
-        if not match:
+        if not match or _no_processes(lines, index):
             continue
         value = [match.group(1)]
         for more in lines[index + 1 :]:  # INI continuation lines are indented
@@ -342,6 +350,22 @@ def _supervisord(text: str, relpath: str) -> Iterator[WorkerCommand]:
                 break
             value.append(more.strip())
         yield from _from_shell(" ".join(value).strip(), relpath, index + 1)
+
+
+def _no_processes(lines: list[str], at: int) -> bool:
+    """Whether the supervisord section holding line `at` says `numprocs=0`: supervisor starts
+    range(numprocs_start, numprocs_start + numprocs) processes of it, none (held-out
+    pychunkedgraph: workers kept in the file to start by hand)."""
+    start = at
+    while start > 0 and not lines[start - 1].lstrip().startswith("["):
+        start -= 1
+    end = at + 1
+    while end < len(lines) and not lines[end].lstrip().startswith("["):
+        end += 1
+    return any(
+        re.fullmatch(r"numprocs\s*[=:]\s*0+\s*(?:[;#].*)?", lines[i].strip())
+        for i in range(start, end)
+    )
 
 
 def _systemd(text: str, relpath: str) -> Iterator[WorkerCommand]:
@@ -357,7 +381,9 @@ def _makefile(text: str, relpath: str) -> Iterator[WorkerCommand]:
             yield from _from_shell(logical.strip().lstrip("@-+").strip(), relpath, number)
 
 
-_ARRAY_START = re.compile(r"^(?:(?:local|declare|typeset|readonly|export)(?:\s+-\w+)*\s+)?\w+\+?=\(")
+_ARRAY_START = re.compile(
+    r"^(?:(?:local|declare|typeset|readonly|export)(?:\s+-\w+)*\s+)?\w+\+?=\("
+)
 
 
 def _shell_script(text: str, relpath: str) -> Iterator[WorkerCommand]:
@@ -708,6 +734,31 @@ _WRAPPERS = frozenset(
         wait-for-it wait-for-it.sh xvfb-run coverage"""
     )
 )
+# Project and environment managers among the wrappers: they run a command only through `run`
+# (`uv run --frozen celery ...`, `poetry -C src run rq worker`); `uv sync --directory src/worker`,
+# `poetry install`, `uv pip install -e .` install packages and run nothing (held-out taranis-ai)
+_RUNNERS = frozenset({"poetry", "pipenv", "uv", "pdm", "hatch", "rye"})
+# their options that take a value, before and after `run` (uv's, poetry's, pdm's, hatch's, rye's)
+_RUNNER_VALUE_OPTIONS = frozenset(
+    _words(
+        """--directory --project -C -P -p --python --with -w --with-editable --with-requirements
+        --extra --group --only-group --no-group --no-extra --package --env-file --index
+        --default-index --index-url -i --extra-index-url --find-links -f --upgrade-package
+        --reinstall-package --config-file --cache-dir --color --index-strategy --keyring-provider
+        --resolution --prerelease --exclude-newer --link-mode --config-setting
+        --python-preference --no-binary-package --no-build-package --refresh-package
+        --allow-insecure-host --env -e --pyproject --venv"""
+    )
+)
+# Programs that run no command of their own: a wrapper's command that is one of them runs nothing
+# (`sudo tee /etc/systemd/system/shop-worker.service << EOF` writes a file: held-out cupcake)
+_FILE_TOOLS = frozenset(
+    _words(
+        """tee cat cp mv rm ln mkdir chmod chown chgrp touch install echo printf sed awk grep ls
+        cd test rsync scp curl wget tar systemctl service journalctl supervisorctl apt-get apt
+        yum dnf apk pip pip3 git kill pkill tail head"""
+    )
+)
 _SHELLS = frozenset({"sh", "bash", "dash", "zsh", "ksh", "ash"})
 _RQ_ENV = {"RQ_WORKER_CLASS": "worker_class", "RQ_CONFIG": "config", "RQ_JOB_CLASS": "job_class"}
 
@@ -736,6 +787,11 @@ def _from_argv(
             for inner in _simple_commands(script):
                 yield from _from_argv(inner, relpath, line, shown, env, workdir)
         return
+    if program in _RUNNERS:
+        wrapped = _run_subcommand(args[1:])
+        if wrapped:
+            yield from _from_argv(wrapped, relpath, line, shown, env, workdir)
+        return
     if program in _WRAPPERS:
         # The wrapped command is the first word that starts one (`exec /app/manage.py rq worker`
         # runs manage.py, not `rq`), or what follows `--`.
@@ -763,12 +819,45 @@ def _from_argv(
         yield _rq(kind, options, relpath, line, shown, env, _via(args))
 
 
+def _run_subcommand(args: Sequence[str]) -> list[str]:
+    """The command a project manager runs: what follows its `run` (`uv tool run`) and the
+    options of both; nothing for its other subcommands (`sync`, `install`, `pip install`)."""
+    subcommand: list[str] = []
+    module = False
+    position = 0
+    while position < len(args):
+        arg = args[position]
+        if arg == "--":
+            rest = list(args[position + 1 :])
+            break
+        if arg.startswith("-"):
+            if arg in ("-m", "--module") and subcommand[-1:] == ["run"]:
+                module = True  # `uv run -m celery worker`
+            elif "=" not in arg and arg in _RUNNER_VALUE_OPTIONS:
+                position += 1
+            position += 1
+            continue
+        if subcommand[-1:] == ["run"]:
+            rest = list(args[position:])
+            break
+        subcommand.append(arg)
+        if subcommand not in (["run"], ["tool"], ["tool", "run"]):
+            return []
+        position += 1
+    else:
+        return []
+    if subcommand[-1:] != ["run"] or not rest:
+        return []
+    return ["python", "-m", *rest] if module else rest
+
+
 def _starts_command(args: Sequence[str]) -> bool:
     first = args[0]
     program = os.path.basename(first)
     return bool(
         _ASSIGNMENT.match(first)
         or program in _SHELLS
+        or program in _FILE_TOOLS
         or program in _WRAPPERS
         or _PYTHON.match(program)
         or _path_like(first)
@@ -1117,6 +1206,42 @@ def _celery(args: list[str], relpath: str, line: int, text: str) -> WorkerComman
         max_tasks_per_child=int(limit) if limit is not None and limit.isdigit() else None,
         pool=values["pool"][-1] if "pool" in values else None,
     )
+
+
+# ---- a program's arguments read as a command line ----------------------------------------
+
+
+def wrapped_workers(command: WorkerCommand) -> tuple[WorkerCommand, ...]:
+    """The framework worker commands a program runs as its arguments, when they start one
+    (`/home/shop/env.sh /home/shop/venv/bin/celery worker -A shop`: an environment wrapper out of
+    the repository that execs its arguments; held-out ureport). Whether the program is a file of
+    the project, which could do anything with them, is the caller's to tell. The arguments must
+    name the framework's program by its path or through an interpreter: a CLI's subcommand is
+    never written so (`./manage.py rq worker`, `/venv/bin/app rq worker` run their own commands)."""
+    args = list(command.argv)
+    if command.kind != "program" or command.module is not None or not args:
+        return ()
+    if (command.program or "").endswith(".py") or not (
+        "/" in args[0] or _PYTHON.match(os.path.basename(args[0]))
+    ):
+        return ()
+    if _program_kind(args) is None:
+        return ()
+    env = dict(command.env)
+    found = _from_argv(args, command.path, command.line, command.text, env, command.workdir)
+    return tuple(c for c in found if c.kind != "program")
+
+
+def as_django_manage(command: WorkerCommand) -> WorkerCommand | None:
+    """A program command that hands its arguments to Django's management dispatch (a console
+    script or module whose code calls execute_from_command_line, like manage.py), read as
+    `manage.py ARGS`: django-rq's worker when ARGS run `rqworker` (held-out eda-server's
+    `aap-eda-manage rqworker --worker-class ...`)."""
+    found = _program_kind(["manage.py", *command.argv])
+    if command.kind != "program" or found is None:
+        return None
+    kind, options = found
+    return _rq(kind, options, command.path, command.line, command.text, dict(command.env), "django")
 
 
 # ---- the same command line, running the pre-fork hook ------------------------------------

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from forklint.catalog import Catalog
 from forklint.celery_routes import read_routes, task_queues
-from forklint.commands import WorkerCommand, console_scripts
+from forklint.commands import WorkerCommand, as_django_manage, console_scripts, wrapped_workers
 from forklint.config import Config
 from forklint.facts import (
     CallFact,
@@ -404,11 +404,12 @@ class _Builder:
             where = (config.source_label(), 1)
             self._rq_cli(label, where, config.worker_class.replace(":", "."), None, [])
         celery_commands = []
-        for command in self.commands:
+        for command in (c for each in self.commands for c in self._unwrapped(each)):
             if command.kind in ("rq", "rq-pool"):
                 self._rq_command(command)
             elif command.kind == "celery":
-                celery_commands.append(command)
+                if not self._foreign_celery_app(command):
+                    celery_commands.append(command)
             elif command.kind == "program":
                 self._program(command)
         if not config.worker:
@@ -699,6 +700,38 @@ class _Builder:
             return
         self._script(found, command.argv, label, where, here, command)
 
+    def _unwrapped(self, command: WorkerCommand) -> tuple[WorkerCommand, ...]:
+        """A program that is not the project's (an environment wrapper out of the repository)
+        whose arguments start a framework's worker: that worker (held-out ureport's
+        `/home/app/env.sh /home/app/venv/bin/celery worker -A proj -Q sync`)."""
+        wrapped = wrapped_workers(command)
+        if not wrapped:
+            return (command,)
+        program = command.program or ""
+        if (
+            program == "flask"
+            or program.rpartition("/")[2] in console_scripts(self.config.root)
+            or self.starts.project_file(command) is not None
+            or self._is_project_shell_script(program, command.path)
+        ):
+            return (command,)
+        return wrapped
+
+    def _foreign_celery_app(self, command: WorkerCommand) -> bool:
+        """A Celery worker of an app in another distribution (`celery --app=superset.tasks.
+        celery_app:app worker`, a third-party bootstrap script shipped beside the project), in
+        a project without Celery tasks: no module or folder of the project has the app's
+        top-level name, and nothing of the project's runs there (held-out
+        jf-compliance-dashboard). With Celery tasks in the project, such an app may still load
+        them (Invenio's `invenio_app.celery` finds tasks through entry points): unresolved."""
+        top = (command.celery_app or "").split(":")[0].split(".")[0]
+        if not top.isidentifier() or any(j.framework == "celery" for j in self.jobs):
+            return False  # `-A $APP`, `-A {{ app }}`: unknown
+        for module, f in self.index.modules.items():
+            if top in module.split(".") or top in f.relpath.split("/"):
+                return False
+        return True
+
     def _is_project_shell_script(self, program: str, beside: str = "") -> bool:
         """A program that is a file of the project but not Python (an entrypoint shell script),
         from the root or, written `./run.sh`, beside the file whose line runs it (an entrypoint
@@ -750,6 +783,20 @@ class _Builder:
             prelude = [RunStep("script", f.module, here, (call.loc.line, call.loc.column))]
             self._run_cli(root, argv, prelude, label, where, command, f"runs {f.relpath}")
             return
+        rqworker = command is not None and as_django_manage(command) is not None
+        for call in f.main_calls if rqworker else ():
+            # `if __name__ == "__main__": main()`, where main() runs Django's management dispatch
+            # (`python -m shop.manage rqworker`: held-out eda-server); other commands of such a
+            # script are left as they were (not checked on real projects yet)
+            target = self.index.call_target(self.index.resolve(f.module, None, call.callee))
+            inner = self._function_dispatch(target) if target is not None else None
+            if inner is not None and inner[1].kind == "django":
+                prelude = [
+                    RunStep("script", f.module, here, (call.loc.line, call.loc.column)),
+                    RunStep("call", target, here, (inner[0].loc.line, inner[0].loc.column)),
+                ]
+                self._run_cli(inner[1], argv, prelude, label, where, command, f"runs {f.relpath}")
+                return
         for launch in self._script_launches(f, label, where, here, command):
             self._add(launch)
             return
@@ -758,14 +805,17 @@ class _Builder:
                 where[0], where[1], f"runs {f.relpath}, which forklint could not follow to a worker"
             )
 
-    def _may_start_a_worker(self, f: FileFacts) -> bool:
+    def _may_start_a_worker(self, f: FileFacts, rq_only: bool = False) -> bool:
         """Whether a project script could start a worker forklint did not see: its code, or the
         project code it imports, imports a job framework, imports modules by computed name or
         calls what it computes, and somewhere calls what starts a worker (`.work()`,
         `worker_main()`, a framework's CLI or worker module, Django's command dispatch). A
         wait-for-the-database script named `celeryworker_pre_start.py` cannot (held-out
         biosegment), nor can a message consumer that loads plugins and imports the Celery app to
-        enqueue (held-out MozDef, EvalAI)."""
+        enqueue (held-out MozDef, EvalAI). `rq_only`: whether it imports RQ (or django-rq...)
+        at all, nothing less (a console script whose worker forklint could not follow)."""
+        if rq_only:
+            return self._imports_or_computes(f, rq_only=True)
         if self._dispatches_by_name(f):
             return True  # `COMMANDS[args.command]()`: whatever it runs, a worker among them
         return self._imports_or_computes(f) and self._calls_a_worker_start(f)
@@ -811,7 +861,8 @@ class _Builder:
                         return True
         return False
 
-    def _imports_or_computes(self, f: FileFacts) -> bool:
+    def _imports_or_computes(self, f: FileFacts, rq_only: bool = False) -> bool:
+        frameworks = _RQ_FRAMEWORKS if rq_only else _WORKER_FRAMEWORKS
         seen = {f.module}
         todo = [f]
         while todo:
@@ -821,7 +872,7 @@ class _Builder:
                 imports += fn.imports
             for imp in imports:
                 for name in self.index.imported_modules(imp):
-                    if name.split(".")[0] in _WORKER_FRAMEWORKS:
+                    if name.split(".")[0] in frameworks:
                         return True
                     nested = self.index.modules.get(name)
                     if nested is not None and name not in seen:
@@ -832,7 +883,7 @@ class _Builder:
                 *current.main_calls,
                 *(c for fn in current.functions for c in fn.calls),
             ]
-            if any(
+            if not rq_only and any(
                 self.catalog.dynamic_import(c.callee)
                 or "import_module" in c.callee
                 or "[" in c.callee  # `COMMANDS[name]()`, `getattr(mod, name)()`: computed
@@ -906,6 +957,12 @@ class _Builder:
                 self._cli_launch(chain, prelude, f"{label} {' '.join(names)}", where, command, None)
             return
         chain = self.starts.dispatch(root, argv)
+        if chain is None and root.kind == "django" and command is not None:
+            # not one of the project's commands: `rqworker` is django-rq's, as under manage.py
+            rq = as_django_manage(command)
+            if rq is not None:
+                self._rq_command(rq)
+            return
         if isinstance(chain, str):
             # a pass-through (`manage.py $*`) is not a worker start-up unless it says so
             if command is None or _starts_a_worker(command):
@@ -1048,6 +1105,15 @@ class _Builder:
                 label, where, prelude, target, path, command, ("console", entry)
             )
             self._add(launch)
+        elif (
+            command is not None
+            and _starts_a_worker(command)
+            and self._may_start_a_worker(self.index.modules[module], rq_only=True)
+        ):  # `taranis-worker = "worker:start_worker"`, whose worker class is chosen at run time
+            # (not a Celery worker's `app.worker_main()`: no RQ start-up to settle)
+            self._unresolved(
+                where[0], where[1], f"runs {entry}, which forklint could not follow to a worker"
+            )
 
     def _function_dispatch(self, fq: str) -> tuple[CallFact, CliNode] | None:
         for call, target in self.index.callees(fq):
@@ -1734,6 +1800,7 @@ _WORKER_MODULES = (
 _WORKER_FRAMEWORKS = frozenset(
     {"rq", "django_rq", "flask_rq", "flask_rq2", "rq_scheduler", "celery", "huey", "dramatiq"}
 )
+_RQ_FRAMEWORKS = frozenset({"rq", "django_rq", "flask_rq", "flask_rq2", "rq_scheduler"})
 _APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
 # `INSTALLED_APPS = [...]`, `THIRD_PARTY_APPS = (...)`, `INSTALLED_APPS += [...]`: the strings listed
 _APPS_LIST = re.compile(r"^\w*APPS\s*\+?=\s*[\[(](?P<items>[^\])]*)[\])]", re.MULTILINE)
