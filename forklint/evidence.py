@@ -102,6 +102,10 @@ class JobPath:
 Reached = tuple[str, FileFacts, FunctionFact, JobPath]
 
 
+# Methods that read a value out of a store (Redis and caches): `r.get(key)` is this run's value
+_STORE_READS = frozenset({"get", "getex", "hget", "hgetall", "mget", "lpop", "rpop", "lindex"})
+
+
 class Evidence:
     """The questions rules ask, answered once and memoised; and the hits they record."""
 
@@ -307,8 +311,18 @@ class Evidence:
             if name not in local and self._fetches(self.index.resolve(f.module, fn, name)):
                 return True
         for arg in (*call.args, *(value for _, value in call.kwargs)):
-            # `loads(r.get("state"))`: a method of a local client that fetches
-            if arg.endswith("()") and self._fetches(self.index.resolve(f.module, fn, arg[:-2])):
+            # `loads(r.get("state"))`: what a client reads out of a store this run (a Redis
+            # client from a catalog call, or from a helper forklint cannot see into)
+            if not arg.endswith("()") or arg.startswith('"'):
+                continue
+            target = self.index.resolve(f.module, fn, arg[:-2])
+            if self._fetches(target):
+                return True
+            if (
+                arg[:-2].rpartition(".")[2] in _STORE_READS
+                and "." in arg[:-2]
+                and self.index.call_target(target) is None
+            ):
                 return True
         return False
 

@@ -2536,6 +2536,25 @@ def test_unpickling_a_state_read_from_redis_is_the_runs_input(project) -> None:
         """,
     }
     project.assert_expected(files, {"FRK103"})
+    # the client made by a helper of the project's (pychunkedgraph's get_redis_connection())
+    helper = dict(files)
+    helper["ingest/conn.py"] = """
+        from redis import Redis
+
+
+        def get_conn():
+            return Redis.from_url("redis://r")
+    """
+    helper["ingest/jobs.py"] = (
+        helper["ingest/jobs.py"]
+        .replace("r = Redis()", "r = get_conn()")
+        .replace(
+            "from ingest.state import",
+            "from ingest.conn import get_conn\n            from ingest.state import",
+        )
+    )
+    project.assert_expected(helper, {"FRK001", "FRK103"})  # and no FRK001: the code parses
+
     # the same bytes read from a file the job does not write: a load to do once
     files["ingest/jobs.py"] = files["ingest/jobs.py"].replace(
         'r = Redis()\n                state = RunState.from_bytes(r.get("ingest:state"))',
