@@ -256,6 +256,15 @@ class _Run:
                 self.import_module(literal, trace + (step,), conditional)
             else:  # the parent may have imported anything
                 self.parent.dynamic_imports.append(step)
+        elif target in _URL_INCLUDES and call.args:
+            # `path("reports/", include("reports.urls"))` imports the app's URLconf right there,
+            # and with it its views (held-out rnacentral-webcode)
+            named = call.args[0]
+            if named.startswith("["):  # include(("reports.urls", "reports"))
+                named = named[1:].partition(",")[0].rstrip("]")
+            module = described_string(named)
+            if module:
+                self.import_module(module, trace + (step,), conditional)
         project = self.index.call_target(target)
         if target in self.index.classes and any(
             self.catalog.deferred_construction(base) for base in self.index.mro(target)[1]
@@ -295,6 +304,9 @@ class _Run:
 
 
 _IMPORT_MODULE = frozenset({"importlib.import_module", "__import__", "importlib.__import__"})
+_URL_INCLUDES = frozenset(
+    {"django.urls.include", "django.urls.conf.include", "django.conf.urls.include"}
+)
 _SOURCE: dict[str, list[str]] = {}
 
 
