@@ -5,6 +5,176 @@ reported as inline `# FRKxxx:col` comments."""
 
 from __future__ import annotations
 
+RECEIPTS_JOB = """
+    import boto3
+
+
+    def push_receipt(payload):
+        boto3.client("s3").put_object(Bucket="receipts", Key="r", Body=payload)
+"""
+RECEIPTS_VIEW = """
+    import django_rq
+
+    from shop.orders.jobs import push_receipt
+
+
+    def receipt_webhook(request):
+        django_rq.enqueue(push_receipt, request.body)
+"""
+MANAGE = """
+    import os
+    import sys
+
+    if __name__ == "__main__":
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "shop.settings")
+        os.environ.setdefault("DJANGO_CONFIGURATION", "Development")
+        from configurations.management import execute_from_command_line
+
+        execute_from_command_line(sys.argv)
+"""
+
+
+def _configurations_shop(base: str, urls: str) -> dict[str, str]:
+    """A django-configurations project: `shop.settings` only imports its settings classes."""
+    return {
+        "Procfile": "worker: python manage.py rqworker default\n",
+        "manage.py": MANAGE,
+        "shop/__init__.py": "",
+        "shop/settings/__init__.py": """
+            from .base import Base
+            from .development import Development
+            from .production import Production
+        """,
+        "shop/settings/base.py": base,
+        "shop/settings/development.py": """
+            from configurations import Configuration
+
+            from .base import Base
+
+
+            class Development(Base, Configuration):
+                DEBUG = True
+        """,
+        "shop/settings/production.py": """
+            from configurations import Configuration
+
+            from .base import Base
+
+
+            class Production(Base, Configuration):
+                DEBUG = False
+        """,
+        "shop/urls.py": urls,
+        "shop/orders/__init__.py": "",
+        "shop/orders/views.py": RECEIPTS_VIEW,
+        "shop/orders/jobs.py": RECEIPTS_JOB,
+    }
+
+
+def test_root_urlconf_set_in_a_django_configurations_class_is_imported_by_the_url_check(
+    project,
+) -> None:
+    # held-out round 11, donate-wagtail: `ROOT_URLCONF` is an attribute of a mixin of the
+    # Configuration classes; `manage.py rqworker` runs the URL check, which imports the URLconf,
+    # its views and the job module before the fork: no FRK101
+    files = _configurations_shop(
+        """
+            class Base:
+                INSTALLED_APPS = ["django_rq", "shop.orders"]
+                ROOT_URLCONF = "shop.urls"
+        """,
+        """
+            from django.urls import path
+
+            from shop.orders.views import receipt_webhook
+
+            urlpatterns = [path("webhook/", receipt_webhook)]
+        """,
+    )
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.unresolved == ()
+
+
+def test_each_django_configurations_class_root_urlconf_counts_when_they_differ(project) -> None:
+    # held-out round 11, donate-wagtail: DJANGO_CONFIGURATION picks the class where the process
+    # starts (manage.py's setdefault is only a default); the parent may have imported either
+    # URLconf, and the one that reaches the job module keeps FRK101 silent
+    files = _configurations_shop(
+        """
+            class Base:
+                INSTALLED_APPS = ["django_rq", "shop.orders"]
+                ROOT_URLCONF = "shop.urls"
+        """,
+        """
+            from django.urls import path
+
+            from shop.orders.views import receipt_webhook
+
+            urlpatterns = [path("webhook/", receipt_webhook)]
+        """,
+    )
+    files["shop/urls.py"] = "urlpatterns = []\n"
+    files["shop/prod_urls.py"] = """
+        from django.urls import path
+
+        from shop.orders.views import receipt_webhook
+
+        urlpatterns = [path("webhook/", receipt_webhook)]
+    """
+    files["shop/settings/production.py"] = """
+        from configurations import Configuration
+
+        from .base import Base
+
+
+        class Production(Base, Configuration):
+            ROOT_URLCONF = "shop.prod_urls"
+    """
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_installed_apps_set_in_a_django_configurations_class_are_read(project) -> None:
+    # held-out round 11, donate-wagtail: INSTALLED_APPS is a class attribute too; with
+    # django.contrib.admin installed, django.setup() imports every app's admin module, and this
+    # one imports the job module
+    files = {
+        "Procfile": "worker: python manage.py rqworker default\n",
+        "manage.py": MANAGE,
+        "shop/__init__.py": "",
+        "shop/settings/__init__.py": "from .base import Development\n",
+        "shop/settings/base.py": """
+            from configurations import Configuration
+
+
+            class Development(Configuration):
+                INSTALLED_APPS = ["django.contrib.admin", "django_rq", "shop.orders"]
+        """,
+        "shop/orders/__init__.py": "",
+        "shop/orders/admin.py": "from shop.orders.views import receipt_webhook  # noqa: F401\n",
+        "shop/orders/views.py": RECEIPTS_VIEW,
+        "shop/orders/jobs.py": RECEIPTS_JOB,
+    }
+    project.assert_expected(files, {"FRK101"})
+
+
+def test_django_configurations_without_the_urlconf_leave_the_job_module_to_the_horse(
+    project,
+) -> None:
+    # the control: the classes name no URLconf that reaches the job, so the horse imports it
+    files = _configurations_shop(
+        """
+            class Base:
+                INSTALLED_APPS = ["django_rq", "shop.orders"]
+                ROOT_URLCONF = "shop.urls"
+        """,
+        "urlpatterns = []\n",
+    )
+    files["shop/orders/jobs.py"] = RECEIPTS_JOB.replace(
+        "def push_receipt(payload):", "def push_receipt(payload):  # FRK101:5"
+    )
+    project.assert_expected(files, {"FRK101"})
+
+
 # --- URLconfs included by name ---------------------------------------------------------------
 
 REPORTS = {
