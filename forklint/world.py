@@ -813,14 +813,21 @@ class _Builder:
                 until = (call.loc.line, call.loc.column)
                 kind = "script" if main else "module"
                 if site is not None:
-                    site = WorkSite(
-                        f.module,
-                        "__main__" if main else None,
-                        call,
-                        site.worker_class,
-                        site.candidates,
-                    )
+                    function = "__main__" if main else None
                     steps = [RunStep(kind, f.module, here, until)]
+                    cls, queues, problem = site.worker_class, None, None
+                    if site.main:  # `sys.argv = [...]; rq.cli.main()` in the script itself
+                        site = replace(site, function=function)
+                        read = self.starts.cli_main(site, command)
+                        if isinstance(read, Unresolved):
+                            problem = read
+                        else:
+                            cls, queues, loads = read
+                            steps += loads
+                    else:
+                        site = WorkSite(
+                            f.module, function, call, site.worker_class, site.candidates
+                        )
                     out.append(
                         Launch(
                             label,
@@ -829,9 +836,11 @@ class _Builder:
                             "rq",
                             steps,
                             site,
-                            site.worker_class,
+                            cls,
                             command,
                             (kind, f.module, until),
+                            queues=queues,
+                            unresolved=problem,
                         )
                     )
                     return out
@@ -1434,6 +1443,10 @@ class _Builder:
 
     def _parent(self, launch: Launch) -> Parent | None:
         index, catalog = self.index, self.catalog
+        if launch.unresolved is not None:  # `rq.cli.main()` with a command line not read
+            u = launch.unresolved
+            self._unresolved(u.path, u.line, u.what, u.settle)
+            return None
         cls = launch.worker_class or "rq.Worker"
         kind = self.starts.class_kind(cls)
         if kind == "unknown":

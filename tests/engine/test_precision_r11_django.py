@@ -262,3 +262,163 @@ def test_a_urlconf_the_root_urlconf_does_not_include_is_not_imported(project) ->
             return pandas.DataFrame()
     """
     project.assert_expected(files, {"FRK101"})
+
+
+# --- RQ's CLI run in-process ----------------------------------------------------------------
+
+SHOP_TASKS = {
+    "setup.py": """
+        from setuptools import setup
+
+        setup(
+            name="shop",
+            entry_points={"console_scripts": ["shop-worker = shop.tasking.entrypoint:worker"]},
+        )
+    """,
+    "shop/__init__.py": "",
+    "shop/rqconfig.py": 'REDIS_URL = "redis://localhost:6379/0"\n',
+    "shop/app/__init__.py": "",
+    "shop/app/views.py": """
+        from redis import Redis
+        from rq import Queue
+
+        from shop.app.tasks import build_report
+
+
+        def request_report(report_id):
+            Queue(connection=Redis()).enqueue(build_report, report_id)
+    """,
+    "shop/app/tasks.py": """
+        import pandas
+
+
+        def build_report(report_id):
+            return len(pandas.DataFrame({"n": [report_id]}))
+    """,
+    "shop/tasking/__init__.py": "",
+    "shop/tasking/worker.py": """
+        from rq.worker import Worker
+
+        import shop.app.tasks  # noqa: F401  the job module, loaded once in the parent
+
+
+        class ShopWorker(Worker):
+            pass
+    """,
+}
+
+
+def test_rq_cli_main_runs_the_command_line_the_code_sets_in_sys_argv(project) -> None:
+    # held-out round 11, pulpcore: a console script's click command builds `rq worker -w ... -c
+    # ...` (adding a worker name under a flag), sets sys.argv and calls rq.cli.main(): the
+    # parent imports the worker class's module, and with it the job module
+    files = dict(SHOP_TASKS)
+    files["shop/tasking/entrypoint.py"] = """
+        import sys
+
+        import click
+        from rq.cli import main
+
+
+        @click.option("--manager", is_flag=True)
+        @click.command()
+        def worker(manager):
+            args = ["rq", "worker", "-w", "shop.tasking.worker.ShopWorker", "-c", "shop.rqconfig"]
+            if manager:
+                args.extend(["-n", "manager"])
+            sys.argv = args
+            main()
+    """
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions == () and report.unresolved == ()
+
+
+def test_rq_cli_main_reads_the_args_it_is_given(project) -> None:
+    # held-out round 11, pulpcore: `rq.cli.main(args=[...])`, the words after the program's name
+    files = dict(SHOP_TASKS)
+    files["shop/tasking/entrypoint.py"] = """
+        import rq.cli
+
+
+        def worker():
+            rq.cli.main(args=["worker", "--worker-class", "shop.tasking.worker.ShopWorker"])
+    """
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions == () and report.unresolved == ()
+
+
+def test_rq_cli_main_with_a_command_line_it_cannot_read_is_an_unresolved_start_up(
+    project,
+) -> None:
+    # held-out round 11, pulpcore: when the argv handed to rq.cli.main() cannot be read, the
+    # start-up is unresolved (a note), never an assumed stock or django-rq worker
+    files = dict(SHOP_TASKS)
+    files["shop/tasking/entrypoint.py"] = """
+        import sys
+
+        from rq.cli import main
+
+
+        def worker():
+            sys.argv = ["rq", "worker", "-w", worker_class()]
+            main()
+
+
+        def worker_class():
+            return "shop.tasking.worker.ShopWorker"
+    """
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions == ()
+    (note,) = report.unresolved
+    assert (note.path, note.line) == ("shop/tasking/entrypoint.py", 8)
+    assert "rq.cli.main()" in note.what
+
+
+def test_rq_cli_main_whose_command_depends_on_a_condition_is_unresolved(project) -> None:
+    # the worker class changes with a flag: either may run, so forklint does not pick one
+    files = dict(SHOP_TASKS)
+    files["shop/tasking/entrypoint.py"] = """
+        import sys
+
+        import click
+        from rq.cli import main
+
+
+        @click.option("--simple", is_flag=True)
+        @click.command()
+        def worker(simple):
+            args = ["rq", "worker", "-w", "shop.tasking.worker.ShopWorker"]
+            if simple:
+                args.extend(["-w", "rq.SimpleWorker"])
+            sys.argv = args
+            main()
+    """
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions == ()
+    (note,) = report.unresolved
+    assert "depending on a condition" in note.what
+
+
+def test_rq_cli_main_running_the_stock_worker_leaves_the_job_module_to_the_horse(project) -> None:
+    # the control: `rq worker -c shop.rqconfig` names no class, and nothing it loads imports the
+    # job module
+    files = dict(SHOP_TASKS)
+    files["shop/tasking/entrypoint.py"] = """
+        import sys
+
+        from rq.cli import main
+
+
+        def worker():
+            sys.argv = ["rq", "worker", "-c", "shop.rqconfig"]
+            main()
+    """
+    files["shop/app/tasks.py"] = """
+        import pandas
+
+
+        def build_report(report_id):  # FRK101:5
+            return len(pandas.DataFrame({"n": [report_id]}))
+    """
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions == () and report.unresolved == ()
