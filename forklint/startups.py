@@ -472,7 +472,7 @@ class Startups:
             if len(built) != 1 or built[0].conditional:
                 return f"sys.argv = {value}, a list built in a way not read here"
             value = built[0].value
-        words = _described_words(value)
+        words = _described_words(value, program=True)
         if words is None or not words:
             return f"sys.argv = {value or '...'}"
         variants = [list(words[1:]), list(words[1:])]  # every condition taken; none taken
@@ -822,18 +822,35 @@ _START_METHOD_SETTERS = frozenset(
 )
 
 
-def _described_words(described: str) -> tuple[str, ...] | None:
-    """The strings of a list literal as `describe` writes it (`["worker","-w","app.W"]`); None
-    when one of its items is not a plain string."""
+def _described_words(described: str, program: bool = False) -> tuple[str, ...] | None:
+    """The strings of a list literal as `describe` writes it (`["worker","-w","app.W"]`); a
+    word `describe` left out (`"redis://host"`, an f-string) is `$?`, and it may stand only as the
+    value of an option that loads no code (`--url`), or first as the `program` name. None when an
+    item is a name or a call (it may be `*extra`, any number of words)."""
     if not (described.startswith("[") and described.endswith("]")):
         return None
     inner = described[1:-1]
     if not inner:
         return ()
-    words = [described_string(item) for item in inner.split(",")]
-    if any(w is None for w in words):
-        return None
-    return tuple(w for w in words if w is not None)
+    words: list[str] = []
+    for item in inner.split(","):
+        word = described_string(item)
+        if word is None and program and not words and not item.startswith("["):
+            word = _UNREAD  # `sys.argv = [sys.argv[0], "worker", ...]`
+        if word is None and item:
+            return None
+        if word is None and (not words or words[-1] not in _HARMLESS_VALUES):
+            return None
+        words.append(_UNREAD if word is None else word)
+    return tuple(words)
+
+
+_UNREAD = "$?"
+# `rq worker` options whose value loads no code: a value forklint cannot read changes nothing
+_HARMLESS_VALUES = frozenset(
+    """--url -u --name -n --pid --sentry-dsn --logging_level --logging-level --log-format
+    --date-format --results-ttl --worker-ttl --max-jobs --max-idle-time""".split()
+)
 
 
 def _worker_class_option(argv: tuple[str, ...]) -> str | None:

@@ -347,6 +347,46 @@ def test_rq_cli_main_reads_the_args_it_is_given(project) -> None:
     assert report.assumptions == () and report.unresolved == ()
 
 
+def test_rq_cli_main_reads_past_a_redis_url_it_cannot_spell(project) -> None:
+    # held-out round 11, pulpcore: `--url "redis://..."` (a string forklint's facts do not keep)
+    # and sys.argv[0] as the program name change nothing the parent loads
+    files = dict(SHOP_TASKS)
+    files["shop/tasking/entrypoint.py"] = """
+        import sys
+
+        from rq.cli import main
+
+
+        def worker():
+            url = "redis://redis:6379/0"
+            sys.argv = [sys.argv[0], "worker", "--url", "redis://redis:6379/0", "-w", "shop.tasking.worker.ShopWorker"]
+            main()
+    """
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions == () and report.unresolved == ()
+
+
+def test_rq_cli_main_with_an_option_it_cannot_read_is_an_unresolved_start_up(project) -> None:
+    # held-out round 11, pulpcore: `f"--worker-class={name}"` may name any class
+    files = dict(SHOP_TASKS)
+    files["shop/tasking/entrypoint.py"] = """
+        import sys
+
+        from rq.cli import main
+
+        NAME = "shop.tasking.worker.ShopWorker"
+
+
+        def worker():
+            sys.argv = ["rq", "worker", f"--worker-class={NAME}"]
+            main()
+    """
+    report = project.assert_expected(files, {"FRK101"})
+    assert report.assumptions == ()
+    (note,) = report.unresolved
+    assert "rq.cli.main()" in note.what
+
+
 def test_rq_cli_main_with_a_command_line_it_cannot_read_is_an_unresolved_start_up(
     project,
 ) -> None:
