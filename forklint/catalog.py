@@ -98,6 +98,7 @@ class Catalog:
         )
         self.start_methods = frozenset(workers["start-methods"])
         self.cli_workers = frozenset(workers["cli-workers"])
+        self.cli_mains = frozenset(workers["cli-mains"])
         self.worker_factories = frozenset(workers["worker-factories"])
         self.parent_methods = frozenset(workers["parent-methods"])
         self.rq_settings_names = frozenset(workers["settings-names"])

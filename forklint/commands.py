@@ -1283,3 +1283,13 @@ def commands_in(path: Path, relpath: str, text: str) -> tuple[WorkerCommand, ...
         return tuple(reader(text, relpath))
     except Exception:  # noqa: BLE001 - an unreadable result is simply not a confirmed edit
         return ()
+
+
+def rq_cli_command(args: Sequence[str], relpath: str, line: int) -> WorkerCommand | None:
+    """The worker command RQ's CLI runs when code hands it `args`, the words after the program's
+    name (`rq.cli.main(args=[...])`, `sys.argv[1:]`); None when they start no worker."""
+    found = _rq_subcommand(list(args))
+    if found is None:
+        return None
+    kind, options = found
+    return _rq(kind, options, relpath, line, shlex.join(["rq", *args]), {})

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections import deque
 from dataclasses import dataclass, field
 
 from forklint.catalog import Catalog
-from forklint.commands import WorkerCommand
+from forklint.commands import WorkerCommand, rq_cli_command
 from forklint.config import Config
 from forklint.facts import CallFact, FileFacts, FunctionFact, described_string
 from forklint.findings import Unresolved
@@ -64,6 +65,11 @@ class WorkSite:
     candidates: tuple[str, ...] = ()  # every class the receiver may hold (platform branches)
     queues: frozenset[str] | None = None  # the queues the worker reads; None: unknown
     cli: bool = False  # RQ's `rq worker` command called in-process: argv may name the class
+    # RQ's whole CLI called in-process (`rq.cli.main()`): the words it reads after the program's
+    # name, as the code sets them (each way its conditions may go); None: the process's own
+    # command line (the code sets none); a sentence: the code sets them in a way not read here
+    argv: tuple[tuple[str, ...], ...] | str | None = None
+    main: bool = False  # `rq.cli.main()`: the command line (argv) names the command it runs
 
 
 @dataclass
@@ -81,6 +87,7 @@ class Launch:
     signature: tuple = ()  # identical launches from several command lines are one
     django: bool = False  # django-rq's rqworker: Django's connections are closed before the fork
     queues: frozenset[str] | None = None  # the queues the worker reads; None: unknown
+    unresolved: Unresolved | None = None  # a start-up seen whose worker cannot be told
 
 
 @dataclass
@@ -123,17 +130,20 @@ class Startups:
         """Work calls, then every function that reaches one, walking call edges backwards. Calls
         are matched by name before they are resolved: most projects have one or two start-ups."""
         index = self.index
-        methods = tuple(f".{m}" for m in self.catalog.start_methods) + tuple(
-            f".{fq.rpartition('.')[2]}" for fq in self.catalog.cli_workers
-        )
+        cli = {fq.rpartition(".")[2] for fq in self.catalog.cli_workers | self.catalog.cli_mains}
+        methods = tuple(f".{m}" for m in self.catalog.start_methods) + tuple(f".{m}" for m in cli)
+
+        def named(call: CallFact) -> bool:  # `from rq.cli import main; main()` too
+            return call.callee.endswith(methods) or call.callee in cli
+
         for module, f in index.modules.items():
             for fn in f.functions:
-                if any(c.callee.endswith(methods) for c in fn.calls):
+                if any(named(c) for c in fn.calls):
                     fq = f"{module}.{fn.qualname}"
                     if self.work_site_in(fq) is not None:
                         self.work_functions.add(fq)
             for call in (*f.calls, *f.main_calls):
-                if call.callee.endswith(methods) and self._work_site(f, None, call) is not None:
+                if named(call) and self._work_site(f, None, call) is not None:
                     self.runs_work.add(module)
         self.reaching = set(self.work_functions)
         wanted = {fq.rpartition(".")[2] for fq in self.reaching}
@@ -405,11 +415,17 @@ class Startups:
 
     def _work_site(self, f: FileFacts, fn: FunctionFact | None, call: CallFact) -> WorkSite | None:
         method = call.callee.rpartition(".")[2]
-        if any(method == fq.rpartition(".")[2] for fq in self.catalog.cli_workers):
-            if self.index.resolve(f.module, fn, call.callee) not in self.catalog.cli_workers:
+        cli = self.catalog.cli_workers | self.catalog.cli_mains
+        if any(method == fq.rpartition(".")[2] for fq in cli):
+            target = self.index.resolve(f.module, fn, call.callee)
+            if target not in cli:
                 return None
             function = fn.qualname if fn is not None else None
-            return WorkSite(f.module, function, call, "rq.Worker", ("rq.Worker",), None, cli=True)
+            stock = ("rq.Worker", ("rq.Worker",), None)
+            if target in self.catalog.cli_mains:
+                argv = self._main_argv(f, fn, call)
+                return WorkSite(f.module, function, call, *stock, cli=True, argv=argv, main=True)
+            return WorkSite(f.module, function, call, *stock, cli=True)
         if method not in self.catalog.start_methods or "." not in call.callee:
             return None
         candidates = self.worker_classes(f.module, fn, call.callee.rpartition(".")[0])
@@ -425,6 +441,53 @@ class Startups:
         function = fn.qualname if fn is not None else None
         queues = self._worker_queues(f, fn, call)
         return WorkSite(f.module, function, call, chosen, tuple(candidates), queues)
+
+    def _main_argv(
+        self, f: FileFacts, fn: FunctionFact | None, call: CallFact
+    ) -> tuple[tuple[str, ...], ...] | str | None:
+        """The words `rq.cli.main()` reads after the program's name: `main(args=[...])`, or the
+        list the code assigns to sys.argv before the call (`args = [...]; args.extend([...]) if
+        a flag is set; sys.argv = args`), with and without what it adds under a condition."""
+        keywords = dict(call.kwargs)
+        written = keywords["args"] if "args" in keywords else (call.args[0] if call.args else None)
+        if written is not None:
+            words = _described_words(written)
+            return (words,) if words is not None else f"rq.cli.main(args={written or '...'})"
+        if fn is not None:
+            assigns, calls = fn.assigns, fn.calls
+        else:
+            assigns, calls = (*f.assigns, *f.main_assigns), (*f.calls, *f.main_calls)
+        before = [a for a in assigns if a.loc.line < call.loc.line]
+        set_argv = [a for a in before if a.target == "sys.argv"]
+        if not set_argv:
+            return None
+        last = set_argv[-1]
+        if last.conditional:
+            return "sys.argv is set under a condition"
+        names = ["sys.argv"]
+        value = last.value
+        if value.isidentifier():  # `sys.argv = args`: the list the name holds
+            names.append(value)
+            built = [a for a in before if a.target == value]
+            if len(built) != 1 or built[0].conditional:
+                return f"sys.argv = {value}, a list built in a way not read here"
+            value = built[0].value
+        words = _described_words(value, program=True)
+        if words is None or not words:
+            return f"sys.argv = {value or '...'}"
+        variants = [list(words[1:]), list(words[1:])]  # every condition taken; none taken
+        for c in sorted(calls, key=lambda c: (c.loc.line, c.loc.column)):
+            receiver, _, method = c.callee.rpartition(".")
+            if receiver not in names or c.loc.line >= call.loc.line:
+                continue
+            added = _described_words(c.args[0]) if c.args and method == "extend" else None
+            if method == "append" and c.args and described_string(c.args[0]) is not None:
+                added = (described_string(c.args[0]) or "",)
+            if added is None:
+                return f"{c.callee}(...) changes the command line in a way not read here"
+            for variant in variants[:1] if c.conditional else variants:
+                variant.extend(added)
+        return tuple(dict.fromkeys(tuple(v) for v in variants))
 
     def _worker_queues(
         self, f: FileFacts, fn: FunctionFact | None, call: CallFact
@@ -660,7 +723,16 @@ class Startups:
             )
         site = self.site_at_end(path)
         worker_class = site.worker_class
-        if site.cli and command is not None:
+        queues = site.queues
+        problem = None
+        if site.main:
+            read = self.cli_main(site, command)
+            if isinstance(read, Unresolved):
+                problem = read
+            else:
+                worker_class, queues, loads = read
+                steps += loads
+        elif site.cli and command is not None:
             worker_class = _worker_class_option(command.argv) or worker_class
         return Launch(
             label,
@@ -672,8 +744,68 @@ class Startups:
             worker_class,
             command,
             signature + (entry,),
-            queues=site.queues,
+            queues=queues,
+            unresolved=problem,
         )
+
+    def cli_main(
+        self, site: WorkSite, command: WorkerCommand | None
+    ) -> tuple[str, frozenset[str] | None, list[RunStep]] | Unresolved:
+        """What `rq.cli.main()` starts, read from the command line it runs: the worker class,
+        the queues, and the modules its options load before the fork (`-c`, `-j`)."""
+        f = self.index.modules[site.module]
+        line = site.call.loc.line
+        variants = site.argv
+        if variants is None:
+            if command is None:
+                return unresolved(
+                    f.relpath,
+                    line,
+                    "calls rq.cli.main(), which runs the command line the process was started "
+                    "with, and forklint finds none that runs it",
+                )
+            variants = (command.argv,)
+        if isinstance(variants, str):
+            return unresolved(
+                f.relpath, line, f"calls rq.cli.main(), and {variants}: what it starts is unknown"
+            )
+        read = [rq_cli_command(words, f.relpath, line) for words in variants]
+        shown = " | ".join(shlex.join(["rq", *words]) for words in variants)
+        if any(c is None for c in read):
+            return unresolved(
+                f.relpath, line, f"calls rq.cli.main() with `{shown}`, which starts no worker"
+            )
+        facts = {
+            (c.kind, c.worker_class, c.config_module, c.job_class, c.queues) for c in read if c
+        }
+        if len(facts) > 1:
+            return unresolved(
+                f.relpath,
+                line,
+                f"calls rq.cli.main() with `{shown}`, depending on a condition",
+            )
+        chosen = read[0]
+        assert chosen is not None
+        here = Step(f.relpath, line, site.call.loc.column, chosen.text)
+        cls = (chosen.worker_class or "rq.Worker").replace(":", ".")
+        cls = self.index.canonical(cls) if chosen.worker_class else cls
+        loads = []
+        for name in (chosen.config_module, chosen.job_class):
+            if name is None:
+                continue
+            fq = self.index.canonical(name.replace(":", "."))
+            module = fq if fq in self.index.modules else fq.rpartition(".")[0]
+            if fq in self.index.classes:
+                module = self.index.classes[fq][0].module
+            if module in self.index.modules:
+                loads.append(RunStep("import", module, here))
+        module = cls.rpartition(".")[0]
+        if cls not in self.index.classes and module in self.index.modules:
+            loads.append(RunStep("import", module, here))
+        named = Queues.of_command(chosen.queues)
+        if cls in self.index.classes and self.index.find_method(cls, "__init__") is not None:
+            named = None  # the class may pick its own queues (held-out pulpcore's PulpWorker)
+        return cls, (frozenset(named) if named is not None else None), loads
 
 
 # Process classes whose start() forks under the default start method (not `ctx.Process` of a
@@ -687,6 +819,37 @@ _FORKING_PROCESS = frozenset(
 )
 _START_METHOD_SETTERS = frozenset(
     {"multiprocessing.set_start_method", "multiprocessing.get_context"}
+)
+
+
+def _described_words(described: str, program: bool = False) -> tuple[str, ...] | None:
+    """The strings of a list literal as `describe` writes it (`["worker","-w","app.W"]`); a
+    word `describe` left out (`"redis://host"`, an f-string) is `$?`, and it may stand only as the
+    value of an option that loads no code (`--url`), or first as the `program` name. None when an
+    item is a name or a call (it may be `*extra`, any number of words)."""
+    if not (described.startswith("[") and described.endswith("]")):
+        return None
+    inner = described[1:-1]
+    if not inner:
+        return ()
+    words: list[str] = []
+    for item in inner.split(","):
+        word = described_string(item)
+        if word is None and program and not words and not item.startswith("["):
+            word = _UNREAD  # `sys.argv = [sys.argv[0], "worker", ...]`
+        if word is None and item:
+            return None
+        if word is None and (not words or words[-1] not in _HARMLESS_VALUES):
+            return None
+        words.append(_UNREAD if word is None else word)
+    return tuple(words)
+
+
+_UNREAD = "$?"
+# `rq worker` options whose value loads no code: a value forklint cannot read changes nothing
+_HARMLESS_VALUES = frozenset(
+    """--url -u --name -n --pid --sentry-dsn --logging_level --logging-level --log-format
+    --date-format --results-ttl --worker-ttl --max-jobs --max-idle-time""".split()
 )
 
 

@@ -256,6 +256,15 @@ class _Run:
                 self.import_module(literal, trace + (step,), conditional)
             else:  # the parent may have imported anything
                 self.parent.dynamic_imports.append(step)
+        elif target in _URL_INCLUDES and call.args:
+            # `path("reports/", include("reports.urls"))` imports the app's URLconf right there,
+            # and with it its views (held-out rnacentral-webcode)
+            named = call.args[0]
+            if named.startswith("["):  # include(("reports.urls", "reports"))
+                named = named[1:].partition(",")[0].rstrip("]")
+            module = described_string(named)
+            if module:
+                self.import_module(module, trace + (step,), conditional)
         project = self.index.call_target(target)
         if target in self.index.classes and any(
             self.catalog.deferred_construction(base) for base in self.index.mro(target)[1]
@@ -295,6 +304,9 @@ class _Run:
 
 
 _IMPORT_MODULE = frozenset({"importlib.import_module", "__import__", "importlib.__import__"})
+_URL_INCLUDES = frozenset(
+    {"django.urls.include", "django.urls.conf.include", "django.conf.urls.include"}
+)
 _SOURCE: dict[str, list[str]] = {}
 
 
@@ -904,14 +916,21 @@ class _Builder:
                 until = (call.loc.line, call.loc.column)
                 kind = "script" if main else "module"
                 if site is not None:
-                    site = WorkSite(
-                        f.module,
-                        "__main__" if main else None,
-                        call,
-                        site.worker_class,
-                        site.candidates,
-                    )
+                    function = "__main__" if main else None
                     steps = [RunStep(kind, f.module, here, until)]
+                    cls, queues, problem = site.worker_class, None, None
+                    if site.main:  # `sys.argv = [...]; rq.cli.main()` in the script itself
+                        site = replace(site, function=function)
+                        read = self.starts.cli_main(site, command)
+                        if isinstance(read, Unresolved):
+                            problem = read
+                        else:
+                            cls, queues, loads = read
+                            steps += loads
+                    else:
+                        site = WorkSite(
+                            f.module, function, call, site.worker_class, site.candidates
+                        )
                     out.append(
                         Launch(
                             label,
@@ -920,9 +939,11 @@ class _Builder:
                             "rq",
                             steps,
                             site,
-                            site.worker_class,
+                            cls,
                             command,
                             (kind, f.module, until),
+                            queues=queues,
+                            unresolved=problem,
                         )
                     )
                     return out
@@ -1321,8 +1342,7 @@ class _Builder:
         # the system checks a management command runs before handle() (django-rq's rqworker
         # keeps them; Celery's fix-up runs them too): the URL check imports ROOT_URLCONF, and
         # with it the views (held-out ownphotos)
-        urlconf = self._root_urlconf(settings)
-        if urlconf is not None:
+        for urlconf in self._root_urlconfs(settings):
             checks = Step(
                 here.path, here.line, here.column, f"system checks: ROOT_URLCONF {urlconf}"
             )
@@ -1332,9 +1352,9 @@ class _Builder:
                 steps.append(RunStep("call", f"{cls_fq}.ready", setup))
         return steps
 
-    def _root_urlconf(self, settings: str) -> str | None:
+    def _root_urlconfs(self, settings: str) -> list[str]:
         """The project module `ROOT_URLCONF = "proj.urls"` names, in the settings or a module they
-        star-import."""
+        star-import; with django-configurations, what each Configuration class says."""
         modules = _with_star_sources(self.index, settings)
         for module in modules:
             f = self.index.modules.get(module)
@@ -1342,8 +1362,43 @@ class _Builder:
                 if a.target == "ROOT_URLCONF" and a.value.startswith('"'):
                     name = a.value.strip('"')
                     if name in self.index.modules:
-                        return name
-        return None
+                        return [name]
+        found: list[str] = []
+        for cls in self._configuration_classes(settings):
+            for c in self.index.mro(cls)[0]:  # the first class that sets it, as Python looks
+                value = next(
+                    (
+                        a.value
+                        for a in self.index.classes[c][1].assigns
+                        if a.target == "ROOT_URLCONF"
+                    ),
+                    None,
+                )
+                if value is None:
+                    continue
+                name = described_string(value)
+                if name in self.index.modules and name not in found:
+                    found.append(name)
+                break
+        return found
+
+    def _configuration_classes(self, settings: str) -> list[str]:
+        """django-configurations' settings classes (`class Prod(Configuration): ROOT_URLCONF =
+        ...`) the settings module defines or imports. DJANGO_CONFIGURATION picks one where the
+        process starts; a manage.py's setdefault() is only a default a deployment overrides, so
+        every class counts: what any of them loads, the parent may have loaded (held-out
+        donate-wagtail)."""
+        found: list[str] = []
+        for module in _with_star_sources(self.index, settings):
+            for b in self.index.module_bindings(module).values():
+                fq = self.index.canonical(b.target) if b.kind == "fq" else ""
+                if (
+                    fq in self.index.classes
+                    and fq not in found
+                    and self.index.subclass_of(fq, _CONFIGURATIONS)
+                ):
+                    found.append(fq)
+        return found
 
     def _installed_elsewhere(self, settings: str) -> list[str]:
         """The dotted strings of the settings module (and the project modules it star-imports)
@@ -1351,15 +1406,21 @@ class _Builder:
         path cut to its app (`django.contrib.sites.apps.SitesConfig` -> `django.contrib.sites`)."""
         modules = _with_star_sources(self.index, settings)
         heads = {m.split(".")[0] for m in self.index.modules}
-        apps: list[str] = []
+        names: list[str] = []
         for module in modules:
-            text = "\n".join(_SOURCE.get(module, []))
-            for name in _listed_strings(_APPS_LIST, text):
-                if name.split(".")[0] in heads:
-                    continue
-                app = name.split(".apps.")[0] if ".apps." in name else name
-                if app not in apps:
-                    apps.append(app)
+            names += _listed_strings(_APPS_LIST, "\n".join(_SOURCE.get(module, [])))
+        for cls in self._configuration_classes(settings):  # `INSTALLED_APPS = [...]` in a class
+            for c in self.index.mro(cls)[0]:
+                for a in self.index.classes[c][1].assigns:
+                    if _APPS_NAME.fullmatch(a.target) and a.value.startswith("["):
+                        names += _APP_STRING.findall(a.value)
+        apps: list[str] = []
+        for name in names:
+            if name.split(".")[0] in heads:
+                continue
+            app = name.split(".apps.")[0] if ".apps." in name else name
+            if app not in apps:
+                apps.append(app)
         return apps
 
     def _django_settings(self) -> str | None:
@@ -1500,6 +1561,10 @@ class _Builder:
 
     def _parent(self, launch: Launch) -> Parent | None:
         index, catalog = self.index, self.catalog
+        if launch.unresolved is not None:  # `rq.cli.main()` with a command line not read
+            u = launch.unresolved
+            self._unresolved(u.path, u.line, u.what, u.settle)
+            return None
         cls = launch.worker_class or "rq.Worker"
         kind = self.starts.class_kind(cls)
         if kind == "unknown":
@@ -1802,6 +1867,8 @@ _WORKER_FRAMEWORKS = frozenset(
 )
 _RQ_FRAMEWORKS = frozenset({"rq", "django_rq", "flask_rq", "flask_rq2", "rq_scheduler"})
 _APP_CONFIGS = frozenset({"django.apps.AppConfig", "django.apps.config.AppConfig"})
+_CONFIGURATIONS = frozenset({"configurations.Configuration", "configurations.base.Configuration"})
+_APPS_NAME = re.compile(r"\w*APPS")
 # `INSTALLED_APPS = [...]`, `THIRD_PARTY_APPS = (...)`, `INSTALLED_APPS += [...]`: the strings listed
 _APPS_LIST = re.compile(r"^\w*APPS\s*\+?=\s*[\[(](?P<items>[^\])]*)[\])]", re.MULTILINE)
 _HANDLERS_LIST = re.compile(r"^RQ_EXCEPTION_HANDLERS\s*=\s*[\[(](?P<items>[^\])]*)[\])]", re.M)
