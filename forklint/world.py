@@ -839,7 +839,9 @@ class _Builder:
             if self.catalog.dynamic_import(call.callee) or "import_module" in call.callee:
                 return True
         calls = (*f.calls, *f.main_calls, *(c for fn in f.functions for c in fn.calls))
-        return any("[" in c.callee or c.callee.endswith("()") for c in calls)
+        # what is called is computed (`COMMANDS[name]()`, `getattr(module, name)()`), not a
+        # method of something computed (`sys.argv[0].replace()`)
+        return any(c.callee.endswith(("]", "()")) for c in calls)
 
     def _script_closure(self, f: FileFacts) -> list[FileFacts]:
         """The script and the project modules it imports (at module level or in functions)."""

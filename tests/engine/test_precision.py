@@ -2587,6 +2587,8 @@ def test_a_message_consumer_that_loads_plugins_is_no_unresolved_worker(project) 
                 return window
         """,
         "mq/events_worker.py": """
+            import sys
+
             from kombu import Connection, Queue
             from kombu.mixins import ConsumerMixin
 
@@ -2608,6 +2610,7 @@ def test_a_message_consumer_that_loads_plugins_is_no_unresolved_worker(project) 
 
 
             if __name__ == "__main__":
+                config = sys.argv[0].replace(".py", ".conf")  # a method of an item: no dispatch
                 EventConsumer(Connection("amqp://rabbit//"), load_plugins("plugins")).run()
         """,
         "mq/lib/__init__.py": "",
