@@ -839,9 +839,7 @@ class _Builder:
             if self.catalog.dynamic_import(call.callee) or "import_module" in call.callee:
                 return True
         calls = (*f.calls, *f.main_calls, *(c for fn in f.functions for c in fn.calls))
-        # what is called is computed (`COMMANDS[name]()`, `getattr(module, name)()`), not a
-        # method of something computed (`sys.argv[0].replace()`)
-        return any(c.callee.endswith(("]", "()")) for c in calls)
+        return any(_computed(c) for c in calls)
 
     def _script_closure(self, f: FileFacts) -> list[FileFacts]:
         """The script and the project modules it imports (at module level or in functions)."""
@@ -877,31 +875,20 @@ class _Builder:
 
     def _imports_or_computes(self, f: FileFacts, rq_only: bool = False) -> bool:
         frameworks = _RQ_FRAMEWORKS if rq_only else _WORKER_FRAMEWORKS
-        seen = {f.module}
-        todo = [f]
-        while todo:
-            current = todo.pop()
+        for current in self._script_closure(f):
             imports = [*current.imports, *current.main_imports]
+            calls = [*current.calls, *current.main_calls]
             for fn in current.functions:
                 imports += fn.imports
-            for imp in imports:
-                for name in self.index.imported_modules(imp):
-                    if name.split(".")[0] in frameworks:
-                        return True
-                    nested = self.index.modules.get(name)
-                    if nested is not None and name not in seen:
-                        seen.add(name)
-                        todo.append(nested)
-            calls = [
-                *current.calls,
-                *current.main_calls,
-                *(c for fn in current.functions for c in fn.calls),
-            ]
+                calls += fn.calls
+            if any(
+                name.split(".")[0] in frameworks
+                for imp in imports
+                for name in self.index.imported_modules(imp)
+            ):
+                return True
             if not rq_only and any(
-                self.catalog.dynamic_import(c.callee)
-                or "import_module" in c.callee
-                or "[" in c.callee  # `COMMANDS[name]()`, `getattr(mod, name)()`: computed
-                or c.callee.endswith("()")
+                self.catalog.dynamic_import(c.callee) or "import_module" in c.callee or _computed(c)
                 for c in calls
             ):
                 return True
@@ -1843,6 +1830,12 @@ class _Builder:
 
 
 # the top-level packages of the job frameworks: a script that imports none cannot start a worker
+def _computed(call: CallFact) -> bool:
+    """What is called is computed (`COMMANDS[name]()`, `getattr(module, name)()`), not a method
+    of something computed (`sys.argv[0].replace()`)."""
+    return call.callee.endswith(("]", "()"))
+
+
 # What starts a worker, called from a script forklint could not follow (`.work()`, `worker_main()`,
 # Django's command dispatch to `rqworker`/`celery`), and the framework modules that start one.
 _WORKER_STARTS = frozenset(
