@@ -99,6 +99,7 @@ class Catalog:
         self.start_methods = frozenset(workers["start-methods"])
         self.cli_workers = frozenset(workers["cli-workers"])
         self.cli_mains = frozenset(workers["cli-mains"])
+        self.cli_entries = self.cli_workers | self.cli_mains  # RQ's CLI called in-process
         self.worker_factories = frozenset(workers["worker-factories"])
         self.parent_methods = frozenset(workers["parent-methods"])
         self.rq_settings_names = frozenset(workers["settings-names"])

@@ -9,7 +9,6 @@ advice (display-only) saying why.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterator
 import hashlib
 import os
 import re
@@ -766,7 +765,11 @@ class Planner:
             or function.asynchronous is not None
             or function.decorators
             or _has_parameters(function)
-            or any(isinstance(n, (cst.Yield, cst.Global, cst.Nonlocal)) for n in _walk(function))
+            or any(
+                source.enclosing(n, (cst.FunctionDef,)) is function
+                for kind in (cst.Yield, cst.Global, cst.Nonlocal)
+                for n in source.nodes(kind)
+            )
         ):
             return None
         return inner
@@ -1196,11 +1199,3 @@ def _has_parameters(function: cst.FunctionDef) -> bool:
         or isinstance(p.star_arg, cst.Param)
         or p.star_kwarg is not None
     )
-
-
-def _walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(current.children)

@@ -391,6 +391,19 @@ class Index:
         self._callees[fn_fq] = out
         return out
 
+    def defining_module(self, dotted: str) -> str | None:
+        """The project module that importing `dotted` (`app.jobs.MediaJob`, `app.jobs:MediaJob`,
+        `app.rq_settings`) loads: a class's or function's module, or the module itself."""
+        fq = self.canonical(dotted.replace(":", "."))
+        if fq in self.classes:
+            return self.classes[fq][0].module
+        if fq in self.functions:
+            return self.functions[fq][0].module
+        if fq in self.modules:
+            return fq
+        parent = fq.rpartition(".")[0]
+        return parent if parent in self.modules else None
+
     def call_target(self, target: str) -> str | None:
         """The project function a resolved call runs: a function, a method, or a class's __init__."""
         if target in self.functions:

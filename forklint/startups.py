@@ -130,7 +130,7 @@ class Startups:
         """Work calls, then every function that reaches one, walking call edges backwards. Calls
         are matched by name before they are resolved: most projects have one or two start-ups."""
         index = self.index
-        cli = {fq.rpartition(".")[2] for fq in self.catalog.cli_workers | self.catalog.cli_mains}
+        cli = {fq.rpartition(".")[2] for fq in self.catalog.cli_entries}
         methods = tuple(f".{m}" for m in self.catalog.start_methods) + tuple(f".{m}" for m in cli)
 
         def named(call: CallFact) -> bool:  # `from rq.cli import main; main()` too
@@ -415,7 +415,7 @@ class Startups:
 
     def _work_site(self, f: FileFacts, fn: FunctionFact | None, call: CallFact) -> WorkSite | None:
         method = call.callee.rpartition(".")[2]
-        cli = self.catalog.cli_workers | self.catalog.cli_mains
+        cli = self.catalog.cli_entries
         if any(method == fq.rpartition(".")[2] for fq in cli):
             target = self.index.resolve(f.module, fn, call.callee)
             if target not in cli:
@@ -791,13 +791,8 @@ class Startups:
         cls = self.index.canonical(cls) if chosen.worker_class else cls
         loads = []
         for name in (chosen.config_module, chosen.job_class):
-            if name is None:
-                continue
-            fq = self.index.canonical(name.replace(":", "."))
-            module = fq if fq in self.index.modules else fq.rpartition(".")[0]
-            if fq in self.index.classes:
-                module = self.index.classes[fq][0].module
-            if module in self.index.modules:
+            module = self.index.defining_module(name) if name is not None else None
+            if module is not None:
                 loads.append(RunStep("import", module, here))
         module = cls.rpartition(".")[0]
         if cls not in self.index.classes and module in self.index.modules:

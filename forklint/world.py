@@ -1461,13 +1461,8 @@ class _Builder:
                 names += _listed_strings(_HANDLERS_LIST, text)
         steps = []
         for name in names:
-            fq = self.index.canonical(name.replace(":", "."))
-            module = fq.rpartition(".")[0]
-            if fq in self.index.classes:
-                module = self.index.classes[fq][0].module
-            elif fq in self.index.functions:
-                module = self.index.functions[fq][0].module
-            if module in self.index.modules:
+            module = self.index.defining_module(name)
+            if module is not None:
                 steps.append(RunStep("import", module, here))
         return steps
 
