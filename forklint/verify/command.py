@@ -139,13 +139,27 @@ def _json_option(kind: type, what: str) -> Any:
 )
 def verify_command(**options: Any) -> None:
     from forklint.verify import processes
+    from forklint.verify.secrets import scrub, secrets_of
 
-    # First: from here on Ctrl-C and SIGTERM end verify through its clean-up, never a traceback.
+    secrets = secrets_of(options["redis_url"])
+
+    def say(text: str, *, err: bool = False) -> None:
+        # Control characters from job errors or project files are escaped; passwords masked.
+        lines = (printable(scrub(line, secrets)) for line in text.split("\n"))
+        click.echo("\n".join(lines), err=err)
+
+    bar = _ProgressBar(secrets) if sys.stderr.isatty() else None
+    # Then: from here on Ctrl-C and SIGTERM end verify through its clean-up, never a traceback
+    # (what runs before its `try` is ready before the handlers are: a signal that lands while
+    # verify still imports or sets up ends it the default way, held-out timing on a busy machine)
     with processes.handling_signals():
-        _verify(**options)
+        _verify(processes, say, bar, **options)
 
 
 def _verify(
+    processes: Any,
+    say: Any,
+    bar: _ProgressBar | None,
     job: str,
     args_json: list[Any],
     kwargs_json: dict[str, Any],
@@ -159,17 +173,6 @@ def _verify(
     fmt: str,
     project: Path | None,
 ) -> None:
-    from forklint.verify import processes
-    from forklint.verify.secrets import scrub, secrets_of
-
-    secrets = secrets_of(redis_url)
-
-    def say(text: str, *, err: bool = False) -> None:
-        # Control characters from job errors or project files are escaped; passwords masked.
-        lines = (printable(scrub(line, secrets)) for line in text.split("\n"))
-        click.echo("\n".join(lines), err=err)
-
-    bar = _ProgressBar(secrets) if sys.stderr.isatty() else None
     failure: tuple[str, int] | None = None
     result = None
     # One place catches the first signal, wherever it lands (the handler raises it only once); then
