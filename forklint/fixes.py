@@ -55,6 +55,8 @@ def prefork_fix(ev: Evidence, parents: list[Parent], table: Prefork, action: str
             "display-only",
         )
     changes, parts, uses_table = parent_changes(ev, parents, table, action)
+    brought, said = _brought_across(ev, parents, table)
+    changes += brought
     written = _already_written(ev, table)
     if uses_table:
         entries = "; ".join(_entries(table))
@@ -66,8 +68,51 @@ def prefork_fix(ev: Evidence, parents: list[Parent], table: Prefork, action: str
         summary = parts[-1]
     else:
         summary = f"{action} in the worker parent: " + "; ".join(parts)
+    summary = "; ".join([summary, *said])
     prefork = table if uses_table else None
     return _fix(summary, changes, prefork, written)
+
+
+def _brought_across(
+    ev: Evidence, parents: list[Parent], table: Prefork
+) -> tuple[list[Change], list[str]]:
+    """What doing `table` in `parents` would bring across the fork (a preloaded module whose
+    import connects a pool, creates a client or starts a thread), and the change that answers it:
+    the same after-fork reset the FRK3xx rule would ask for, or its advice."""
+    from forklint.evidence import callee_name
+    from forklint.rules import (
+        frk301_connection_inherited_across_fork,
+        frk302_thread_started_before_fork,
+        frk303_client_created_before_fork,
+    )
+
+    rules = (
+        frk301_connection_inherited_across_fork,
+        frk302_thread_started_before_fork,
+        frk303_client_created_before_fork,
+    )
+    changes: list[Change] = []
+    said: list[str] = []
+    seen: set[tuple[str, int, int]] = set()
+    for parent in parents:
+        for found in ev.resets.preloaded(parent, table):
+            site = found.site
+            key = (site.module, site.call.loc.line, site.call.loc.column)
+            answers = [a for a in (rule.answer(ev, found) for rule in rules) if a is not None]
+            if key in seen or not answers:
+                continue
+            seen.add(key)
+            fix = answers[0][1]
+            where = f"{ev.index.modules[site.module].relpath}:{site.call.loc.line}"
+            what = (
+                f"that runs {callee_name(site.call, site.target)}() ({where}) before the fork too"
+            )
+            if fix.applicability == "display-only" or not fix.changes:
+                changes.append(Missing(f"{what}: {fix.summary}"))
+            else:
+                changes += fix.changes
+            said.append(f"{what}, so {fix.summary}")
+    return changes, said
 
 
 def parent_changes(

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from forklint.facts import FunctionFact
 from forklint.jobs import Job
-from forklint.world import FORKING, Parent, Reset, Site
+from forklint.findings import Prefork
+from forklint.world import FORKING, Parent, Reset, Site, preload_sites
 
 if TYPE_CHECKING:  # evidence.py builds the one Resets of a run
     from forklint.evidence import Evidence
@@ -42,6 +43,8 @@ class Resets:
         self._job_globals: dict[str, frozenset[str]] = {}
         self._disposers: list[str] | None = None
         self._sites: list[PreforkSite] | None = None
+        self._preloaded: dict[tuple[int, Prefork], list[PreforkSite]] = {}
+        self._child_resets: frozenset[str] | None = None
         self.engines = EngineQuestions(self)
 
     def sites(self) -> list[PreforkSite]:
@@ -49,29 +52,46 @@ class Resets:
         if self._sites is not None:
             return self._sites
         out: list[PreforkSite] = []
-        child_resets = self.child_reset_effects()
-        world = self.ev.world
-        for parent in world.parents:
-            if parent.model not in FORKING:
-                continue
-            jobs = tuple(fq for fq, ps in world.job_parents.items() if any(p is parent for p in ps))
-            if not jobs:
-                continue
-            effects = set(child_resets)
-            for reset in (*world.global_resets, *parent.resets):
-                effects |= self.reset_effects(reset)
-            frozen = frozenset(effects)
-            # only what surely runs before the fork (a call under a condition may never run),
-            # and only the calls the FRK3xx rules are about
-            later = self._disposals_after(parent)
-            closes = self._closes(parent)
-            for position, site in enumerate(parent.sites):
-                if site.conditional or not self._relevant(site):
-                    continue
-                # a pool the parent itself disposes before forking holds no connection to inherit
-                closed = self._closed_later(site, position, closes)
-                out.append(PreforkSite(parent, site, jobs, frozen | later[position], closed))
+        for parent in self.ev.world.parents:
+            if parent.model in FORKING:
+                out += self._parent_sites(parent, parent)
         self._sites = out
+        return out
+
+    def preloaded(self, parent: Parent, table: Prefork) -> list[PreforkSite]:
+        """The sites `parent` would newly run before the fork if it also did `table` (what a
+        pre-fork fix would bring across the fork), as `sites()` gives them."""
+        key = (id(parent), table)
+        cached = self._preloaded.get(key)
+        if cached is None:
+            shadow = replace(parent, sites=preload_sites(self.index, self.catalog, parent, table))
+            cached = self._preloaded[key] = self._parent_sites(parent, shadow)
+        return cached
+
+    def _parent_sites(self, parent: Parent, run: Parent) -> list[PreforkSite]:
+        """The relevant sites of `run` (the parent, or what it would also run), with the jobs of
+        `parent` and what its children reset."""
+        world = self.ev.world
+        jobs = tuple(fq for fq, ps in world.job_parents.items() if any(p is parent for p in ps))
+        if not jobs:
+            return []
+        if self._child_resets is None:
+            self._child_resets = self.child_reset_effects()
+        effects = set(self._child_resets)
+        for reset in (*world.global_resets, *run.resets):
+            effects |= self.reset_effects(reset)
+        frozen = frozenset(effects)
+        # only what surely runs before the fork (a call under a condition may never run),
+        # and only the calls the FRK3xx rules are about
+        later = self._disposals_after(run)
+        closes = self._closes(run)
+        out: list[PreforkSite] = []
+        for position, site in enumerate(run.sites):
+            if site.conditional or not self._relevant(site):
+                continue
+            # a pool the parent itself disposes before forking holds no connection to inherit
+            closed = self._closed_later(site, position, closes)
+            out.append(PreforkSite(parent, site, jobs, frozen | later[position], closed))
         return out
 
     def _relevant(self, site: Site) -> bool:

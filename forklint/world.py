@@ -21,7 +21,7 @@ from forklint.facts import (
     ImportFact,
     described_string,
 )
-from forklint.findings import Unresolved
+from forklint.findings import Prefork, Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
 from forklint.project import make_excluder, walk
@@ -1971,6 +1971,33 @@ def _run_prefork_table(
                 opaque=fq not in index.functions,
             )
         )
+
+
+def preload_sites(index: Index, catalog: Catalog, parent: Parent, table: Prefork) -> list[Site]:
+    """What the parent would newly run if it also did `table` before the fork: the calls made by
+    the modules it would import for the first time and by the functions it would call (a fix that
+    preloads a module whose import connects a pool brings that pool across the fork)."""
+    shadow = replace(
+        parent,
+        modules=set(parent.modules),
+        configured=list(parent.configured),
+        warmed=set(parent.warmed),
+        dynamic_imports=[],
+        import_order=list(parent.import_order),
+        call_order=[],
+        sites=[],
+        resets=list(parent.resets),
+    )
+    run = _Run(index, catalog, shadow)
+    run.sure_modules = set(parent.modules)
+    run.functions_done = set(parent.warmed)
+    for module in table.imports:
+        run.import_module(module, ())
+    for entry in table.calls:
+        fq = index.canonical(entry.replace(":", "."))
+        if fq in index.functions:
+            run.run_function(fq, ())
+    return shadow.sites
 
 
 def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | None) -> list[str]:

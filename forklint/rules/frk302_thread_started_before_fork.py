@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, callee_name
+from forklint.findings import Fix
 from forklint.fixes import thread_fix
+from forklint.resets import PreforkSite
 
 CODE = "FRK302"
 
 
 def check(ev: Evidence) -> None:
     for found in ev.resets.sites():
-        site = found.site
-        thread = ev.catalog.thread_start(site.target)
-        if thread is None or site.call.managed or found.closed:
-            continue  # a pool in a `with` block (or joined) is shut down before the fork
-        f = ev.index.modules[site.module]
-        message = (
-            f"{callee_name(site.call, site.target)}() starts a {thread} in the worker parent "
-            f"({found.parent.label}) before it forks; the children do not have it and may "
-            "deadlock on its locks; start it after the fork"
-        )
-        fix = thread_fix()
-        context = ev.context_of(f, site.call)
+        answered = answer(ev, found)
+        if answered is None:
+            continue
+        message, fix = answered
+        f = ev.index.modules[found.site.module]
+        context = ev.context_of(f, found.site.call)
         for job in found.jobs:
-            ev.add(CODE, f, site.call.loc, context, job, site.trace, message, fix)
+            ev.add(CODE, f, found.site.call.loc, context, job, found.site.trace, message, fix)
+
+
+def answer(ev: Evidence, found: PreforkSite) -> tuple[str, Fix] | None:
+    """The message and fix when this pre-fork site starts a thread that still runs at the fork."""
+    site = found.site
+    thread = ev.catalog.thread_start(site.target)
+    if thread is None or site.call.managed or found.closed:
+        return None  # a pool in a `with` block (or joined) is shut down before the fork
+    message = (
+        f"{callee_name(site.call, site.target)}() starts a {thread} in the worker parent "
+        f"({found.parent.label}) before it forks; the children do not have it and may "
+        "deadlock on its locks; start it after the fork"
+    )
+    return message, thread_fix()
