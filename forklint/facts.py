@@ -87,7 +87,7 @@ class FunctionFact(NamedTuple):
     loc: Loc  # of the name
     cls: str | None  # qualname of the class for methods
     decorators: tuple[DecoratorFact, ...]
-    params: tuple[tuple[str, str], ...]  # (name, described annotation)
+    params: tuple[tuple[str, str], ...]  # (name, described annotation); `*args` as ("*args", "")
     calls: tuple[CallFact, ...]
     imports: tuple[ImportFact, ...]  # function-level imports
     assigns: tuple[AssignFact, ...]
@@ -688,12 +688,14 @@ class _Walker:
                 s = _string(param.annotation.annotation)
                 ann = s or ""
             params.append((param.name.value, ann))
+        if isinstance(p.star_arg, cst.Param):  # `*args`, after the positional parameters
+            params.insert(len(p.posonly_params) + len(p.params), ("*" + p.star_arg.name.value, ""))
         scope = _Scope()
         if kind == "class":
             outer_cls = cls
         else:
             outer_cls = None
-        self.params.append({name for name, _ann in params})
+        self.params.append({name for name, _ann in params if not name.startswith("*")})
         self.block(node.body, scope, False, ("function", qualname, None))
         self.params.pop()
         self.functions.append(
@@ -978,6 +980,8 @@ def _args(args: tuple[cst.Arg, ...] | list) -> tuple[tuple[str, ...], tuple[tupl
             kw.append((arg.keyword.value, describe(arg.value)))
         elif not arg.star:
             pos.append(describe(arg.value))
+        elif arg.star == "*":  # `enqueue(*args)`: what the function's own `*args` holds
+            pos.append("*" + describe(arg.value))
     return tuple(pos), tuple(kw)
 
 

@@ -402,6 +402,51 @@ def test_a_helper_that_enqueues_its_parameter_makes_jobs_of_what_callers_pass(mo
     assert m.job_names == {("app.grading.grade", "rq"), ("app.grading.regrade", "rq")}
 
 
+def test_a_helper_that_forwards_its_star_args_to_enqueue_makes_jobs_of_what_callers_pass(model):
+    # held-out eda-server: `def unique_enqueue(queue_name, job_id, *args, **kwargs)` ends in
+    # `queue.enqueue(*args, **kwargs)`, and `enqueue_delay(queue_name, job_id, delay, *args)` in
+    # `scheduler.enqueue_at(when, job_id=job_id, *args)`: the function is the first of `*args`
+    m = model(
+        {
+            "app/__init__.py": "",
+            "app/tasking.py": """
+            from datetime import datetime, timedelta
+
+            import django_rq
+
+
+            def unique_enqueue(queue_name, job_id, *args, **kwargs):
+                kwargs["job_id"] = job_id
+                return django_rq.get_queue(name=queue_name).enqueue(*args, **kwargs)
+
+
+            def enqueue_delay(queue_name, job_id, delay, *args, **kwargs):
+                when = datetime.utcnow() + timedelta(seconds=delay)
+                return django_rq.get_scheduler(name=queue_name).enqueue_at(when, job_id=job_id, *args)
+
+
+            def spread(*args):
+                return print(*args)
+        """,
+            "app/jobs.py": """
+            from app import tasking
+
+
+            def gather(): pass
+            def restart(activation_id): pass
+            def not_a_job(): pass
+
+
+            def schedule():
+                tasking.unique_enqueue("default", "gather", gather)
+                tasking.enqueue_delay("default", "restart-1", 30, restart, 1)
+                tasking.spread(not_a_job)
+        """,
+        }
+    )
+    assert m.job_names == {("app.jobs.gather", "rq"), ("app.jobs.restart", "rq")}
+
+
 def test_horse_side_worker_methods_are_on_every_jobs_path(model):
     m = model(
         {
