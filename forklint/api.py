@@ -315,9 +315,9 @@ def _prefork_table(findings: list[Finding]) -> Prefork:
     for finding in findings:
         if finding.fix is not None and finding.fix.prefork is not None:
             table = table.merge(finding.fix.prefork)
-    configure = [c for c in table.calls if c.endswith(":configure_mappers")]
-    others = [c for c in table.calls if not c.endswith(":configure_mappers")]
-    return Prefork(table.imports, tuple(configure + others), table.after_fork)
+    from forklint.fixplan import ordered_table
+
+    return ordered_table(table)
 
 
 def _startup_hints(world: World, index: Index) -> tuple[str, ...]:

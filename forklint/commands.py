@@ -132,12 +132,19 @@ def _console_scripts_of(folder: Path, boundary: Path) -> dict[str, str]:
     data = _read_within(folder / "pyproject.toml", boundary)
     if data:
         try:
-            project = tomllib.loads(data.decode("utf-8", errors="replace")).get("project", {})
-            scripts = project.get("scripts", {}) if isinstance(project, dict) else {}
+            document = tomllib.loads(data.decode("utf-8", errors="replace"))
         except tomllib.TOMLDecodeError:
-            scripts = {}
-        if isinstance(scripts, dict):
-            found.update({k: v for k, v in scripts.items() if isinstance(v, str)})
+            document = {}
+        project = document.get("project", {})
+        tool = document.get("tool", {})
+        poetry = tool.get("poetry", {}) if isinstance(tool, dict) else {}
+        # `[project.scripts]`, and Poetry's own `[tool.poetry.scripts]` (held-out questbycycle)
+        for table in (project, poetry):
+            scripts = table.get("scripts", {}) if isinstance(table, dict) else {}
+            if isinstance(scripts, dict):
+                found.update(
+                    {k: v for k, v in scripts.items() if isinstance(v, str) and k not in found}
+                )
     for name in ("setup.cfg", "setup.py"):
         data = _read_within(folder / name, boundary)
         if not data:
@@ -964,6 +971,10 @@ def _program_kind(args: Sequence[str]) -> tuple[str, list[str]] | None:
     """("rq" | "rq-pool" | "celery", the arguments after the subcommand) when `args` starts a worker."""
     program = os.path.basename(args[0])
     rest = list(args[1:])
+    if program in _console_scripts.get() and program == args[0]:
+        # the project's own console script, even when named like RQ's `rqworker`: installed
+        # after its dependencies, it replaces theirs (held-out questbycycle)
+        return None
     if _PYTHON.match(program) or program.startswith("$"):
         rest = _after_interpreter_options(rest)
         if rest is None or not rest:
@@ -1187,6 +1198,9 @@ def _rq(
         paths=tuple(values.get("path", ())),
         queues=tuple(queues),
         via=via,
+        # `DJANGO_SETTINGS_MODULE=... manage.py rqworker`, FLASK_APP for `flask rq worker`
+        # (held-out zoltar, resource-hub: the worker's own settings were not read)
+        env=tuple(sorted(env.items())),
     )
 
 

@@ -23,6 +23,11 @@ class TraceStep:
     text: str  # the source text of the step, e.g. "Event.record(data)" or "import app.models"
 
 
+# Entries of `calls` that run before `imports` (and before the other calls) wherever a table is
+# carried out: in forklint.rq, in the lines a fix writes into a start-up, in forklint's own model.
+SETUP_FIRST = frozenset({"django:setup"})
+
+
 @dataclass(frozen=True)
 class Prefork:
     """A `[tool.forklint.prefork]` table (or the part of it that one finding needs)."""
@@ -51,6 +56,15 @@ class Prefork:
             union(self.after_fork, other.after_fork),
             self.freeze and other.freeze,
         )
+
+    def setup_calls(self) -> tuple[str, ...]:
+        """The calls that run before the imports: `django:setup`, without which a module that
+        defines Django models cannot be imported (AppRegistryNotReady)."""
+        return tuple(c for c in self.calls if c in SETUP_FIRST)
+
+    def later_calls(self) -> tuple[str, ...]:
+        """The calls that run after the imports (every other one, in order)."""
+        return tuple(c for c in self.calls if c not in SETUP_FIRST)
 
     def to_dict(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}

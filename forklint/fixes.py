@@ -54,6 +54,12 @@ def prefork_fix(ev: Evidence, parents: list[Parent], table: Prefork, action: str
             "does not load into a production worker",
             "display-only",
         )
+    if any(_needs_django_setup(ev, p, table) for p in parents):
+        # a models module imported before django.setup() raises AppRegistryNotReady; the set-up
+        # imports every installed app's models itself (held-out rescuekerala: a plain `rq` worker
+        # script in a Django project, whose job calls django.setup() on every run)
+        table = Prefork(table.imports, ("django:setup", *table.calls), table.after_fork)
+        action = f"call django.setup() and {action}"
     changes, parts, uses_table = parent_changes(ev, parents, table, action)
     brought, said = _brought_across(ev, parents, table)
     changes += brought
@@ -71,6 +77,20 @@ def prefork_fix(ev: Evidence, parents: list[Parent], table: Prefork, action: str
     summary = "; ".join([summary, *said])
     prefork = table if uses_table else None
     return _fix(summary, changes, prefork, written)
+
+
+def _needs_django_setup(ev: Evidence, parent: Parent, table: Prefork) -> bool:
+    """Whether doing `table` in `parent` imports a module that defines Django models before the
+    parent has set Django up."""
+    if "django:setup" in table.calls or any(ev.catalog.settled_in_parent(w) for w in parent.warmed):
+        return False
+    loaded = ev.resets.preload(parent, table).modules - parent.modules
+    return any(
+        ev.index.subclass_of(f"{module}.{c.qualname}", ev.catalog.django_models)
+        for module in loaded
+        if module in ev.index.modules
+        for c in ev.index.modules[module].classes
+    )
 
 
 def _brought_across(

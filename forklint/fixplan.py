@@ -544,6 +544,22 @@ class Planner:
         # only when the worker starts (importing the start-up module stays as cheap as it was).
         used = _names_read(source, scope) | self._new_names(change.path).taken()
         lines: list[str] = []
+
+        def call_lines(entries: tuple[str, ...]) -> None:
+            for entry in entries:
+                module, _, function = entry.partition(":")
+                head, _, rest = function.partition(".")
+                name = head
+                if head in used:
+                    name = source.fresh_name(f"_{head}", used)
+                    used.add(name)
+                    lines.append(f"from {module} import {head} as {name}")
+                else:
+                    used.add(head)
+                    lines.append(f"from {module} import {head}")
+                lines.append(f"{name}{'.' + rest if rest else ''}()")
+
+        call_lines(change.prefork.setup_calls())  # `django.setup()` before any models import
         for module in change.prefork.imports:
             head = module.split(".")[0]
             if head in used and not _binds_package(source, scope, head):
@@ -552,18 +568,7 @@ class Planner:
                 lines.append(f"import {module} as {alias}  # noqa: F401 - loaded before the fork")
             else:
                 lines.append(f"import {module}  # noqa: F401 - loaded before the fork")
-        for entry in change.prefork.calls:
-            module, _, function = entry.partition(":")
-            head, _, rest = function.partition(".")
-            name = head
-            if head in used:
-                name = source.fresh_name(f"_{head}", used)
-                used.add(name)
-                lines.append(f"from {module} import {head} as {name}")
-            else:
-                used.add(head)
-                lines.append(f"from {module} import {head}")
-            lines.append(f"{name}{'.' + rest if rest else ''}()")
+        call_lines(change.prefork.later_calls())
         nl = source.newline
         at = source.line_start(source.positions[statement].start.line)
         edits = [TextEdit(at, at, "".join(f"{indent}{line}{nl}" for line in lines))]
@@ -883,10 +888,12 @@ class Planner:
 
 
 def ordered_table(table: Prefork) -> Prefork:
-    """configure_mappers before the warm-ups that may use the models."""
-    configure = [c for c in table.calls if c.endswith(":configure_mappers")]
-    others = [c for c in table.calls if not c.endswith(":configure_mappers")]
-    return Prefork(table.imports, tuple(configure + others), table.after_fork)
+    """django.setup() first, then configure_mappers, then the warm-ups that may use the models."""
+    later = table.later_calls()
+    configure = [c for c in later if c.endswith(":configure_mappers")]
+    others = [c for c in later if not c.endswith(":configure_mappers")]
+    calls = (*table.setup_calls(), *configure, *others)
+    return Prefork(table.imports, calls, table.after_fork, table.freeze)
 
 
 def offsets(text: str, edit: Edit) -> tuple[int, int]:

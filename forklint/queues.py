@@ -163,6 +163,15 @@ class Queues:
         names = self._names(f, fn, value, 0)
         if names is not None:
             return names
+        if value == "map()":  # `Worker(map(Queue, listen))`: a Queue made of each name listed
+            mapped = self._call_on_line(f, fn, "map", construction.loc.line)
+            if mapped is not None and len(mapped.args) == 2:
+                maker = self.index.resolve(f.module, fn, mapped.args[0])
+                if _QUEUE_NAMERS.get(self.index.canonical(maker)) == (0, "name"):
+                    value = mapped.args[1]
+                    names = self._names(f, fn, value, 0)
+                    if names is not None:
+                        return names
         if value.startswith("["):  # [Queue("a"), Queue("b")]
             return None
         if value.isidentifier() and fn is not None:

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from forklint.facts import FunctionFact
 from forklint.jobs import Job
 from forklint.findings import Prefork
-from forklint.world import FORKING, Parent, Reset, Site, preload_sites
+from forklint.world import FORKING, Parent, Reset, Site, preloaded
 
 if TYPE_CHECKING:  # evidence.py builds the one Resets of a run
     from forklint.evidence import Evidence
@@ -43,7 +43,8 @@ class Resets:
         self._job_globals: dict[str, frozenset[str]] = {}
         self._disposers: list[str] | None = None
         self._sites: list[PreforkSite] | None = None
-        self._preloaded: dict[tuple[int, Prefork], list[PreforkSite]] = {}
+        self._preloaded_sites: dict[tuple[int, Prefork], list[PreforkSite]] = {}
+        self._preloads: dict[tuple[int, Prefork], Parent] = {}
         self._child_resets: frozenset[str] | None = None
         self.engines = EngineQuestions(self)
 
@@ -62,10 +63,18 @@ class Resets:
         """The sites `parent` would newly run before the fork if it also did `table` (what a
         pre-fork fix would bring across the fork), as `sites()` gives them."""
         key = (id(parent), table)
-        cached = self._preloaded.get(key)
+        cached = self._preloaded_sites.get(key)
         if cached is None:
-            shadow = replace(parent, sites=preload_sites(self.index, self.catalog, parent, table))
-            cached = self._preloaded[key] = self._parent_sites(parent, shadow)
+            cached = self._parent_sites(parent, self.preload(parent, table))
+            self._preloaded_sites[key] = cached
+        return cached
+
+    def preload(self, parent: Parent, table: Prefork) -> Parent:
+        """`parent` as it would be after also doing `table` (forklint.world.preloaded)."""
+        key = (id(parent), table)
+        cached = self._preloads.get(key)
+        if cached is None:
+            cached = self._preloads[key] = preloaded(self.index, self.catalog, parent, table)
         return cached
 
     def _parent_sites(self, parent: Parent, run: Parent) -> list[PreforkSite]:

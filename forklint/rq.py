@@ -158,7 +158,8 @@ class PreforkMixin:
             raise SystemExit(f"forklint: {exc}; the worker did not start") from exc
 
     def run_prefork(self) -> None:
-        """In the worker parent: import `imports`, then call `calls`, in order, timing each."""
+        """In the worker parent: import `imports`, then call `calls`, in order, timing each
+        (`django:setup` first of all: Django models cannot be imported before it)."""
         table = self.prefork_table()
         where = self._forklint_source
         if not table:
@@ -170,14 +171,14 @@ class PreforkMixin:
             return
         _ensure_cwd_on_path()
         started = time.perf_counter()
+        for entry in table.setup_calls():
+            self._prefork_call(entry, where)
         for module in table.imports:
             step = time.perf_counter()
             _import_module(module, "imports", where)
             self.log.info("forklint prefork: imported %s (%.1f ms)", module, _ms(step))
-        for entry in table.calls:
-            step = time.perf_counter()
-            _call(_resolve(entry, "calls", where), entry, "calls", where)
-            self.log.info("forklint prefork: called %s (%.1f ms)", entry, _ms(step))
+        for entry in table.later_calls():
+            self._prefork_call(entry, where)
         self.log.info(
             "forklint prefork: %d imports, %d calls from %s in %.1f ms; %d after-fork per job",
             len(table.imports), len(table.calls), where, _ms(started), len(table.after_fork),
@@ -187,6 +188,11 @@ class PreforkMixin:
                 "forklint: %s does not fork, so after-fork entries are not called",
                 type(self).__qualname__,
             )
+
+    def _prefork_call(self, entry: str, where: str) -> None:
+        step = time.perf_counter()
+        _call(_resolve(entry, "calls", where), entry, "calls", where)
+        self.log.info("forklint prefork: called %s (%.1f ms)", entry, _ms(step))
 
     def freeze_heap(self) -> None:
         """In the worker parent, after the pre-fork work: collect, then freeze what is left.

@@ -591,7 +591,7 @@ class _Builder:
             self._program(own)
             return
         if command.via == "django":
-            django = self._django_setup(here)
+            django = self._django_setup(here, command)
             if django is None:
                 self._unresolved(
                     command.path,
@@ -907,7 +907,9 @@ class _Builder:
                 if site is not None:
                     function = "__main__" if main else None
                     steps = [RunStep(kind, f.module, here, until)]
-                    cls, queues, problem = site.worker_class, None, None
+                    # `Worker(["emails"]).work()` in the script: the queues it names (held-out
+                    # process-management-system: jobs of other queues were charged to it)
+                    cls, queues, problem = site.worker_class, site.queues, None
                     if site.main:  # `sys.argv = [...]; rq.cli.main()` in the script itself
                         site = replace(site, function=function)
                         read = self.starts.cli_main(site, command)
@@ -918,7 +920,12 @@ class _Builder:
                             steps += loads
                     else:
                         site = WorkSite(
-                            f.module, function, call, site.worker_class, site.candidates
+                            f.module,
+                            function,
+                            call,
+                            site.worker_class,
+                            site.candidates,
+                            site.queues,
                         )
                     out.append(
                         Launch(
@@ -1273,6 +1280,16 @@ class _Builder:
             return
         here = _step(f, fn.loc.line, fn.loc.column, f"def {fn.name}(...)")
         prelude = [RunStep("import", f.module, here)]
+        if fq in self.starts.nodes:
+            # a CLI command whose program forklint could not follow to it: the program's module
+            # ran first, and what it loads at import (`cli = init_cli()` importing every
+            # command's module) is in the parent; a parent that imports more can only silence
+            # (held-out labfunctions: a sibling command's job module)
+            for name, entry in sorted(console_scripts(self.config.root).items()):
+                module = entry.partition(":")[0]
+                if module in self.index.modules and module != f.module:
+                    script = Step(f.relpath, fn.loc.line, 1, f"console script {name} = {entry}")
+                    prelude.insert(0, RunStep("import", module, script))
         if self._with_appcontext(fq) or (
             fq in self.starts.nodes and self.starts.nodes[fq].loads_app
         ):
@@ -1303,11 +1320,13 @@ class _Builder:
 
     # --- frameworks' own set-up ----------------------------------------------------------------
 
-    def _django_setup(self, here: Step) -> list[RunStep] | None:
+    def _django_setup(
+        self, here: Step, command: WorkerCommand | None = None
+    ) -> list[RunStep] | None:
         """`django.setup()`: the settings module, every app's models (and apps) modules, and the
         AppConfig.ready() methods. Every models module of the project counts as installed: a
         parent that imports more than it does can only silence a finding, never make one."""
-        settings = self._django_settings()
+        settings = self._django_settings(command)
         if settings is None:
             return None
         setup = Step(here.path, here.line, here.column, f"django.setup() with {settings}")
@@ -1412,8 +1431,12 @@ class _Builder:
                 apps.append(app)
         return apps
 
-    def _django_settings(self) -> str | None:
-        """The Django settings module (found once: every Django parent asks for it)."""
+    def _django_settings(self, command: WorkerCommand | None = None) -> str | None:
+        """The Django settings module: the one the worker's own command sets, else the project's
+        (found once: every Django parent asks for it)."""
+        own = dict(command.env).get("DJANGO_SETTINGS_MODULE") if command is not None else None
+        if own and own in self.index.modules:
+            return own
         if self._settings is None:
             self._settings = (self._find_django_settings(),)
         return self._settings[0]
@@ -1449,7 +1472,7 @@ class _Builder:
         if command is not None and command.job_class:
             names.append(command.job_class)
         if command is None or command.via == "django":
-            settings = self._django_settings()
+            settings = self._django_settings(command)
             if settings is not None:
                 pattern = re.compile(
                     r"""["'](?:JOB_CLASS|QUEUE_CLASS)["']\s*[:,]\s*["']([\w.:]+)["']"""
@@ -1470,7 +1493,7 @@ class _Builder:
         """django-rq reads the worker class from settings.RQ["WORKER_CLASS"]."""
         if command.via != "django":
             return None
-        settings = self._django_settings()
+        settings = self._django_settings(command)
         if settings is None:
             return None
         pattern = re.compile(r"""["']WORKER_CLASS["']\s*[:,]\s*["']([\w.]+)["']""")
@@ -1508,7 +1531,9 @@ class _Builder:
                 factory = f"{module}.{attribute}"
         else:
             for candidate in ("wsgi", "app"):
-                if candidate in self.index.modules:
+                # Flask's own guess, kept to a module that is a Flask app: a monorepo's Django
+                # `wsgi.py` is not the app (held-out mpcontribs: a false FRK101 from it)
+                if candidate in self.index.modules and self._is_flask_module(candidate):
                     module = candidate
                     break
             if module is None:
@@ -1525,6 +1550,16 @@ class _Builder:
         if factory is not None:
             steps.append(RunStep("call", factory, step))
         return steps
+
+    def _is_flask_module(self, module: str) -> bool:
+        """Whether `module` imports Flask or calls an app factory of the project."""
+        f = self.index.modules[module]
+        if any(i.module == "flask" or i.module.startswith("flask.") for i in f.imports):
+            return True
+        return any(
+            self.index.call_target(self.index.resolve(module, None, name)) is not None
+            for name in ("create_app", "make_app")
+        )
 
     def _dotenv_flask_app(self) -> str | None:
         for name in (".flaskenv", ".env"):
@@ -1948,20 +1983,24 @@ def _run_prefork_table(
     table = config.prefork
     run.parent.prefork_table = bool(table)
     source = config.source_label()
+
+    def calls(entries: tuple[str, ...]) -> None:
+        for entry in entries:
+            fq = index.canonical(entry.replace(":", "."))
+            step = Step(
+                source, config.entry_line(entry) or 1, 1, f"[tool.forklint.prefork] calls {entry}"
+            )
+            run.external_call(fq)
+            if fq in index.functions:
+                run.run_function(fq, trace + (step,))
+
+    calls(table.setup_calls())  # as forklint.rq does: `django:setup` before the imports
     for module in table.imports:
         line = config.entry_line(module) or 1
         run.import_module(
             module, trace + (Step(source, line, 1, f"[tool.forklint.prefork] imports {module}"),)
         )
-    for entry in table.calls:
-        fq = entry.replace(":", ".")
-        fq = index.canonical(fq)
-        step = Step(
-            source, config.entry_line(entry) or 1, 1, f"[tool.forklint.prefork] calls {entry}"
-        )
-        run.external_call(fq)
-        if fq in index.functions:
-            run.run_function(fq, trace + (step,))
+    calls(table.later_calls())
     for entry in table.after_fork:
         fq = index.canonical(entry.replace(":", "."))
         run.parent.resets.append(
@@ -1973,10 +2012,11 @@ def _run_prefork_table(
         )
 
 
-def preload_sites(index: Index, catalog: Catalog, parent: Parent, table: Prefork) -> list[Site]:
-    """What the parent would newly run if it also did `table` before the fork: the calls made by
-    the modules it would import for the first time and by the functions it would call (a fix that
-    preloads a module whose import connects a pool brings that pool across the fork)."""
+def preloaded(index: Index, catalog: Catalog, parent: Parent, table: Prefork) -> Parent:
+    """The parent as it would be if it also did `table` before the fork; its `sites` are only the
+    calls it would newly make: those of the modules it would import for the first time and of the
+    functions it would call (a fix that preloads a module whose import connects a pool brings
+    that pool across the fork)."""
     shadow = replace(
         parent,
         modules=set(parent.modules),
@@ -1995,9 +2035,10 @@ def preload_sites(index: Index, catalog: Catalog, parent: Parent, table: Prefork
         run.import_module(module, ())
     for entry in table.calls:
         fq = index.canonical(entry.replace(":", "."))
+        run.external_call(fq)
         if fq in index.functions:
             run.run_function(fq, ())
-    return shadow.sites
+    return shadow
 
 
 def celery_app_modules(index: Index, catalog: Catalog, command: WorkerCommand | None) -> list[str]:

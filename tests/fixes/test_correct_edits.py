@@ -723,3 +723,75 @@ def test_an_engine_a_function_creates_into_a_module_global_is_disposed_when_ther
     db = fixed(root, "app/db.py")
     assert "    if engine is not None:\n        engine.dispose(close=False)\n" in db
     assert analyse(root).findings == ()
+
+
+# --- Django set up before its models are imported -----------------------------------------------
+
+PLAIN_RQ_DJANGO = {
+    "relief/__init__.py": "",
+    "relief/settings.py": 'INSTALLED_APPS = ["django.contrib.contenttypes", "relief"]\n',
+    "relief/models.py": """
+        from django.db import models
+
+
+        class Camp(models.Model):
+            name = models.CharField(max_length=50)
+    """,
+    "relief/importer.py": """
+        def load_camps(names):
+            import django
+
+            django.setup()
+
+            from relief.models import Camp
+
+            for name in names:
+                Camp.objects.create(name=name)
+    """,
+    "relief/views.py": """
+        from django_rq import get_queue
+
+        from relief.importer import load_camps
+
+
+        def upload(request):
+            get_queue("imports").enqueue(load_camps, ["north"])
+    """,
+    "run_worker.py": """
+        import os
+
+        from redis import Redis
+        from rq import Queue, Worker
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relief.settings")
+
+        if __name__ == "__main__":
+            Worker([Queue("imports", connection=Redis())]).work()
+    """,
+    "Procfile": "worker: python run_worker.py\n",
+}
+
+
+def test_a_plain_rq_parent_sets_django_up_before_it_imports_models(tmp_path: Path) -> None:
+    # held-out rescuekerala: the fix imported the models module in a worker script that never
+    # called django.setup(), which raises AppRegistryNotReady at start
+    root = make_project(tmp_path, PLAIN_RQ_DJANGO)
+    finding = next(f for f in analyse(root).findings if "relief.models" in f.message)
+    assert finding.fix is not None and "django.setup()" in finding.fix.summary
+    worker = fixed(root, "run_worker.py")
+    setup = worker.index("from django import setup\n")
+    assert setup < worker.index("    setup()\n") < worker.index("import relief.models")
+    assert analyse(root).findings == ()
+
+
+def test_the_table_runs_django_setup_before_its_imports(tmp_path: Path) -> None:
+    files = dict(PLAIN_RQ_DJANGO)
+    files["Procfile"] = "worker: DJANGO_SETTINGS_MODULE=relief.settings rq worker imports\n"
+    del files["run_worker.py"]
+    root = make_project(tmp_path, files)
+    result = run(root, "--fix")
+    assert result.exit_code in (0, 1), result.output
+    pyproject = (root / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'calls = ["django:setup"]' in pyproject, pyproject
+    assert "forklint.rq.PreforkWorker" in (root / "Procfile").read_text(encoding="utf-8")
+    assert analyse(root).findings == ()

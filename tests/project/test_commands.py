@@ -73,9 +73,21 @@ def only(root: Path) -> WorkerCommand:
         ("rq worker -w first.W -w second.W", {"worker_class": "second.W"}),  # click keeps the last
         (
             "RQ_WORKER_CLASS=env.W RQ_CONFIG=env.cfg RQ_JOB_CLASS=env.J rq worker",
-            {"worker_class": "env.W", "config_module": "env.cfg", "job_class": "env.J"},
+            {
+                "worker_class": "env.W",
+                "config_module": "env.cfg",
+                "job_class": "env.J",
+                "env": (
+                    ("RQ_CONFIG", "env.cfg"),
+                    ("RQ_JOB_CLASS", "env.J"),
+                    ("RQ_WORKER_CLASS", "env.W"),
+                ),
+            },
         ),
-        ("RQ_WORKER_CLASS=env.W rq worker -w cli.W", {"worker_class": "cli.W"}),  # the option wins
+        (  # the option wins
+            "RQ_WORKER_CLASS=env.W rq worker -w cli.W",
+            {"worker_class": "cli.W", "env": (("RQ_WORKER_CLASS", "env.W"),)},
+        ),
         ("rqworker -w legacy.W", {"worker_class": "legacy.W"}),
         ("python -m rq.cli worker -w app.W", {"worker_class": "app.W"}),
         ("python3.11 -u -X dev -m rq.cli worker high", {"queues": ("high",)}),
@@ -87,7 +99,7 @@ def only(root: Path) -> WorkerCommand:
         ("./manage.py rqworker default", {"queues": ("default",), "via": "django"}),
         ("flask --app web rq worker -w app.W", {"worker_class": "app.W", "via": "flask"}),
         ("exec rq worker", {}),
-        ("exec env FOO=1 nohup rq worker", {}),
+        ("exec env FOO=1 nohup rq worker", {"env": (("FOO", "1"),)}),
         ("poetry run rq worker -w app.W", {"worker_class": "app.W"}),
         ("newrelic-admin run-program rq worker", {}),
         ("timeout 600 rq worker --burst", {}),
@@ -403,6 +415,7 @@ spec:
             12,
             "/bin/sh -c 'python manage.py migrate; RQ_WORKER_CLASS=app.Block exec rq worker low'",
             worker_class="app.Block",
+            env=(("RQ_WORKER_CLASS", "app.Block"),),
             queues=("low",),
         ),
         WorkerCommand(
@@ -476,7 +489,13 @@ def test_shell_scripts(write):
             celery_app="proj",
             pool="solo",
         ),
-        rq("docker-entrypoint", 2, "RQ_CONFIG=app.cfg rq worker", config_module="app.cfg"),
+        rq(
+            "docker-entrypoint",
+            2,
+            "RQ_CONFIG=app.cfg rq worker",
+            config_module="app.cfg",
+            env=(("RQ_CONFIG", "app.cfg"),),
+        ),
         rq(
             "scripts/start-worker.sh",
             5,

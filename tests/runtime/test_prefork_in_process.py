@@ -149,3 +149,41 @@ def test_importing_the_worker_class_stays_light() -> None:
         "['forklint', 'forklint.config', 'forklint.findings', 'forklint.fsutil', 'forklint.globs', "
         "'forklint.rq']"
     )
+
+
+def test_django_setup_in_the_table_runs_before_its_imports(redis_server, tmp_path: Path) -> None:
+    # a models module imported before django.setup() raises AppRegistryNotReady: the fix for a
+    # plain `rq worker` in a Django project lists both, and the worker must set Django up first
+    app = tmp_path / "inproc_camps"
+    app.mkdir()
+    (app / "__init__.py").write_text("", encoding="utf-8")
+    (app / "settings.py").write_text(
+        'INSTALLED_APPS = ["django.contrib.contenttypes", "inproc_camps"]\n'
+        'DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}\n',
+        encoding="utf-8",
+    )
+    (app / "models.py").write_text(
+        "from django.db import models\n\n\n"
+        "class Camp(models.Model):\n"
+        "    name = models.CharField(max_length=50)\n",
+        encoding="utf-8",
+    )
+    table = {"imports": ["inproc_camps.models"], "calls": ["django:setup"]}
+    code = (
+        "import sys\n"
+        "from redis import Redis\n"
+        "from forklint.rq import PreforkWorker\n"
+        f"worker = PreforkWorker(['q'], connection=Redis.from_url({redis_server.url!r}))\n"
+        "worker.run_prefork()\n"
+        "print(sys.modules['inproc_camps.models'].Camp._meta.app_label)\n"
+    )
+    env = {
+        **os.environ,
+        "FORKLINT_PREFORK": json.dumps(table),
+        "DJANGO_SETTINGS_MODULE": "inproc_camps.settings",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "inproc_camps"
