@@ -808,6 +808,11 @@ class _Walker:
                     scope.assigns.append((element.value.value, value, self.locator.cursor, True))
 
     def assign(self, name: str, value: cst.CSTNode, scope: _Scope, cond: bool) -> None:
+        if type(value) is cst.IfExp:  # `cls = SimpleWorker if os.name == "nt" else Worker`:
+            # either, each under a condition
+            for branch in (value.body, value.orelse):  # type: ignore[attr-defined]
+                scope.assigns.append((name, describe(branch), self.locator.cursor, True))
+            return
         scope.assigns.append((name, describe(value), self.locator.cursor, cond))
         if type(value) is cst.Call:
             scope.fetched[name] = _test_names(value)

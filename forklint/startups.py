@@ -521,6 +521,12 @@ class Startups:
             assigned = [a.value for a in fn.assigns if a.target == receiver and a.value]
             if assigned:
                 values = assigned
+        elif fn is not None and receiver.endswith("()") and receiver[:-2].isidentifier():
+            # `cls = SimpleWorker if os.name == "nt" else Worker; cls([...]).work()`: each class
+            # the name may hold (held-out learn-faster-core)
+            assigned = [a.value for a in fn.assigns if a.target == receiver[:-2] and a.value]
+            if assigned:
+                values = [f"{value}()" for value in assigned]
         out: list[str] = []
         for value in values:
             resolved = self.index.resolve(module, fn, value)

@@ -24,7 +24,7 @@ from forklint.facts import (
 from forklint.findings import Prefork, Unresolved
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
-from forklint.project import make_excluder, walk
+from forklint.project import make_excluder, read_bytes, walk
 from forklint.queues import Queues
 from forklint.startups import SETTLE_WORKER, CliNode, Launch, RunStep, Startups, WorkSite
 
@@ -303,6 +303,7 @@ class _Run:
             self.parent.call_order.append("sqlalchemy.orm:configure_mappers")
 
 
+_COPY = re.compile(r"^\s*(?:COPY|ADD)\s+([^\n\[]+?)\s*$", re.MULTILINE | re.IGNORECASE)
 _IMPORT_MODULE = frozenset({"importlib.import_module", "__import__", "importlib.__import__"})
 _URL_INCLUDES = frozenset(
     {"django.urls.include", "django.urls.conf.include", "django.conf.urls.include"}
@@ -404,6 +405,8 @@ class _Builder:
         self.unknown_frameworks: set[str] = set()
         self._other_files: list[str] | None = None  # the project's files, for program paths
         self._settings: tuple[str | None] | None = None  # the Django settings module, once found
+        self._configured: str | None = None  # the function `[tool.forklint] worker` names
+        self._copies: dict[str, str] | None = None  # image path -> project file (Dockerfiles)
 
     # --- the whole world -----------------------------------------------------------------------
 
@@ -542,6 +545,8 @@ class _Builder:
         return out
 
     def _unresolved(self, path: str, line: int, what: str, settle: str = SETTLE_WORKER) -> None:
+        if self._configured is not None:
+            return  # `[tool.forklint] worker = ...` names the parent: that settles every start-up
         self.unresolved.append(Unresolved(path, line, what, settle))
         self.unknown_frameworks.add("rq")
 
@@ -563,6 +568,7 @@ class _Builder:
                 f"[tool.forklint] worker = {config.worker!r} is not a function of the project"
             )
             return
+        self._configured = fq
         f, fn = index.functions[fq]
         here = Step(config.source_label(), 1, 1, label)
         prelude = [RunStep("import", f.module, here)]
@@ -758,6 +764,11 @@ class _Builder:
                 candidate = os.path.join(base, *parts[start:])
                 if os.path.isfile(candidate) and not candidate.endswith(".py"):
                     return True
+        # `/start-celeryworker`, a path a Dockerfile fills with `COPY ./compose/.../start
+        # /start-celeryworker` (cookiecutter-django; held-out muckrock, documentcloud)
+        copied = self._dockerfile_copies().get(program)
+        if copied is not None and not copied.endswith(".py"):
+            return True
         # `./bin/entrypoint-worker.sh` run in a folder of the project (a compose service's build
         # context, a supervisord `directory=`): the one project file whose path ends with it
         # `./celeryworker.sh` run in the folder a Dockerfile copies a project folder to (WORKDIR
@@ -767,6 +778,30 @@ class _Builder:
             matches = [r for r in self._project_files() if r.endswith("/" + tail)]
             return len(matches) == 1
         return False
+
+    def _dockerfile_copies(self) -> dict[str, str]:
+        """Image path -> project file, from every Dockerfile's `COPY`/`ADD` of one project file
+        to an absolute path (the build context is taken as the project's root)."""
+        if self._copies is None:
+            self._copies = {}
+            files = set(self._project_files())
+            for relpath in files:
+                name = relpath.rpartition("/")[2]
+                if not (
+                    name == "Dockerfile"
+                    or name.startswith("Dockerfile.")
+                    or name.endswith(".Dockerfile")
+                ):
+                    continue
+                data = read_bytes(Path(self.config.root) / relpath, relpath)[0] or b""
+                for match in _COPY.finditer(data.decode("utf-8", errors="replace")):
+                    words = [w for w in match.group(1).split() if not w.startswith("--")]
+                    if len(words) != 2 or not words[1].startswith("/"):
+                        continue
+                    source = os.path.normpath(words[0]).lstrip("./")
+                    if source in files:
+                        self._copies.setdefault(words[1], source)
+        return self._copies
 
     def _project_files(self) -> list[str]:
         if self._other_files is None:

@@ -30,6 +30,8 @@ def answer(ev: Evidence, found: PreforkSite) -> tuple[str, Fix] | None:
         return None
     if "django:*" in effects and ev.is_django_query(site.target):
         return None  # django-rq and Celery's fix-up close Django's connections
+    if _own_flask_app_per_job(ev, found.jobs):
+        return None
     held = resets.engines.connected_engine(site)
     engine = held.rpartition(".")[2] if held else "engine"
     message = (
@@ -38,3 +40,30 @@ def answer(ev: Evidence, found: PreforkSite) -> tuple[str, Fix] | None:
         f"reset it in each child with {engine}.dispose(close=False)"
     )
     return message, engine_reset_fix(ev, site)
+
+
+_FLASK_APPS = frozenset({"flask.Flask", "flask.app.Flask"})
+
+
+def _own_flask_app_per_job(ev: Evidence, jobs: tuple[str, ...]) -> bool:
+    """Flask-SQLAlchemy keeps one engine per Flask app: where every job builds an app of its own
+    on each run, its session uses that app's engine, made in the child, never the pool the
+    parent's app connected (held-out kraken-ci: `Flask(...)` and `db.init_app()` first in every
+    job)."""
+    if not jobs or not any(
+        ev.index.resolve(module, None, call.callee) == "flask_sqlalchemy.SQLAlchemy"
+        for module, f in ev.index.modules.items()
+        for call in f.calls
+    ):
+        return False
+    by_fq = {job.fq: job for job in ev.jobs}
+    for fq in jobs:
+        job = by_fq.get(fq)
+        if job is None or not any(
+            target in _FLASK_APPS
+            for reached, _f, _fn, _path in ev.walk(job, unconditional=True, into_memo=False)
+            for call, target in ev.index.callees(reached)
+            if not call.conditional
+        ):
+            return False
+    return True

@@ -347,3 +347,210 @@ def test_a_poetry_script_named_like_rqs_own_is_the_projects_program(project) -> 
     """
     report = project.assert_expected(files)
     assert [(p.label, p.imports[:1]) for p in report.parents] == [("rqworker", ("run_jobs",))]
+
+
+BOOKS = {
+    "Makefile": "worker:\n\tpython scripts/run_ingest_worker.py\n",
+    "books/__init__.py": "",
+    "books/ingest.py": """
+        import pandas as pd
+
+
+        def parse_book(path):  # FRK101:5
+            return pd.read_csv(path)
+    """,
+    "books/queueing.py": """
+        from redis import Redis
+        from rq import Queue
+
+        from books.ingest import parse_book
+
+
+        def submit(path):
+            Queue("ingest", connection=Redis()).enqueue(parse_book, path)
+    """,
+}
+
+
+def test_a_worker_class_picked_by_platform_is_the_forking_one_where_it_forks(project) -> None:
+    # held-out round 12, learn-faster-core: `cls = SimpleWorker if os.name == "nt" else Worker`;
+    # the start-up was unresolved and every rule silent (issue 8, item 4: the forking one counts)
+    files = dict(BOOKS)
+    files["scripts/run_ingest_worker.py"] = """
+        import os
+
+        from redis import Redis
+        from rq import SimpleWorker, Worker
+
+
+        def main():
+            cls = SimpleWorker if os.name == "nt" else Worker
+            cls(["ingest"], connection=Redis()).work()
+
+
+        if __name__ == "__main__":
+            main()
+    """
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def test_the_configured_worker_settles_a_start_up_forklint_cannot_follow(project) -> None:
+    # the note's own advice, `[tool.forklint] worker = ...`, left the note and the silence as they
+    # were: the configured function is the parent, and no command line is unresolved any more
+    files = dict(BOOKS)
+    files["scripts/run_ingest_worker.py"] = """
+        import os
+
+        from redis import Redis
+        from rq import SimpleWorker, Worker
+
+        WORKERS = {"fork": Worker, "simple": SimpleWorker}
+
+
+        def main():
+            WORKERS[os.environ.get("KIND", "fork")](["ingest"], connection=Redis()).work()
+
+
+        if __name__ == "__main__":
+            main()
+    """
+    unsettled = dict(files)
+    unsettled["books/ingest.py"] = unsettled["books/ingest.py"].replace("  # FRK101:5", "")
+    assert len(project.assert_expected(unsettled).unresolved) == 1
+    files["pyproject.toml"] = """
+        [project]
+        name = "books"
+        version = "0.1"
+
+        [tool.forklint]
+        worker = "scripts.run_ingest_worker:main"
+    """
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def _flask_sqlalchemy_jobs(task: str) -> dict[str, str]:
+    return {
+        "Dockerfile": "FROM python:3.12\nCOPY . /srv\nWORKDIR /srv\nCMD python -m app.runner\n",
+        "app/__init__.py": "",
+        "app/models.py": """
+            from flask_sqlalchemy import SQLAlchemy
+
+            db = SQLAlchemy()
+
+
+            class Option(db.Model):
+                id = db.Column(db.Integer, primary_key=True)
+                value = db.Column(db.String)
+
+
+            def read_option(key):
+                return Option.query.filter_by(value=key).one_or_none()  # FRK301:12
+        """,
+        "app/runner.py": """
+            import redis
+            import rq
+            from flask import Flask
+
+            from app import tasks  # noqa: F401
+            from app.models import db, read_option
+
+
+            def main():
+                parent_app = Flask("runner")
+                db.init_app(parent_app)
+                with parent_app.app_context():
+                    read_option("greeting")
+                    rq.Worker("work", connection=redis.Redis()).work()
+
+
+            if __name__ == "__main__":
+                main()
+        """,
+        "app/tasks.py": task,
+        "app/views.py": """
+            import redis
+            import rq
+
+            from app.tasks import touch
+
+
+            def submit(option_id):
+                rq.Queue("work", connection=redis.Redis()).enqueue(touch, option_id)
+        """,
+    }
+
+
+def test_jobs_that_build_their_own_flask_app_use_their_own_engine(project) -> None:
+    # held-out round 12, kraken-ci: the parent queries through its own app's engine; every job
+    # builds a new Flask app and calls db.init_app() on it, and Flask-SQLAlchemy keeps one engine
+    # per app, so no child uses the parent's pool
+    files = _flask_sqlalchemy_jobs(
+        """
+            from flask import Flask
+
+            from app.models import Option, db
+
+
+            def fresh_app():
+                job_app = Flask("task")
+                db.init_app(job_app)
+                return job_app
+
+
+            def touch(option_id):
+                with fresh_app().app_context():
+                    db.session.get(Option, option_id).value = "seen"
+                    db.session.commit()
+        """
+    )
+    files["app/models.py"] = files["app/models.py"].replace("  # FRK301:12", "")
+    project.assert_expected(files, {"FRK301"})
+
+
+def test_jobs_that_run_in_the_parents_app_use_its_pool(project) -> None:
+    files = _flask_sqlalchemy_jobs(
+        """
+            from app.models import Option, db
+
+
+            def touch(option_id):
+                db.session.get(Option, option_id).value = "seen"
+                db.session.commit()
+        """
+    )
+    project.assert_expected(files, {"FRK301"})
+
+
+def test_a_compose_command_a_dockerfile_copies_from_the_project_is_that_script(project) -> None:
+    # held-out round 12, muckrock (and documentcloud in round 11): `command: /start-rqworker`, a
+    # path the service's Dockerfile fills with `COPY ./compose/worker/start /start-rqworker`, was
+    # "not a file of the project" (a wrong note, with an RQ hint in a Celery project)
+    files = {
+        "compose/Dockerfile": (
+            "FROM python:3.12\n"
+            "COPY --chown=app ./compose/worker/start /start-rqworker\n"
+            "COPY . /app\nWORKDIR /app\n"
+        ),
+        "compose/worker/start": "#!/bin/bash\nset -e\nexec rq worker ingest\n",
+        "local.yml": """
+            services:
+              worker:
+                build:
+                  context: .
+                  dockerfile: ./compose/Dockerfile
+                command: /start-rqworker
+        """,
+        "app/__init__.py": "",
+        "app/jobs.py": BOOKS["books/ingest.py"],
+        "app/queueing.py": BOOKS["books/queueing.py"].replace("books.ingest", "app.jobs"),
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+    without_copy = dict(files)
+    without_copy["compose/Dockerfile"] = "FROM python:3.12\nCOPY . /app\nWORKDIR /app\n"
+    # an unresolved start-up may run the job: every parent-dependent rule stays silent for it
+    without_copy["app/jobs.py"] = files["app/jobs.py"].replace("  # FRK101:5", "")
+    report = project.assert_expected(without_copy)
+    assert [u.line for u in report.unresolved] == [6]
