@@ -6,8 +6,9 @@ For each project (by default every one whose verdicts hold a `true` finding) a c
 temporary folder, then `forklint check --fix --unsafe-fixes` runs on it. A fix is code a user
 applies, so the script checks, per project: every file the fixes changed still parses (Python
 with `compile`, TOML with `tomllib`); every finding that had safe or unsafe edits is gone after
-them; no finding appears that was not there before; and a second `--fix --unsafe-fixes` changes
-nothing. Findings whose fix is advice, whole or in part (display-only, or a step forklint cannot
+them; no finding appears that was not there before, unless a fix's own text announced it (a module
+it preloads connects a pool at import: "that runs X (path:line) before the fork too, so ..."); and a
+second `--fix --unsafe-fixes` changes nothing. Findings whose fix is advice, whole or in part (display-only, or a step forklint cannot
 write such as a worker command it cannot see: the JSON's `advice`), may stay, and are counted
 apart. Like `run.py`, it never reaches the network and is not part of CI.
 """
@@ -78,6 +79,7 @@ def main() -> int:
         or (not args.names and any(v.verdict == "true" for v in verdicts(p.name).values()))
     ]
     problems = 0
+    announced: list[str] = []  # new findings the fix's own text announced, with their remedy
     totals = {"findings": 0, "fixed": 0, "advice": 0}
     print(f"{'project':<24} {'findings':>8} {'fixed':>5} {'advice':>6}  files changed / problems")
     with tempfile.TemporaryDirectory(prefix="forklint-fixes-") as scratch:
@@ -111,10 +113,21 @@ def main() -> int:
             ]
             # a finding whose fix served some of its jobs says fewer jobs after it: the same one
             counts = Counter((f["code"], f["path"]) for f in before)
+            # what a fix says it brings across the fork (a preloaded module's import connects a
+            # pool: "that runs db.create_all() (app/__init__.py:46) before the fork too, so ...")
+            said = " ".join(
+                f["fix"]["summary"] + " " + f["fix"].get("advice", "")
+                for f in before
+                if f.get("fix")
+            )
             for f in after:
                 counts[(f["code"], f["path"])] -= 1
                 if counts[(f["code"], f["path"])] < 0:
-                    issues.append(f"new: {f['code']} {f['path']}:{f['line']}")
+                    where = f"{f['path']}:{f['line']}"
+                    if f"({where}) before the fork too" in said:
+                        announced.append(f"{project.name}: {f['code']} {where}")
+                    else:
+                        issues.append(f"new: {f['code']} {where}")
             forklint(root, "--fix", "--unsafe-fixes")
             issues += [
                 f"changed by a second --fix: {p}"
@@ -137,6 +150,10 @@ def main() -> int:
         f"\n{len(chosen)} projects: {totals['findings']} findings, {totals['fixed']} gone after "
         f"--fix --unsafe-fixes, {totals['advice']} with advice (whole or in part); {problems} problem(s)"
     )
+    for line in announced:
+        print(
+            f"announced by its fix (what the preload brings across the fork, with its advice): {line}"
+        )
     return 1 if problems else 0
 
 
