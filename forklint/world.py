@@ -443,6 +443,8 @@ class _Builder:
         ):
             self._assumed_rq_parent()
         if celery_jobs or celery_commands:
+            if not celery_commands:  # said once, as for RQ (held-out squad, gitlab-tools, capstone)
+                self.assumptions.append(CELERY_ASSUMPTION)
             for command in celery_commands or [None]:
                 parent = self._celery_parent(command, celery_jobs)
                 if parent is not None:
@@ -1957,6 +1959,10 @@ def _starts_a_worker(command: WorkerCommand) -> bool:
 DJANGO_UNKNOWN = (
     "no worker start-up found, and the django-rq jobs need Django set up but forklint finds no "
     "Django settings module: the worker parent is unknown (set [tool.forklint] worker = ...)"
+)
+CELERY_ASSUMPTION = (
+    "no Celery worker command found: assumed `celery worker` (the app and its task modules "
+    "imported, a prefork pool of reused children)"
 )
 DJANGO_ASSUMPTION = "no worker start-up found: assumed django-rq's `manage.py rqworker` (Django set up, nothing else preloaded)"
 FLASK_RQ2_WORKER = "Flask-RQ2 `flask rq worker`"  # the label of the assumed parent
