@@ -1212,6 +1212,7 @@ class _Builder:
     def _code_startups(self) -> None:
         index = self.index
         covered: set[str] = set()
+        scripts: list[Launch] = []  # what scripts' own `__main__` blocks start
         for module, f in index.modules.items():
             if self._skip(f.relpath) or not (f.main_calls or module in self.starts.runs_work):
                 continue
@@ -1219,27 +1220,39 @@ class _Builder:
             if self.starts.main_dispatch(f) is not None:
                 self._script(f, None, f.relpath, (f.relpath, 1), here, None)
             else:
-                self._entry_script(f, here)
+                scripts += self._entry_script(f, here)
         for name, entry in console_scripts(self.config.root).items():
             module = entry.partition(":")[0]
             f = index.modules.get(module)
             if f is not None and not self._skip(f.relpath):
                 here = Step(f.relpath, 1, 1, f"console script {name} = {entry}")
                 self._console_script(entry, None, name, (f.relpath, 1), here, None)
+        # a script's own `__main__` block that starts what a command line or an installed
+        # program starts too is not a parent of its own: that program, which may have loaded
+        # more, is what runs it (held-out renku-python)
+        ran = {id(launch) for launch in scripts}
+        deployed = {
+            _work_key(launch) for launch in self.launches.values() if id(launch) not in ran
+        }
+        for signature, launch in list(self.launches.items()):
+            if id(launch) in ran and launch.work is not None and _work_key(launch) in deployed:
+                del self.launches[signature]
         for launch in self.launches.values():
             if launch.work is not None:
-                covered.add(f"{launch.work.module}.{launch.work.function}")
+                covered.add(_work_key(launch))
         self._uncovered(covered)
 
     def _skip(self, relpath: str) -> bool:
         return is_test_module(relpath) and not self.config.include_tests
 
-    def _entry_script(self, f: FileFacts, here: Step | None) -> None:
-        for launch in self._script_launches(f, f.relpath, (f.relpath, 1), here, None):
+    def _entry_script(self, f: FileFacts, here: Step | None) -> list[Launch]:
+        launches = self._script_launches(f, f.relpath, (f.relpath, 1), here, None)
+        for launch in launches:
             site = launch.work
             if site is not None and site.function not in (None, "__main__"):
                 launch.label = f"{f.relpath}:{launch.steps[-1].target.rpartition('.')[2]}()"
             self._add(launch)
+        return launches
 
     def _leaves(self, root: CliNode) -> list[tuple[list[str], list[CliNode]]]:
         """Every command of a CLI (a name path and its chain of nodes) that starts a worker."""
@@ -2051,6 +2064,12 @@ def _run_prefork_table(
                 opaque=fq not in index.functions,
             )
         )
+
+
+def _work_key(launch: Launch) -> str:
+    """The start-up function (module.function) whose `.work()` a launch reaches."""
+    site = launch.work
+    return f"{site.module}.{site.function}" if site is not None else ""
 
 
 def preloaded(index: Index, catalog: Catalog, parent: Parent, table: Prefork) -> Parent:

