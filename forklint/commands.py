@@ -393,10 +393,18 @@ _ARRAY_START = re.compile(
 )
 
 
+_EXPORT = re.compile(r"^export\s+([A-Za-z_]\w*)=(?:\"([^\"$`]*)\"|'([^']*)'|([^\s$`;&|]*))\s*$")
+
+
 def _shell_script(text: str, relpath: str) -> Iterator[WorkerCommand]:
     in_array = False
+    exported: dict[str, str] = {}  # `export DJANGO_SETTINGS_MODULE=...` above (held-out wmrat)
     for number, logical in _logical_lines(text, "\\", skip_comments=True):
         line = logical.strip()
+        export = _EXPORT.match(line)
+        if export is not None and not logical[:1].isspace():  # at the script's top level
+            exported[export[1]] = next(v for v in export.groups()[1:] if v is not None)
+            continue
         # the elements of an array literal (`args=(` ... `)`) are words, not commands: a file
         # name listed there is not a program the script runs (held-out dioptra)
         if in_array:
@@ -406,7 +414,7 @@ def _shell_script(text: str, relpath: str) -> Iterator[WorkerCommand]:
         if start is not None:
             in_array = ")" not in line[start.end() :]
             continue
-        yield from _from_shell(line, relpath, number)
+        yield from _from_shell(line, relpath, number, dict(exported) if exported else None)
 
 
 def _fly_toml(text: str, relpath: str) -> Iterator[WorkerCommand]:

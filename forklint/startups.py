@@ -171,14 +171,17 @@ class Startups:
                                 self.reaching.add(fq)
                                 wanted.add(fn.name)
                 for call in (*f.calls, *f.main_calls):
+                    target = None
                     if call.callee.rpartition(".")[2] in todo:
                         target = index.call_target(index.resolve(module, None, call.callee))
-                        if target in self.reaching:
-                            self.callers.setdefault(target, set()).add(f"<module>{module}")
-                            self.runs_work.add(module)
+                    # `Process(target=serve).start()` in a script's main block (held-out brainns)
+                    target = target or self.spawned(module, None, call, todo)
+                    if target in self.reaching:
+                        self.callers.setdefault(target, set()).add(f"<module>{module}")
+                        self.runs_work.add(module)
 
     def spawned(
-        self, module: str, fn: FunctionFact, call: CallFact, names: set[str] | None = None
+        self, module: str, fn: FunctionFact | None, call: CallFact, names: set[str] | None = None
     ) -> str | None:
         """The project function a `multiprocessing.Process(target=f)` call runs in a forked
         child: what the spawner did before is the child's too (the fork start method, Linux's
@@ -519,6 +522,17 @@ class Startups:
         values = [receiver]
         if fn is not None and receiver.isidentifier():
             assigned = [a.value for a in fn.assigns if a.target == receiver and a.value]
+            if assigned:
+                values = assigned
+        elif fn is None and receiver.isidentifier() and module in self.index.modules:
+            # `worker = None` (a placeholder) ... `worker = Worker(...)` ... `worker.work()` in a
+            # script's own lines: what it is given besides None (held-out pise)
+            f = self.index.modules[module]
+            assigned = [
+                a.value
+                for a in (*f.assigns, *f.main_assigns)
+                if a.target == receiver and a.value and a.value != "None"
+            ]
             if assigned:
                 values = assigned
         elif fn is not None and receiver.endswith("()") and receiver[:-2].isidentifier():

@@ -303,6 +303,9 @@ class _Run:
             self.parent.call_order.append("sqlalchemy.orm:configure_mappers")
 
 
+_ENV_FLASK_APP = re.compile(
+    r"""^\s*ENV\s+(?:.*\s)?FLASK_APP(?:=|\s+)["']?([^"'\s]+)""", re.MULTILINE | re.IGNORECASE
+)
 _COPY = re.compile(r"^\s*(?:COPY|ADD)\s+([^\n\[]+?)\s*$", re.MULTILINE | re.IGNORECASE)
 _IMPORT_MODULE = frozenset({"importlib.import_module", "__import__", "importlib.__import__"})
 _URL_INCLUDES = frozenset(
@@ -787,14 +790,7 @@ class _Builder:
         if self._copies is None:
             self._copies = {}
             files = set(self._project_files())
-            for relpath in files:
-                name = relpath.rpartition("/")[2]
-                if not (
-                    name == "Dockerfile"
-                    or name.startswith("Dockerfile.")
-                    or name.endswith(".Dockerfile")
-                ):
-                    continue
+            for relpath in self._dockerfiles():
                 data = read_bytes(Path(self.config.root) / relpath, relpath)[0] or b""
                 for match in _COPY.finditer(data.decode("utf-8", errors="replace")):
                     words = [w for w in match.group(1).split() if not w.startswith("--")]
@@ -803,6 +799,9 @@ class _Builder:
                     source = os.path.normpath(words[0]).lstrip("./")
                     if source in files:
                         self._copies.setdefault(words[1], source)
+                        # `COPY deploy/start_worker /usr/local/bin`: into a folder (held-out aasaan)
+                        into = words[1].rstrip("/") + "/" + source.rpartition("/")[2]
+                        self._copies.setdefault(into, source)
         return self._copies
 
     def _project_files(self) -> list[str]:
@@ -980,7 +979,9 @@ class _Builder:
                         )
                     )
                     return out
-                target = self.index.call_target(self.index.resolve(f.module, None, call.callee))
+                target = self.index.call_target(
+                    self.index.resolve(f.module, None, call.callee)
+                ) or self.starts.spawned(f.module, None, call)
                 if target is None:
                     continue
                 path = self.starts.path_to_work(target)
@@ -1231,9 +1232,7 @@ class _Builder:
         # program starts too is not a parent of its own: that program, which may have loaded
         # more, is what runs it (held-out renku-python)
         ran = {id(launch) for launch in scripts}
-        deployed = {
-            _work_key(launch) for launch in self.launches.values() if id(launch) not in ran
-        }
+        deployed = {_work_key(launch) for launch in self.launches.values() if id(launch) not in ran}
         for signature, launch in list(self.launches.items()):
             if id(launch) in ran and launch.work is not None and _work_key(launch) in deployed:
                 del self.launches[signature]
@@ -1557,7 +1556,7 @@ class _Builder:
     def _flask_app(self, here: Step, env: dict[str, str]) -> list[RunStep] | str:
         """What `flask` (and Flask's app-context commands) load: FLASK_APP, else app.py/wsgi.py,
         with its factory called when it has one."""
-        value = env.get("FLASK_APP") or self._dotenv_flask_app()
+        value = env.get("FLASK_APP") or self._dotenv_flask_app() or self._image_flask_app()
         module = None
         factory = None
         if value:
@@ -1610,6 +1609,25 @@ class _Builder:
             self.index.call_target(self.index.resolve(module, None, name)) is not None
             for name in ("create_app", "make_app")
         )
+
+    def _image_flask_app(self) -> str | None:
+        """FLASK_APP set by the project's Dockerfiles (`ENV FLASK_APP=...`), when they agree: an
+        image's ENV holds in every container built from it (held-out qlsm)."""
+        values: set[str] = set()
+        for relpath in self._dockerfiles():
+            data = read_bytes(Path(self.config.root) / relpath, relpath)[0] or b""
+            text = data.decode("utf-8", errors="replace")
+            values.update(m.group(1) for m in _ENV_FLASK_APP.finditer(text))
+        return values.pop() if len(values) == 1 else None
+
+    def _dockerfiles(self) -> list[str]:
+        return [
+            r
+            for r in self._project_files()
+            if (name := r.rpartition("/")[2]) == "Dockerfile"
+            or name.startswith("Dockerfile.")
+            or name.endswith(".Dockerfile")
+        ]
 
     def _dotenv_flask_app(self) -> str | None:
         for name in (".flaskenv", ".env"):

@@ -190,3 +190,159 @@ def test_an_import_an_earlier_import_on_the_jobs_path_loaded_loads_nothing(proje
 
 def test_the_helpers_import_is_the_first_load_when_nothing_came_before(project) -> None:
     project.assert_expected(_hooks("    pass"), {"FRK104"})
+
+
+SCANS = {
+    "scans/__init__.py": "",
+    "scans/normalise.py": """
+        import numpy
+
+
+        def normalise(path):  # FRK101:5
+            return numpy.load(path)
+    """,
+    "scans/submit.py": """
+        from redis import Redis
+        from rq import Queue
+
+        from scans.normalise import normalise
+
+
+        def submit(path):
+            Queue("scans", connection=Redis()).enqueue(normalise, path)
+    """,
+}
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # held-out round 13, brainns: the main block starts the worker in N processes
+        """
+            from multiprocessing import Process
+
+            from redis import Redis
+            from rq import Worker
+
+
+            def serve():
+                Worker(["scans"], connection=Redis()).work()
+
+
+            if __name__ == "__main__":
+                for _ in range(3):
+                    Process(target=serve).start()
+        """,
+        # held-out round 13, pise: `worker = None`, a placeholder an exception handler reads
+        """
+            import sys
+
+            from redis import Redis
+            from rq import Worker
+
+            worker = None
+
+
+            def on_failure(job, *exc_info):
+                worker.log.info("job %s failed", job.id)
+
+
+            worker = Worker(sys.argv[1:] or ["scans"], connection=Redis())
+            worker.work()
+        """,
+    ],
+)
+def test_a_worker_script_started_in_these_shapes_is_followed(project, script: str) -> None:
+    # both were "could not follow to a worker" (notes whose `worker = ...` hint fits nothing)
+    files = {
+        **SCANS,
+        "worker.py": script,
+        "docker-compose.yml": """
+        services:
+          worker:
+            command: python worker.py
+    """,
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def test_an_earlier_export_in_a_shell_script_is_the_commands_environment(project) -> None:
+    # held-out round 13, wmrat: `export DJANGO_SETTINGS_MODULE=...` on line 2, `manage.py
+    # rqworker` below: "no Django settings module" ×5
+    files = {
+        "ops/run.sh": (
+            "#!/bin/bash\nexport DJANGO_SETTINGS_MODULE=shop.settings.prod\n\n"
+            "python3 manage.py rqworker scans &\npython3 manage.py runserver\n"
+        ),
+        "manage.py": """
+            import sys
+
+            from django.core.management import execute_from_command_line
+
+            execute_from_command_line(sys.argv)
+        """,
+        "shop/__init__.py": "",
+        "shop/settings/__init__.py": "",
+        "shop/settings/base.py": 'INSTALLED_APPS = ["django_rq", "scans"]\nROOT_URLCONF = "shop.urls"\n',
+        "shop/settings/prod.py": "from .base import *  # noqa\n",
+        "shop/settings/dev.py": "from .base import *  # noqa\n",
+        "shop/urls.py": "urlpatterns = []\n",
+        **SCANS,
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def test_a_script_a_dockerfile_copies_into_a_folder_is_that_script(project) -> None:
+    # held-out round 13, aasaan: `COPY deploy/start_worker /usr/local/bin`, then supervisord's
+    # `command=/usr/local/bin/start_worker` ("not a file of the project")
+    files = {
+        "Dockerfile": "FROM python:3.11\nCOPY . /srv\nCOPY deploy/start_worker /usr/local/bin\n",
+        "deploy/start_worker": "#!/bin/sh\nexec rq worker scans\n",
+        "deploy/supervisord.conf": "[program:worker]\ncommand=/usr/local/bin/start_worker\n",
+        **SCANS,
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+
+
+def test_flask_app_set_by_the_image_is_the_apps_for_flask_rq_worker(project) -> None:
+    # held-out round 13, qlsm: the compose service runs `flask rq worker` in an image whose
+    # Dockerfile sets `ENV FLASK_APP="shop:build_app()"` ("cannot tell which Flask app")
+    files = {
+        "Dockerfile": 'FROM python:3.12\nENV FLASK_APP="shop:build_app()" PYTHONUNBUFFERED=1\n',
+        "docker-compose.yml": """
+            services:
+              worker:
+                build: .
+                command: flask rq worker scans
+        """,
+        "shop/__init__.py": """
+            from flask import Flask
+            from flask_rq2 import RQ
+
+            rq = RQ()
+
+
+            def build_app():
+                app = Flask(__name__)
+                rq.init_app(app)
+                from shop import jobs  # noqa: F401
+
+                return app
+        """,
+        "shop/jobs.py": """
+            import numpy
+
+            from shop import rq
+
+
+            @rq.job
+            def normalise(path):
+                return numpy.load(path)
+        """,
+    }
+    report = project.assert_expected(files)
+    assert report.unresolved == ()
+    assert [p.label for p in report.parents] == ["docker-compose.yml:4"]
