@@ -115,7 +115,7 @@ class Evidence:
         self.index = index
         self.catalog = catalog
         self.config = config
-        self.jobs = jobs
+        self.jobs = tuple(j for j in jobs if j.fq not in world.unread_jobs)
         self.world = world
         self.hits: dict[tuple[str, str, int, int], Hit] = {}
         self._memo: dict[str, bool] = {}

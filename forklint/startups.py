@@ -504,8 +504,11 @@ class Startups:
                 (c for c in calls if c.callee == receiver[:-2] and c.loc.line == call.loc.line),
                 None,
             )
-        elif receiver.isidentifier() and fn is not None:
-            assigned = [a for a in fn.assigns if a.target == receiver]
+        elif receiver.isidentifier():
+            # `worker = Worker(map(Queue, listen)); worker.work()`, in a function or in a
+            # script's own lines (held-out process-management-system)
+            owner = fn.assigns if fn is not None else (*f.assigns, *f.main_assigns)
+            assigned = [a for a in owner if a.target == receiver and a.value != "None"]
             if len(assigned) == 1 and assigned[0].value.endswith("()"):
                 line = assigned[0].loc.line
                 value = assigned[0].value[:-2]

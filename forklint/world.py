@@ -116,6 +116,8 @@ class World:
     # start-ups seen but not followed; the jobs they may run have an unknown parent
     unresolved: list[Unresolved] = field(default_factory=list)
     unknown_jobs: set[str] = field(default_factory=set)
+    # jobs sent only to queues that no worker of the project reads: no rule speaks of them
+    unread_jobs: set[str] = field(default_factory=set)
 
 
 class _Run:
@@ -460,6 +462,7 @@ class _Builder:
         job_parents: dict[str, list[Parent]] = {}
         unknown: set[str] = set()
         celery_queues = self._celery_queues(celery_jobs, celery_commands)
+        unread: dict[str, list[str]] = {}  # queue -> jobs sent there that no worker reads
         for job in self.jobs:
             if job.framework in self.unknown_frameworks:
                 unknown.add(job.fq)
@@ -474,6 +477,18 @@ class _Builder:
                 ]
                 forking = [p for p in mine if p.model in FORKING]
                 job_parents[job.fq] = forking
+                theirs = [p for p in self.parents if p.framework == job.framework]
+                if (
+                    not mine
+                    and queues
+                    and theirs
+                    and all(p.queues is not None for p in theirs)
+                    and job.framework not in self.unknown_frameworks
+                ):
+                    # every worker of the project reads other queues (held-out
+                    # process-management-system: a job on "ocr", workers on "emails")
+                    for queue in sorted(queues):
+                        unread.setdefault(queue, []).append(job.fq)
                 if config.fork_model != "auto":
                     job_models[job.fq] = config.fork_model
                 elif not mine:
@@ -495,6 +510,11 @@ class _Builder:
                 model = config.fork_model if config.fork_model != "auto" else job.framework
                 job_models[job.fq] = model
                 job_parents[job.fq] = []
+        for queue, fqs in sorted(unread.items()):
+            self.assumptions.append(
+                f"no worker of the project reads queue {queue!r}: "
+                f"{', '.join(sorted(fqs))} left out (a worker deployed elsewhere may run it)"
+            )
         unresolved = list({(u.path, u.line, u.what): u for u in self.unresolved}.values())
         return World(
             self.parents,
@@ -504,6 +524,7 @@ class _Builder:
             _global_resets(index, self.catalog),
             sorted(unresolved, key=lambda u: (u.path, u.line)),
             unknown,
+            {fq for fqs in unread.values() for fq in fqs},
         )
 
     def _celery_queues(

@@ -586,3 +586,40 @@ def test_the_assumed_celery_worker_is_said_once(project) -> None:
     files = dict(CELERY_TASKS)
     files["Procfile"] = "worker: celery -A shop worker\n"
     assert project.assert_expected(files).assumptions == ()
+
+
+def test_a_job_on_a_queue_no_worker_reads_is_left_out_and_said(project) -> None:
+    # held-out round 12, process-management-system: `worker = Worker(map(Queue, listen))` then
+    # `worker.work()` in a script's main block (listen = ["emails"]), the job on Queue("ocr"):
+    # 12 findings (FRK103 among them) for a job no worker of the project runs
+    files = _two_queues(
+        """
+        from redis import Redis
+        from rq import Connection, Queue, Worker
+
+        listen = ["emails"]
+
+        if __name__ == "__main__":
+            with Connection(Redis()):
+                worker = Worker(map(Queue, listen))
+                worker.work()
+        """
+    )
+    files["proj/media.py"] = """
+        from flask import Flask
+        from redis import Redis
+        from rq import Queue
+
+
+        def enqueue_thumbnail(item_id):
+            Queue("thumbnails", connection=Redis()).enqueue(make_thumbnail, item_id)
+
+
+        def make_thumbnail(item_id):
+            return Flask(__name__), item_id
+    """
+    report = project.assert_expected(files)
+    assert report.assumptions == (
+        "no worker of the project reads queue 'thumbnails': proj.media.make_thumbnail left out "
+        "(a worker deployed elsewhere may run it)",
+    )
