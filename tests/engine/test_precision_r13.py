@@ -346,3 +346,84 @@ def test_flask_app_set_by_the_image_is_the_apps_for_flask_rq_worker(project) -> 
     report = project.assert_expected(files)
     assert report.unresolved == ()
     assert [p.label for p in report.parents] == ["docker-compose.yml:4"]
+
+
+def test_an_earlier_import_whose_code_imports_modules_by_name_may_have_loaded_anything(
+    project,
+) -> None:
+    # held-out round 13, lifelike: `from app import app` first in the job; app.py's
+    # `app = create_app()` registers every blueprint module through werkzeug's import_string, one
+    # of which imports the module a helper's import names later on the same path
+    files = _hooks("    from shop.webapp import application  # noqa: F401  # FRK104:5")
+    files["shop/webapp.py"] = """
+        from werkzeug.utils import find_modules, import_string
+
+
+        def create_app():
+            for name in find_modules("shop.blueprints"):
+                import_string(name)
+            return object()
+
+
+        application = create_app()
+    """
+    files["shop/hooks.py"] = files["shop/hooks.py"].replace(
+        "from shop.reports import Summary  # FRK104:5", "from shop.reports import Summary"
+    )
+    # the job's own import of the app module is the first load (its import runs the scan)
+    project.assert_expected(files, {"FRK104"})
+
+
+def test_a_callback_runs_after_its_job_in_a_horse_that_configured_the_mappers(project) -> None:
+    # held-out round 13 (after the fixes), brainns: `q.enqueue(predict, on_failure=report_error)`;
+    # the callback runs in the horse after the job, whose own query configured the mappers
+    files = {
+        "Procfile": "worker: rq worker\n",
+        "lab/__init__.py": "",
+        "lab/models.py": """
+            from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+            class Base(DeclarativeBase):
+                pass
+
+
+            class Scan(Base):
+                __tablename__ = "scan"
+                id: Mapped[int] = mapped_column(primary_key=True)
+        """,
+        "lab/db.py": """
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session
+
+            session = Session(create_engine("postgresql://db/lab"))
+        """,
+        "lab/tasks.py": """
+            from lab.db import session
+            from lab.models import Scan
+
+
+            def predict(scan_id):  # FRK102:5
+                return session.get(Scan, scan_id)
+        """,
+        "lab/callbacks.py": """
+            from lab.db import session
+            from lab.models import Scan
+
+
+            def report_error(job, connection, type, value, traceback):
+                session.get(Scan, job.args[0])
+        """,
+        "lab/views.py": """
+            from redis import Redis
+            from rq import Queue
+
+            from lab.callbacks import report_error
+            from lab.tasks import predict
+
+
+            def submit(scan_id):
+                Queue(connection=Redis()).enqueue(predict, scan_id, on_failure=report_error)
+        """,
+    }
+    project.assert_expected(files, {"FRK102"})
