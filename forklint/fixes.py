@@ -243,6 +243,10 @@ def parent_changes(
         elif cls is None or cls in _SWAPPABLE:
             changes.append(SwitchCommand(command.path, command.line, command.text))
             parts.append(f"run `{with_prefork_worker(command.text)}` ({where})")
+            for again in parent.also_commands:  # the same worker started for other queues
+                if takes_worker_class(again.text):
+                    changes.append(SwitchCommand(again.path, again.line, again.text))
+                    parts.append(f"the same in {again.path}:{again.line}")
         elif cls in index.classes:
             changes.append(_mixin(ev, cls, where))
             parts.append(f"put {_MIXIN} first in the bases of {_class_label(ev, cls)} ({where})")

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from forklint.facts import FunctionFact
 from forklint.jobs import Job
@@ -346,6 +347,26 @@ class Resets:
 
 
 _CLOSES = frozenset({"close", "disconnect", "shutdown", "stop", "dispose", "join"})
+
+
+def report_sites(
+    ev: Evidence,
+    code: str,
+    answer: Callable[[Evidence, PreforkSite], tuple[Any, ...] | None],
+) -> None:
+    """Record `code` at each pre-fork site its rule's `answer` speaks of: (message, fix) for
+    every job of the site's parent, or (message, fix, jobs) for those jobs only."""
+    for found in ev.resets.sites():
+        answered = answer(ev, found)
+        if answered is None:
+            continue
+        message, fix, *rest = answered
+        jobs = rest[0] if rest else found.jobs
+        site = found.site
+        f = ev.index.modules[site.module]
+        context = ev.context_of(f, site.call)
+        for job in jobs:
+            ev.add(code, f, site.call.loc, context, job, site.trace, message, fix)
 
 
 def client_reset(holder: str | None, kind: str, effects: frozenset[str]) -> bool:

@@ -88,6 +88,8 @@ class Launch:
     django: bool = False  # django-rq's rqworker: Django's connections are closed before the fork
     queues: frozenset[str] | None = None  # the queues the worker reads; None: unknown
     unresolved: Unresolved | None = None  # a start-up seen whose worker cannot be told
+    # the command lines of identical launches merged into this one (a fix switches them all)
+    also: list[WorkerCommand] = field(default_factory=list)
 
 
 @dataclass

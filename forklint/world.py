@@ -104,6 +104,8 @@ class Parent:
         None  # the command line that starts it (Procfile, Dockerfile...)
     )
     queues: frozenset[str] | None = None  # the RQ queues it reads; None: unknown (any)
+    # the command lines of the same worker started again (other queues, other files)
+    also_commands: tuple[WorkerCommand, ...] = ()
 
 
 @dataclass
@@ -578,6 +580,8 @@ class _Builder:
 
     def _add(self, launch: Launch) -> None:
         kept = self.launches.setdefault(launch.signature, launch)
+        if kept is not launch and launch.command is not None and launch.command != kept.command:
+            kept.also.append(launch.command)
         if kept is not launch and kept.queues is not None:
             # the same worker started again for other queues: the one parent reads them all
             kept.queues = None if launch.queues is None else kept.queues | launch.queues
@@ -1702,6 +1706,7 @@ class _Builder:
             worker_kind=kind,
             command=launch.command,
             queues=launch.queues,
+            also_commands=tuple(launch.also),
         )
         parent.modules.update({"rq", "redis"})
         run = _Run(index, catalog, parent)

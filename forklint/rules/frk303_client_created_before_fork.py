@@ -5,21 +5,13 @@ from __future__ import annotations
 from forklint.evidence import Evidence, callee_name
 from forklint.findings import Fix
 from forklint.fixes import client_reset_fix
-from forklint.resets import PreforkSite, client_reset
+from forklint.resets import PreforkSite, client_reset, report_sites
 
 CODE = "FRK303"
 
 
 def check(ev: Evidence) -> None:
-    for found in ev.resets.sites():
-        answered = answer(ev, found)
-        if answered is None:
-            continue
-        message, fix, jobs = answered
-        f = ev.index.modules[found.site.module]
-        context = ev.context_of(f, found.site.call)
-        for job in jobs:
-            ev.add(CODE, f, found.site.call.loc, context, job, found.site.trace, message, fix)
+    report_sites(ev, CODE, answer)
 
 
 def answer(ev: Evidence, found: PreforkSite) -> tuple[str, Fix, tuple[str, ...]] | None:

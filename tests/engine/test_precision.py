@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import textwrap
 
+from tests.projects import ACCOUNT_EVENT_MODELS
+
 DJANGO_MODELS = """
     from django.db import models
 
@@ -80,27 +82,7 @@ def test_flask_sqlalchemy_queries_are_lazy_until_evaluated(project) -> None:
 
 # --- 2. Commands that run the project's own CLI -----------------------------------------------
 
-MODELS = """
-    from sqlalchemy import ForeignKey
-    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-    class Base(DeclarativeBase):
-        pass
-
-
-    class Account(Base):
-        __tablename__ = "account"
-        id: Mapped[int] = mapped_column(primary_key=True)
-        events: Mapped[list["Event"]] = relationship(back_populates="account")
-
-
-    class Event(Base):
-        __tablename__ = "event"
-        id: Mapped[int] = mapped_column(primary_key=True)
-        account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
-        account: Mapped[Account] = relationship(back_populates="events")
-"""
+MODELS = ACCOUNT_EVENT_MODELS
 
 TASKS = """
     from rq.decorators import job

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.projects import heavy_job
+
 EXPORT_JOB = """
     import boto3
     from django_rq import job
@@ -351,24 +353,7 @@ def test_a_poetry_script_named_like_rqs_own_is_the_projects_program(project) -> 
 
 BOOKS = {
     "Makefile": "worker:\n\tpython scripts/run_ingest_worker.py\n",
-    "books/__init__.py": "",
-    "books/ingest.py": """
-        import pandas as pd
-
-
-        def parse_book(path):  # FRK101:5
-            return pd.read_csv(path)
-    """,
-    "books/queueing.py": """
-        from redis import Redis
-        from rq import Queue
-
-        from books.ingest import parse_book
-
-
-        def submit(path):
-            Queue("ingest", connection=Redis()).enqueue(parse_book, path)
-    """,
+    **heavy_job("books.ingest.parse_book", "books.queueing", "ingest"),
 }
 
 
@@ -542,9 +527,7 @@ def test_a_compose_command_a_dockerfile_copies_from_the_project_is_that_script(p
                   dockerfile: ./compose/Dockerfile
                 command: /start-rqworker
         """,
-        "app/__init__.py": "",
-        "app/jobs.py": BOOKS["books/ingest.py"],
-        "app/queueing.py": BOOKS["books/queueing.py"].replace("books.ingest", "app.jobs"),
+        **heavy_job("app.jobs.parse_book", "app.queueing", "ingest"),
     }
     report = project.assert_expected(files)
     assert report.unresolved == ()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.projects import heavy_job
+
 
 def _gateway(module_name: str, expected: str = "") -> dict[str, str]:
     return {
@@ -192,26 +194,7 @@ def test_the_helpers_import_is_the_first_load_when_nothing_came_before(project) 
     project.assert_expected(_hooks("    pass"), {"FRK104"})
 
 
-SCANS = {
-    "scans/__init__.py": "",
-    "scans/normalise.py": """
-        import numpy
-
-
-        def normalise(path):  # FRK101:5
-            return numpy.load(path)
-    """,
-    "scans/submit.py": """
-        from redis import Redis
-        from rq import Queue
-
-        from scans.normalise import normalise
-
-
-        def submit(path):
-            Queue("scans", connection=Redis()).enqueue(normalise, path)
-    """,
-}
+SCANS = heavy_job("scans.normalise.normalise", "scans.submit", "scans", library="numpy")
 
 
 @pytest.mark.parametrize(

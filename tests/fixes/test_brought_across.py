@@ -8,41 +8,22 @@ from pathlib import Path
 
 from fix_helpers import analyse, make_project, run
 
+from tests.projects import ACCOUNT_EVENT_MODELS
+
 PROJECT = {
     "app/__init__.py": "",
     "app/db.py": """
         from sqlalchemy import create_engine
-        from sqlalchemy.orm import DeclarativeBase
+
+        from app.models import Base
 
         engine = create_engine("postgresql://db/app")
-
-
-        class Base(DeclarativeBase):
-            pass
 
 
         def setup():
             Base.metadata.create_all(engine)
     """,
-    "app/models.py": """
-        from sqlalchemy import ForeignKey
-        from sqlalchemy.orm import Mapped, mapped_column, relationship
-
-        from app.db import Base
-
-
-        class Account(Base):
-            __tablename__ = "account"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            events: Mapped[list["Event"]] = relationship(back_populates="account")
-
-
-        class Event(Base):
-            __tablename__ = "event"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
-            account: Mapped[Account] = relationship(back_populates="events")
-    """,
+    "app/models.py": ACCOUNT_EVENT_MODELS,
     "app/jobs/__init__.py": """
         from app.db import setup
 
@@ -82,7 +63,7 @@ def test_preloading_a_module_that_connects_also_disposes_the_pool_in_every_child
     assert "FRK101" in before and "FRK301" not in before  # the horse connects, not the parent
     (frk101,) = [f for f in analyse(root).findings if f.code == "FRK101"]
     assert frk101.fix is not None
-    assert "create_all() (app/db.py:12) before the fork too" in frk101.fix.summary
+    assert "create_all() (app/db.py:9) before the fork too" in frk101.fix.summary
     assert frk101.fix.applicability == "safe"
     assert any(e.path == "app/db.py" for e in frk101.fix.edits)
     result = run(root, "--fix", "--unsafe-fixes")
@@ -99,7 +80,7 @@ def test_a_thread_the_preloaded_module_starts_is_said_as_advice(tmp_path: Path) 
     files["app/jobs/__init__.py"] = """
         import threading
 
-        from app.db import Base
+        from app.models import Base
 
 
         def heartbeat():

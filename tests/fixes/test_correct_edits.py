@@ -795,3 +795,31 @@ def test_the_table_runs_django_setup_before_its_imports(tmp_path: Path) -> None:
     assert 'calls = ["django:setup"]' in pyproject, pyproject
     assert "forklint.rq.PreforkWorker" in (root / "Procfile").read_text(encoding="utf-8")
     assert analyse(root).findings == ()
+
+
+def test_the_same_worker_started_for_other_queues_is_switched_on_every_line(tmp_path: Path) -> None:
+    # held-out round 13, tergite-backend: six `rq worker ... "$PREFIX_<name>"` lines are one parent
+    # reading all the queues; the fix switched only the first line, so the findings stayed
+    files = {
+        "start.sh": (
+            '#!/bin/sh\nrq worker -u "$REDIS_URL" "${PREFIX}_general" &\n'
+            'rq worker -u "$REDIS_URL" "${PREFIX}_postprocessing" &\nwait\n'
+        ),
+        "app/__init__.py": "",
+        "app/tasks.py": """
+            import pandas
+            from redis import Redis
+            from rq import Queue
+
+
+            def summarise(rows):
+                return pandas.DataFrame(rows)
+
+
+            def submit(queue, rows):
+                Queue(queue, connection=Redis()).enqueue(summarise, rows)
+        """,
+    }
+    root = make_project(tmp_path, files)
+    diff = run(root, "--diff").output
+    assert diff.count("\n+rq worker -w forklint.rq.PreforkWorker -u") == 2, diff
