@@ -414,6 +414,7 @@ class _Builder:
         self._settings: tuple[str | None] | None = None  # the Django settings module, once found
         self._configured: str | None = None  # the function `[tool.forklint] worker` names
         self._copies: dict[str, str] | None = None  # image path -> project file (Dockerfiles)
+        self._dockerfile_texts: dict[str, str] | None = None
 
     # --- the whole world -----------------------------------------------------------------------
 
@@ -815,9 +816,8 @@ class _Builder:
         if self._copies is None:
             self._copies = {}
             files = set(self._project_files())
-            for relpath in self._dockerfiles():
-                data = read_bytes(Path(self.config.root) / relpath, relpath)[0] or b""
-                for match in _COPY.finditer(data.decode("utf-8", errors="replace")):
+            for text in self._dockerfiles().values():
+                for match in _COPY.finditer(text):
                     words = [w for w in match.group(1).split() if not w.startswith("--")]
                     if len(words) != 2 or not words[1].startswith("/"):
                         continue
@@ -1638,21 +1638,27 @@ class _Builder:
     def _image_flask_app(self) -> str | None:
         """FLASK_APP set by the project's Dockerfiles (`ENV FLASK_APP=...`), when they agree: an
         image's ENV holds in every container built from it (held-out qlsm)."""
-        values: set[str] = set()
-        for relpath in self._dockerfiles():
-            data = read_bytes(Path(self.config.root) / relpath, relpath)[0] or b""
-            text = data.decode("utf-8", errors="replace")
-            values.update(m.group(1) for m in _ENV_FLASK_APP.finditer(text))
+        values = {
+            m.group(1)
+            for text in self._dockerfiles().values()
+            for m in _ENV_FLASK_APP.finditer(text)
+        }
         return values.pop() if len(values) == 1 else None
 
-    def _dockerfiles(self) -> list[str]:
-        return [
-            r
-            for r in self._project_files()
-            if (name := r.rpartition("/")[2]) == "Dockerfile"
-            or name.startswith("Dockerfile.")
-            or name.endswith(".Dockerfile")
-        ]
+    def _dockerfiles(self) -> dict[str, str]:
+        """The project's Dockerfiles (relpath -> text), read once."""
+        if self._dockerfile_texts is None:
+            self._dockerfile_texts = {}
+            for relpath in self._project_files():
+                name = relpath.rpartition("/")[2]
+                if (
+                    name == "Dockerfile"
+                    or name.startswith("Dockerfile.")
+                    or name.endswith(".Dockerfile")
+                ):
+                    data = read_bytes(Path(self.config.root) / relpath, relpath)[0] or b""
+                    self._dockerfile_texts[relpath] = data.decode("utf-8", errors="replace")
+        return self._dockerfile_texts
 
     def _dotenv_flask_app(self) -> str | None:
         for name in (".flaskenv", ".env"):

@@ -14,6 +14,7 @@ CONFIGURE_CALL = "sqlalchemy.orm:configure_mappers"
 
 
 def check(ev: Evidence) -> None:
+    by_fq = {j.fq: j for j in ev.jobs}
     for job, parents in walked_jobs(ev):
         use = orm_use(ev, job)
         if use is None:
@@ -21,7 +22,6 @@ def check(ev: Evidence) -> None:
         if job.rides_with:
             # a callback (on_success/on_failure) runs in the horse of the jobs it rides with:
             # where they use the ORM, the mappers are configured by then (held-out brainns, qlsm)
-            by_fq = {j.fq: j for j in ev.jobs}
             mains = [by_fq[fq] for fq in job.rides_with if fq in by_fq]
             if mains and all(orm_use(ev, j) is not None for j in mains):
                 continue

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from fix_helpers import analyse, make_project, run
 
+from tests.projects import ACCOUNT_EVENT_MODELS
+
 from forklint.findings import Finding, Fix
 
 
@@ -452,27 +454,7 @@ def test_a_client_imported_by_name_elsewhere_is_not_reset_behind_their_back(
 
 ORM = {
     "app/__init__.py": "",
-    "app/models.py": """
-        from sqlalchemy import ForeignKey
-        from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
-
-        class Base(DeclarativeBase):
-            pass
-
-
-        class Account(Base):
-            __tablename__ = "account"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            events: Mapped[list["Event"]] = relationship(back_populates="account")
-
-
-        class Event(Base):
-            __tablename__ = "event"
-            id: Mapped[int] = mapped_column(primary_key=True)
-            account_id: Mapped[int] = mapped_column(ForeignKey("account.id"))
-            account: Mapped[Account] = relationship(back_populates="events")
-    """,
+    "app/models.py": ACCOUNT_EVENT_MODELS,
     "app/tasks.py": """
         from rq.decorators import job
 
